@@ -1,0 +1,3 @@
+module github.com/rocketmq-exporter/rocketmq_exporter
+
+go 1.26
