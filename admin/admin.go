@@ -1,0 +1,365 @@
+// Package admin offers the typed admin and stats calls of RocketMQ's
+// namesrv and brokers, with decoders for their fastjson bodies.
+package admin
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/rocketmq-exporter/rocketmq_exporter/fastjson"
+	"github.com/rocketmq-exporter/rocketmq_exporter/remoting"
+)
+
+// Client issues admin calls over a remoting client.
+type Client struct {
+	rc *remoting.Client
+}
+
+// New wraps a remoting client.
+func New(rc *remoting.Client) *Client { return &Client{rc: rc} }
+
+// Remoting returns the underlying client.
+func (c *Client) Remoting() *remoting.Client { return c.rc }
+
+// DecodeError is a body that did not parse as the call's answer.
+type DecodeError struct {
+	Addr        string
+	RequestCode int
+	Err         error
+}
+
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("rocketmq %s: %s: undecodable body: %v", e.Addr, remoting.RequestName(e.RequestCode), e.Err)
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// call performs one request and decodes the body into out (when non-nil).
+func (c *Client) call(ctx context.Context, addr string, code int, ext map[string]string, body []byte, out any) (*remoting.Command, error) {
+	resp, err := c.rc.Call(ctx, addr, code, ext, body)
+	if err != nil {
+		return nil, err
+	}
+	if out != nil {
+		if len(resp.Body) == 0 {
+			return nil, &DecodeError{Addr: addr, RequestCode: code, Err: fmt.Errorf("empty body")}
+		}
+		if err := fastjson.Unmarshal(resp.Body, out); err != nil {
+			return nil, &DecodeError{Addr: addr, RequestCode: code, Err: err}
+		}
+	}
+	return resp, nil
+}
+
+// ClusterInfo asks a namesrv for every cluster and broker it knows.
+func (c *Client) ClusterInfo(ctx context.Context, namesrv string) (*ClusterInfo, error) {
+	var ci ClusterInfo
+	if _, err := c.call(ctx, namesrv, remoting.GetBrokerClusterInfo, nil, nil, &ci); err != nil {
+		return nil, err
+	}
+	return &ci, nil
+}
+
+// AllTopicList asks a namesrv for every topic name it routes.
+func (c *Client) AllTopicList(ctx context.Context, namesrv string) ([]string, error) {
+	var tl struct {
+		TopicList []string `json:"topicList"`
+	}
+	if _, err := c.call(ctx, namesrv, remoting.GetAllTopicListFromNameserver, nil, nil, &tl); err != nil {
+		return nil, err
+	}
+	sort.Strings(tl.TopicList)
+	return tl.TopicList, nil
+}
+
+// TopicRoute asks a namesrv for a topic's route.
+func (c *Client) TopicRoute(ctx context.Context, namesrv, topic string) (*TopicRouteData, error) {
+	var rd TopicRouteData
+	ext := map[string]string{"topic": topic, "acceptStandardJsonOnly": "true"}
+	if _, err := c.call(ctx, namesrv, remoting.GetRouteInfoByTopic, ext, nil, &rd); err != nil {
+		return nil, err
+	}
+	return &rd, nil
+}
+
+// BrokerRuntimeInfo returns the broker's runtime key/value table. Every
+// value is a string; their formats differ between versions.
+func (c *Client) BrokerRuntimeInfo(ctx context.Context, broker string) (map[string]string, error) {
+	var kv struct {
+		Table map[string]string `json:"table"`
+	}
+	if _, err := c.call(ctx, broker, remoting.GetBrokerRuntimeInfo, nil, nil, &kv); err != nil {
+		return nil, err
+	}
+	return kv.Table, nil
+}
+
+// AllTopicConfig returns every topic config the broker holds (never LMQs).
+func (c *Client) AllTopicConfig(ctx context.Context, broker string) (*TopicConfigTable, error) {
+	var t TopicConfigTable
+	if _, err := c.call(ctx, broker, remoting.GetAllTopicConfig, nil, nil, &t); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// AllSubscriptionGroups returns every subscription-group config.
+func (c *Client) AllSubscriptionGroups(ctx context.Context, broker string) (*SubscriptionGroupTable, error) {
+	var t SubscriptionGroupTable
+	if _, err := c.call(ctx, broker, remoting.GetAllSubscriptionGroupConfig, nil, nil, &t); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// TopicStats returns the offset range of every queue of topic on broker.
+func (c *Client) TopicStats(ctx context.Context, broker, topic string) (*TopicStats, error) {
+	var w topicStatsWire
+	if _, err := c.call(ctx, broker, remoting.GetTopicStatsInfo, map[string]string{"topic": topic}, nil, &w); err != nil {
+		return nil, err
+	}
+	ts := &TopicStats{TopicPutTps: w.TopicPutTps, Queues: make([]QueueOffsets, 0, len(w.OffsetTable))}
+	for k, v := range w.OffsetTable {
+		mq, err := parseMessageQueue(k)
+		if err != nil {
+			return nil, &DecodeError{Addr: broker, RequestCode: remoting.GetTopicStatsInfo, Err: err}
+		}
+		v.MessageQueue = mq
+		ts.Queues = append(ts.Queues, v)
+	}
+	sortQueues(ts.Queues, func(o QueueOffsets) MessageQueue { return o.MessageQueue })
+	return ts, nil
+}
+
+// ConsumeStats returns a group's progress on one topic, or on every topic
+// it has offsets for when topic is empty.
+func (c *Client) ConsumeStats(ctx context.Context, broker, group, topic string) (*ConsumeStats, error) {
+	ext := map[string]string{"consumerGroup": group}
+	if topic != "" {
+		ext["topic"] = topic
+	}
+	var w consumeStatsWire
+	if _, err := c.call(ctx, broker, remoting.GetConsumeStats, ext, nil, &w); err != nil {
+		return nil, err
+	}
+	cs, err := w.convert()
+	if err != nil {
+		return nil, &DecodeError{Addr: broker, RequestCode: remoting.GetConsumeStats, Err: err}
+	}
+	return &cs, nil
+}
+
+// BrokerConsumeStats returns every group's consume stats in one call.
+func (c *Client) BrokerConsumeStats(ctx context.Context, broker string, isOrder bool) (*BrokerConsumeStats, error) {
+	var w brokerConsumeStatsWire
+	ext := map[string]string{"isOrder": strconv.FormatBool(isOrder)}
+	if _, err := c.call(ctx, broker, remoting.GetBrokerConsumeStats, ext, nil, &w); err != nil {
+		return nil, err
+	}
+	out := &BrokerConsumeStats{BrokerAddr: w.BrokerAddr, TotalDiff: w.TotalDiff}
+	byGroup := map[string]int{}
+	for _, m := range w.ConsumeStatsList {
+		for group, list := range m {
+			i, ok := byGroup[group]
+			if !ok {
+				i = len(out.Groups)
+				byGroup[group] = i
+				out.Groups = append(out.Groups, GroupConsumeStats{Group: group})
+			}
+			for _, wcs := range list {
+				cs, err := wcs.convert()
+				if err != nil {
+					return nil, &DecodeError{Addr: broker, RequestCode: remoting.GetBrokerConsumeStats, Err: err}
+				}
+				out.Groups[i].Stats = append(out.Groups[i].Stats, cs)
+			}
+		}
+	}
+	sort.Slice(out.Groups, func(i, j int) bool { return out.Groups[i].Group < out.Groups[j].Group })
+	return out, nil
+}
+
+// ViewBrokerStatsData reads one broker stat item. A key the broker does not
+// hold answers SYSTEM_ERROR "The stats <name> <key> not exist".
+func (c *Client) ViewBrokerStatsData(ctx context.Context, broker, statsName, statsKey string) (*BrokerStatsData, error) {
+	var d BrokerStatsData
+	ext := map[string]string{"statsName": statsName, "statsKey": statsKey}
+	if _, err := c.call(ctx, broker, remoting.ViewBrokerStatsData, ext, nil, &d); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// IsStatsNotExist reports whether err is the broker saying it holds no
+// stat item for the requested name and key.
+func IsStatsNotExist(err error) bool {
+	var re *remoting.ResponseError
+	return errors.As(err, &re) && re.Code == remoting.CodeSystemError && strings.Contains(re.Remark, "not exist")
+}
+
+// ConsumerConnections lists an online group's client connections. An
+// offline group answers CONSUMER_NOT_ONLINE.
+func (c *Client) ConsumerConnections(ctx context.Context, broker, group string) (*ConsumerConnection, error) {
+	var cc ConsumerConnection
+	if _, err := c.call(ctx, broker, remoting.GetConsumerConnectionList, map[string]string{"consumerGroup": group}, nil, &cc); err != nil {
+		return nil, err
+	}
+	return &cc, nil
+}
+
+// AllProducerInfo lists every producer client the broker knows, by group.
+func (c *Client) AllProducerInfo(ctx context.Context, broker string) (*ProducerTable, error) {
+	var pt ProducerTable
+	if _, err := c.call(ctx, broker, remoting.GetAllProducerInfo, nil, nil, &pt); err != nil {
+		return nil, err
+	}
+	return &pt, nil
+}
+
+// ConsumerRunningInfo asks, through the broker, one client for its own
+// consumption figures.
+func (c *Client) ConsumerRunningInfo(ctx context.Context, broker, group, clientID string) (*ConsumerRunningInfo, error) {
+	var w consumerRunningInfoWire
+	ext := map[string]string{"consumerGroup": group, "clientId": clientID, "jstackEnable": "false"}
+	if _, err := c.call(ctx, broker, remoting.GetConsumerRunningInfo, ext, nil, &w); err != nil {
+		return nil, err
+	}
+	info := &ConsumerRunningInfo{StatusTable: w.StatusTable, Properties: make(map[string]string, len(w.Properties))}
+	for k, raw := range w.Properties {
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			s = string(raw) // a number or boolean: keep its text
+		}
+		info.Properties[k] = s
+	}
+	return info, nil
+}
+
+// QueryTopicConsumeByWho lists the groups online for topic or holding
+// offsets on it.
+func (c *Client) QueryTopicConsumeByWho(ctx context.Context, broker, topic string) ([]string, error) {
+	var gl struct {
+		GroupList []string `json:"groupList"`
+	}
+	if _, err := c.call(ctx, broker, remoting.QueryTopicConsumeByWho, map[string]string{"topic": topic}, nil, &gl); err != nil {
+		return nil, err
+	}
+	sort.Strings(gl.GroupList)
+	return gl.GroupList, nil
+}
+
+// QueryConsumeTimeSpan returns, per queue of topic, the store times that
+// bound group's progress, read from the index without message bodies.
+func (c *Client) QueryConsumeTimeSpan(ctx context.Context, broker, topic, group string) ([]QueueTimeSpan, error) {
+	var b struct {
+		ConsumeTimeSpanSet []QueueTimeSpan `json:"consumeTimeSpanSet"`
+	}
+	ext := map[string]string{"topic": topic, "group": group}
+	if _, err := c.call(ctx, broker, remoting.QueryConsumeTimeSpan, ext, nil, &b); err != nil {
+		return nil, err
+	}
+	sort.Slice(b.ConsumeTimeSpanSet, func(i, j int) bool {
+		return b.ConsumeTimeSpanSet[i].MessageQueue.QueueID < b.ConsumeTimeSpanSet[j].MessageQueue.QueueID
+	})
+	return b.ConsumeTimeSpanSet, nil
+}
+
+// AllConsumerOffsets returns every committed offset on the broker. A broker
+// with none answers SYSTEM_ERROR "No consumer offset in this broker"; that
+// is returned as an empty table.
+func (c *Client) AllConsumerOffsets(ctx context.Context, broker string) (*ConsumerOffsets, error) {
+	var w consumerOffsetWire
+	_, err := c.call(ctx, broker, remoting.GetAllConsumerOffset, nil, nil, &w)
+	if err != nil {
+		if isEmptyAnswer(err, "No consumer offset") {
+			return &ConsumerOffsets{}, nil
+		}
+		return nil, err
+	}
+	out := &ConsumerOffsets{Entries: make([]ConsumerOffsetEntry, 0, len(w.OffsetTable))}
+	for key, queues := range w.OffsetTable {
+		topic, group, ok := splitTopicGroup(key)
+		if !ok {
+			continue // not a topic@group key: nothing to attribute it to
+		}
+		e := ConsumerOffsetEntry{Topic: topic, Group: group, Offsets: make(map[int]int64, len(queues))}
+		for q, off := range queues {
+			id, err := strconv.Atoi(q)
+			if err != nil {
+				return nil, &DecodeError{Addr: broker, RequestCode: remoting.GetAllConsumerOffset, Err: fmt.Errorf("queue id %q: %w", q, err)}
+			}
+			e.Offsets[id] = off
+		}
+		out.Entries = append(out.Entries, e)
+	}
+	sort.Slice(out.Entries, func(i, j int) bool {
+		a, b := out.Entries[i], out.Entries[j]
+		if a.Topic != b.Topic {
+			return a.Topic < b.Topic
+		}
+		return a.Group < b.Group
+	})
+	return out, nil
+}
+
+// AllDelayOffsets returns the schedule service's progress per delay level.
+func (c *Client) AllDelayOffsets(ctx context.Context, broker string) (map[int]int64, error) {
+	var w struct {
+		OffsetTable map[string]int64 `json:"offsetTable"`
+	}
+	if _, err := c.call(ctx, broker, remoting.GetAllDelayOffset, nil, nil, &w); err != nil {
+		if isEmptyAnswer(err, "No delay offset") {
+			return map[int]int64{}, nil
+		}
+		return nil, err
+	}
+	out := make(map[int]int64, len(w.OffsetTable))
+	for k, v := range w.OffsetTable {
+		level, err := strconv.Atoi(k)
+		if err != nil {
+			return nil, &DecodeError{Addr: broker, RequestCode: remoting.GetAllDelayOffset, Err: fmt.Errorf("delay level %q: %w", k, err)}
+		}
+		out[level] = v
+	}
+	return out, nil
+}
+
+func isEmptyAnswer(err error, remark string) bool {
+	var re *remoting.ResponseError
+	return errors.As(err, &re) && re.Code == remoting.CodeSystemError && strings.Contains(re.Remark, remark)
+}
+
+// BrokerConfig returns the broker's effective configuration. The body is
+// Java properties text ("key=value" lines), not JSON.
+func (c *Client) BrokerConfig(ctx context.Context, broker string) (map[string]string, error) {
+	resp, err := c.call(ctx, broker, remoting.GetBrokerConfig, nil, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	return parseProperties(resp.Body), nil
+}
+
+func parseProperties(body []byte) map[string]string {
+	out := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(body))
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' || line[0] == '!' {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			continue
+		}
+		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	return out
+}

@@ -1,0 +1,349 @@
+package admin
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// MessageQueue identifies one queue of a topic on one broker.
+type MessageQueue struct {
+	Topic      string `json:"topic"`
+	BrokerName string `json:"brokerName"`
+	QueueID    int    `json:"queueId"`
+}
+
+// parseMessageQueue reads a map key that fastjson wrote as a raw object and
+// the normaliser turned into that object's JSON text.
+func parseMessageQueue(key string) (MessageQueue, error) {
+	var mq MessageQueue
+	if err := json.Unmarshal([]byte(key), &mq); err != nil {
+		return mq, fmt.Errorf("message-queue key %q: %w", key, err)
+	}
+	return mq, nil
+}
+
+// DataVersion is the broker's metadata version stamp.
+type DataVersion struct {
+	Counter   int64 `json:"counter"`
+	Timestamp int64 `json:"timestamp"`
+}
+
+// BrokerData is one broker group (a master and its slaves) in cluster info
+// and routes. BrokerAddrs is keyed by broker id: 0 is the master.
+type BrokerData struct {
+	Cluster     string            `json:"cluster"`
+	BrokerName  string            `json:"brokerName"`
+	BrokerAddrs map[string]string `json:"brokerAddrs"`
+	ZoneName    string            `json:"zoneName,omitempty"`
+}
+
+// ClusterInfo answers GET_BROKER_CLUSTER_INFO.
+type ClusterInfo struct {
+	BrokerAddrTable  map[string]BrokerData `json:"brokerAddrTable"`
+	ClusterAddrTable map[string][]string   `json:"clusterAddrTable"`
+}
+
+// BrokerInstance is one process of a broker group.
+type BrokerInstance struct {
+	Cluster    string
+	BrokerName string
+	BrokerID   int64
+	Addr       string
+}
+
+// IsMaster reports whether this is the group's master (id 0).
+func (b BrokerInstance) IsMaster() bool { return b.BrokerID == 0 }
+
+// Instances lists every broker process, sorted by cluster, name and id.
+// A broker listed in brokerAddrTable without a cluster takes the cluster
+// whose clusterAddrTable names it.
+func (ci *ClusterInfo) Instances() []BrokerInstance {
+	clusterOf := map[string]string{}
+	for cluster, names := range ci.ClusterAddrTable {
+		for _, n := range names {
+			clusterOf[n] = cluster
+		}
+	}
+	var out []BrokerInstance
+	for name, bd := range ci.BrokerAddrTable {
+		cluster := bd.Cluster
+		if cluster == "" {
+			cluster = clusterOf[name]
+		}
+		for idStr, addr := range bd.BrokerAddrs {
+			id, err := strconv.ParseInt(idStr, 10, 64)
+			if err != nil || addr == "" {
+				continue
+			}
+			out = append(out, BrokerInstance{Cluster: cluster, BrokerName: name, BrokerID: id, Addr: addr})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Cluster != b.Cluster {
+			return a.Cluster < b.Cluster
+		}
+		if a.BrokerName != b.BrokerName {
+			return a.BrokerName < b.BrokerName
+		}
+		return a.BrokerID < b.BrokerID
+	})
+	return out
+}
+
+// QueueData is a topic's queue layout on one broker group.
+type QueueData struct {
+	BrokerName     string `json:"brokerName"`
+	ReadQueueNums  int    `json:"readQueueNums"`
+	WriteQueueNums int    `json:"writeQueueNums"`
+	Perm           int    `json:"perm"`
+	TopicSysFlag   int    `json:"topicSysFlag"`
+}
+
+// TopicRouteData answers GET_ROUTEINFO_BY_TOPIC.
+type TopicRouteData struct {
+	BrokerDatas []BrokerData `json:"brokerDatas"`
+	QueueDatas  []QueueData  `json:"queueDatas"`
+}
+
+// TopicConfig is one topic's broker-side configuration.
+type TopicConfig struct {
+	TopicName       string            `json:"topicName"`
+	ReadQueueNums   int               `json:"readQueueNums"`
+	WriteQueueNums  int               `json:"writeQueueNums"`
+	Perm            int               `json:"perm"`
+	TopicFilterType string            `json:"topicFilterType"`
+	TopicSysFlag    int               `json:"topicSysFlag"`
+	Order           bool              `json:"order"`
+	Attributes      map[string]string `json:"attributes,omitempty"`
+}
+
+// TopicConfigTable answers GET_ALL_TOPIC_CONFIG.
+type TopicConfigTable struct {
+	DataVersion      DataVersion            `json:"dataVersion"`
+	TopicConfigTable map[string]TopicConfig `json:"topicConfigTable"`
+}
+
+// SubscriptionGroupConfig is one consumer group's broker-side configuration.
+type SubscriptionGroupConfig struct {
+	GroupName                      string `json:"groupName"`
+	ConsumeEnable                  bool   `json:"consumeEnable"`
+	ConsumeFromMinEnable           bool   `json:"consumeFromMinEnable"`
+	ConsumeBroadcastEnable         bool   `json:"consumeBroadcastEnable"`
+	ConsumeMessageOrderly          bool   `json:"consumeMessageOrderly"`
+	RetryQueueNums                 int    `json:"retryQueueNums"`
+	RetryMaxTimes                  int    `json:"retryMaxTimes"`
+	BrokerID                       int64  `json:"brokerId"`
+	WhichBrokerWhenConsumeSlowly   int64  `json:"whichBrokerWhenConsumeSlowly"`
+	NotifyConsumerIdsChangedEnable bool   `json:"notifyConsumerIdsChangedEnable"`
+	GroupSysFlag                   int    `json:"groupSysFlag"`
+	ConsumeTimeoutMinute           int    `json:"consumeTimeoutMinute"`
+}
+
+// SubscriptionGroupTable answers GET_ALL_SUBSCRIPTIONGROUP_CONFIG.
+type SubscriptionGroupTable struct {
+	DataVersion            DataVersion                        `json:"dataVersion"`
+	SubscriptionGroupTable map[string]SubscriptionGroupConfig `json:"subscriptionGroupTable"`
+}
+
+// QueueOffsets is one queue's range in GET_TOPIC_STATS_INFO.
+type QueueOffsets struct {
+	MessageQueue
+	MinOffset           int64 `json:"minOffset"`
+	MaxOffset           int64 `json:"maxOffset"`
+	LastUpdateTimestamp int64 `json:"lastUpdateTimestamp"`
+}
+
+// TopicStats answers GET_TOPIC_STATS_INFO, queues sorted by id.
+type TopicStats struct {
+	Queues      []QueueOffsets
+	TopicPutTps float64 // 5.3.3+; 0 on older brokers
+}
+
+type topicStatsWire struct {
+	OffsetTable map[string]QueueOffsets `json:"offsetTable"`
+	TopicPutTps float64                 `json:"topicPutTps"`
+}
+
+// ConsumeOffsets is one queue's progress in consume stats.
+type ConsumeOffsets struct {
+	MessageQueue
+	BrokerOffset   int64 `json:"brokerOffset"`
+	ConsumerOffset int64 `json:"consumerOffset"`
+	PullOffset     int64 `json:"pullOffset"`
+	LastTimestamp  int64 `json:"lastTimestamp"`
+}
+
+// Lag is the messages not yet consumed on this queue, never negative.
+func (o ConsumeOffsets) Lag() int64 { return max(0, o.BrokerOffset-o.ConsumerOffset) }
+
+// ConsumeStats answers GET_CONSUME_STATS for one group, queues sorted.
+type ConsumeStats struct {
+	ConsumeTps float64
+	Queues     []ConsumeOffsets
+}
+
+type consumeStatsWire struct {
+	ConsumeTps  float64                   `json:"consumeTps"`
+	OffsetTable map[string]ConsumeOffsets `json:"offsetTable"`
+}
+
+func (w *consumeStatsWire) convert() (ConsumeStats, error) {
+	cs := ConsumeStats{ConsumeTps: w.ConsumeTps, Queues: make([]ConsumeOffsets, 0, len(w.OffsetTable))}
+	for k, v := range w.OffsetTable {
+		mq, err := parseMessageQueue(k)
+		if err != nil {
+			return cs, err
+		}
+		v.MessageQueue = mq
+		cs.Queues = append(cs.Queues, v)
+	}
+	sortQueues(cs.Queues, func(o ConsumeOffsets) MessageQueue { return o.MessageQueue })
+	return cs, nil
+}
+
+func sortQueues[T any](s []T, mq func(T) MessageQueue) {
+	sort.Slice(s, func(i, j int) bool {
+		a, b := mq(s[i]), mq(s[j])
+		if a.Topic != b.Topic {
+			return a.Topic < b.Topic
+		}
+		if a.BrokerName != b.BrokerName {
+			return a.BrokerName < b.BrokerName
+		}
+		return a.QueueID < b.QueueID
+	})
+}
+
+// GroupConsumeStats is one group's stats in a broker-wide answer.
+type GroupConsumeStats struct {
+	Group string
+	Stats []ConsumeStats // one per topic the group has offsets on
+}
+
+// BrokerConsumeStats answers GET_BROKER_CONSUME_STATS: every group with
+// offsets on the broker, in one call.
+type BrokerConsumeStats struct {
+	BrokerAddr string
+	TotalDiff  int64
+	Groups     []GroupConsumeStats // sorted by group
+}
+
+type brokerConsumeStatsWire struct {
+	BrokerAddr       string                          `json:"brokerAddr"`
+	TotalDiff        int64                           `json:"totalDiff"`
+	ConsumeStatsList []map[string][]consumeStatsWire `json:"consumeStatsList"`
+}
+
+// StatsSnapshot is one window of a broker stat item.
+type StatsSnapshot struct {
+	Sum   int64   `json:"sum"`
+	Tps   float64 `json:"tps"`
+	Avgpt float64 `json:"avgpt"`
+}
+
+// BrokerStatsData answers VIEW_BROKER_STATS_DATA: the minute, hour and day
+// windows of one stat item. Sums are deltas inside the window.
+type BrokerStatsData struct {
+	StatsMinute StatsSnapshot `json:"statsMinute"`
+	StatsHour   StatsSnapshot `json:"statsHour"`
+	StatsDay    StatsSnapshot `json:"statsDay"`
+}
+
+// Connection is one client connection of a group.
+type Connection struct {
+	ClientID   string `json:"clientId"`
+	ClientAddr string `json:"clientAddr"`
+	Language   string `json:"language"`
+	Version    int    `json:"version"`
+}
+
+// SubscriptionData is one topic subscription of an online consumer group.
+type SubscriptionData struct {
+	Topic          string `json:"topic"`
+	SubString      string `json:"subString"`
+	ExpressionType string `json:"expressionType"`
+}
+
+// ConsumerConnection answers GET_CONSUMER_CONNECTION_LIST.
+type ConsumerConnection struct {
+	ConnectionSet     []Connection                `json:"connectionSet"`
+	ConsumeType       string                      `json:"consumeType"`
+	MessageModel      string                      `json:"messageModel"`
+	ConsumeFromWhere  string                      `json:"consumeFromWhere"`
+	SubscriptionTable map[string]SubscriptionData `json:"subscriptionTable"`
+}
+
+// ProducerInfo is one producer client in GET_ALL_PRODUCER_INFO.
+type ProducerInfo struct {
+	ClientID            string `json:"clientId"`
+	RemoteIP            string `json:"remoteIP"`
+	Language            string `json:"language"`
+	Version             int    `json:"version"`
+	LastUpdateTimestamp int64  `json:"lastUpdateTimestamp"`
+}
+
+// ProducerTable answers GET_ALL_PRODUCER_INFO, keyed by producer group.
+type ProducerTable struct {
+	Data map[string][]ProducerInfo `json:"data"`
+}
+
+// ConsumeStatus is a client's own consumption figures for one topic.
+type ConsumeStatus struct {
+	PullRT            float64 `json:"pullRT"`
+	PullTPS           float64 `json:"pullTPS"`
+	ConsumeRT         float64 `json:"consumeRT"`
+	ConsumeOKTPS      float64 `json:"consumeOKTPS"`
+	ConsumeFailedTPS  float64 `json:"consumeFailedTPS"`
+	ConsumeFailedMsgs int64   `json:"consumeFailedMsgs"`
+}
+
+// ConsumerRunningInfo answers GET_CONSUMER_RUNNING_INFO, as the client
+// itself reported it (the broker forwards the call to the client).
+type ConsumerRunningInfo struct {
+	Properties  map[string]string
+	StatusTable map[string]ConsumeStatus
+}
+
+type consumerRunningInfoWire struct {
+	Properties  map[string]json.RawMessage `json:"properties"`
+	StatusTable map[string]ConsumeStatus   `json:"statusTable"`
+}
+
+// QueueTimeSpan is one queue's answer to QUERY_CONSUME_TIME_SPAN. DelayTime
+// is now minus the store time of the oldest unconsumed message, in ms, and
+// 0 when the group is caught up.
+type QueueTimeSpan struct {
+	MessageQueue     MessageQueue `json:"messageQueue"`
+	MinTimeStamp     int64        `json:"minTimeStamp"`
+	MaxTimeStamp     int64        `json:"maxTimeStamp"`
+	ConsumeTimeStamp int64        `json:"consumeTimeStamp"`
+	DelayTime        int64        `json:"delayTime"`
+}
+
+// ConsumerOffsets answers GET_ALL_CONSUMER_OFFSET: committed offsets by
+// topic and group, queue id to offset.
+type ConsumerOffsets struct {
+	Entries []ConsumerOffsetEntry // sorted by topic, then group
+}
+
+// ConsumerOffsetEntry is one topic@group offset row.
+type ConsumerOffsetEntry struct {
+	Topic   string
+	Group   string
+	Offsets map[int]int64
+}
+
+type consumerOffsetWire struct {
+	OffsetTable map[string]map[string]int64 `json:"offsetTable"`
+}
+
+// splitTopicGroup splits a "topic@group" offset key. Topic and group names
+// cannot contain '@', so the first '@' separates them.
+func splitTopicGroup(key string) (topic, group string, ok bool) {
+	topic, group, ok = strings.Cut(key, "@")
+	return topic, group, ok && topic != "" && group != ""
+}

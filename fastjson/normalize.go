@@ -1,0 +1,273 @@
+// Package fastjson turns the bodies RocketMQ writes with fastjson into
+// standard JSON. fastjson writes non-string map keys bare: numbers as
+// {0:"addr"} and objects as {{"brokerName":"b","queueId":0,"topic":"t"}:{…}}.
+// Normalize rewrites such keys as JSON strings ("0", and the object's own
+// compact JSON text), so encoding/json can decode into map[string]T and the
+// caller parses the key. It is a real tokenizer, not a pattern match, so a
+// topic named "a,b:{c}" inside a key or value is just string content.
+package fastjson
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
+
+// maxDepth bounds nesting so hostile input cannot exhaust the stack.
+const maxDepth = 256
+
+// SyntaxError reports where a body stopped making sense.
+type SyntaxError struct {
+	Offset int
+	Msg    string
+}
+
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("fastjson: offset %d: %s", e.Offset, e.Msg)
+}
+
+type normalizer struct {
+	in  []byte
+	pos int
+	out []byte
+}
+
+// Normalize returns standard JSON for a fastjson body. Standard JSON passes
+// through unchanged (apart from insignificant whitespace).
+func Normalize(in []byte) ([]byte, error) {
+	n := &normalizer{in: in, out: make([]byte, 0, len(in)+len(in)/8)}
+	n.skipSpace()
+	if err := n.value(0); err != nil {
+		return nil, err
+	}
+	n.skipSpace()
+	if n.pos != len(n.in) {
+		return nil, n.errorf("unexpected %q after the top-level value", n.in[n.pos])
+	}
+	return n.out, nil
+}
+
+// Unmarshal normalises data and decodes it into v.
+func Unmarshal(data []byte, v any) error {
+	norm, err := Normalize(data)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(norm))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("fastjson: decode: %w", err)
+	}
+	return nil
+}
+
+func (n *normalizer) errorf(format string, args ...any) error {
+	return &SyntaxError{Offset: n.pos, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (n *normalizer) skipSpace() {
+	for n.pos < len(n.in) {
+		switch n.in[n.pos] {
+		case ' ', '\t', '\n', '\r':
+			n.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (n *normalizer) value(depth int) error {
+	if depth > maxDepth {
+		return n.errorf("nesting deeper than %d", maxDepth)
+	}
+	if n.pos >= len(n.in) {
+		return n.errorf("unexpected end of input")
+	}
+	switch c := n.in[n.pos]; {
+	case c == '{':
+		return n.object(depth)
+	case c == '[':
+		return n.array(depth)
+	case c == '"':
+		return n.str()
+	default:
+		tok := n.bareToken()
+		if len(tok) == 0 {
+			return n.errorf("unexpected %q", c)
+		}
+		if !validScalar(tok) {
+			return n.errorf("invalid value %q", tok)
+		}
+		n.out = append(n.out, tok...)
+		return nil
+	}
+}
+
+func (n *normalizer) object(depth int) error {
+	n.pos++ // {
+	n.out = append(n.out, '{')
+	n.skipSpace()
+	if n.pos < len(n.in) && n.in[n.pos] == '}' {
+		n.pos++
+		n.out = append(n.out, '}')
+		return nil
+	}
+	for {
+		n.skipSpace()
+		if err := n.key(depth); err != nil {
+			return err
+		}
+		n.skipSpace()
+		if n.pos >= len(n.in) || n.in[n.pos] != ':' {
+			return n.errorf("expected ':' after an object key")
+		}
+		n.pos++
+		n.out = append(n.out, ':')
+		n.skipSpace()
+		if err := n.value(depth + 1); err != nil {
+			return err
+		}
+		n.skipSpace()
+		if n.pos >= len(n.in) {
+			return n.errorf("unterminated object")
+		}
+		switch n.in[n.pos] {
+		case ',':
+			n.pos++
+			n.out = append(n.out, ',')
+		case '}':
+			n.pos++
+			n.out = append(n.out, '}')
+			return nil
+		default:
+			return n.errorf("expected ',' or '}' in an object, got %q", n.in[n.pos])
+		}
+	}
+}
+
+// key writes an object key as a JSON string whatever form fastjson chose.
+func (n *normalizer) key(depth int) error {
+	if n.pos >= len(n.in) {
+		return n.errorf("unexpected end of input in an object")
+	}
+	switch n.in[n.pos] {
+	case '"':
+		return n.str()
+	case '{', '[':
+		// A composite key: normalise it on its own, then quote its text.
+		sub := &normalizer{in: n.in, pos: n.pos}
+		if err := sub.value(depth + 1); err != nil {
+			return err
+		}
+		n.pos = sub.pos
+		quoted, _ := json.Marshal(string(sub.out))
+		n.out = append(n.out, quoted...)
+		return nil
+	default:
+		tok := n.bareToken()
+		if len(tok) == 0 {
+			return n.errorf("expected an object key, got %q", n.in[n.pos])
+		}
+		quoted, _ := json.Marshal(string(tok))
+		n.out = append(n.out, quoted...)
+		return nil
+	}
+}
+
+func (n *normalizer) array(depth int) error {
+	n.pos++ // [
+	n.out = append(n.out, '[')
+	n.skipSpace()
+	if n.pos < len(n.in) && n.in[n.pos] == ']' {
+		n.pos++
+		n.out = append(n.out, ']')
+		return nil
+	}
+	for {
+		n.skipSpace()
+		if err := n.value(depth + 1); err != nil {
+			return err
+		}
+		n.skipSpace()
+		if n.pos >= len(n.in) {
+			return n.errorf("unterminated array")
+		}
+		switch n.in[n.pos] {
+		case ',':
+			n.pos++
+			n.out = append(n.out, ',')
+		case ']':
+			n.pos++
+			n.out = append(n.out, ']')
+			return nil
+		default:
+			return n.errorf("expected ',' or ']' in an array, got %q", n.in[n.pos])
+		}
+	}
+}
+
+// str copies a string literal, validating escapes and control characters.
+func (n *normalizer) str() error {
+	start := n.pos
+	n.pos++ // opening quote
+	for n.pos < len(n.in) {
+		c := n.in[n.pos]
+		switch {
+		case c == '"':
+			n.pos++
+			n.out = append(n.out, n.in[start:n.pos]...)
+			return nil
+		case c == '\\':
+			if n.pos+1 >= len(n.in) {
+				return n.errorf("unterminated escape")
+			}
+			switch n.in[n.pos+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				n.pos += 2
+			case 'u':
+				if n.pos+6 > len(n.in) || !isHex4(n.in[n.pos+2:n.pos+6]) {
+					return n.errorf("bad \\u escape")
+				}
+				n.pos += 6
+			default:
+				return n.errorf("bad escape \\%c", n.in[n.pos+1])
+			}
+		case c < 0x20:
+			return n.errorf("control character in a string")
+		default:
+			n.pos++
+		}
+	}
+	return n.errorf("unterminated string")
+}
+
+func isHex4(b []byte) bool {
+	for _, c := range b {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// bareToken consumes an unquoted run: a number, true/false/null, or a bare
+// key. It stops at structural characters and whitespace.
+func (n *normalizer) bareToken() []byte {
+	start := n.pos
+	for n.pos < len(n.in) {
+		switch n.in[n.pos] {
+		case ',', ':', '{', '}', '[', ']', '"', ' ', '\t', '\n', '\r':
+			return n.in[start:n.pos]
+		}
+		n.pos++
+	}
+	return n.in[start:n.pos]
+}
+
+func validScalar(tok []byte) bool {
+	switch string(tok) {
+	case "true", "false", "null":
+		return true
+	}
+	return json.Valid(tok)
+}

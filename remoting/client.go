@@ -1,0 +1,348 @@
+package remoting
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Observer learns of every round trip, for self metrics. err is nil only
+// for a SUCCESS answer.
+type Observer interface {
+	ObserveRPC(addr string, requestCode int, d time.Duration, bytesIn int, err error)
+}
+
+// Options configure a Client.
+type Options struct {
+	Credentials *Credentials // nil: unsigned requests
+	TLS         *tls.Config  // nil: plain TCP
+	DialTimeout time.Duration
+	// IdleTimeout closes a connection unused this long before the broker
+	// does (its serverChannelMaxIdleTimeSeconds is 120 s), so a request is
+	// never written into a socket the broker is about to drop.
+	IdleTimeout time.Duration
+	Observer    Observer
+}
+
+// Client multiplexes requests over one connection per address.
+type Client struct {
+	opts   Options
+	opaque atomic.Int32
+
+	mu      sync.Mutex
+	conns   map[string]*conn
+	dialing map[string]chan struct{} // closed when that address's dial ends
+	closed  bool
+}
+
+// NewClient returns a client; connections are dialled on first use.
+func NewClient(opts Options) *Client {
+	if opts.DialTimeout <= 0 {
+		opts.DialTimeout = 3 * time.Second
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = 90 * time.Second
+	}
+	return &Client{opts: opts, conns: map[string]*conn{}, dialing: map[string]chan struct{}{}}
+}
+
+// Close closes every connection; calls in flight fail with ErrClosed.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	c.closed = true
+	conns := c.conns
+	c.conns = map[string]*conn{}
+	c.mu.Unlock()
+	for _, cn := range conns {
+		cn.fail(ErrClosed)
+	}
+	return nil
+}
+
+// Call sends a request and returns the response when its code is SUCCESS,
+// and a *ResponseError otherwise.
+func (c *Client) Call(ctx context.Context, addr string, code int, ext map[string]string, body []byte) (*Command, error) {
+	start := time.Now()
+	resp, err := c.invoke(ctx, addr, code, ext, body)
+	if err == nil && resp.Code != CodeSuccess {
+		err = &ResponseError{Addr: addr, RequestCode: code, Code: resp.Code, Remark: resp.Remark}
+	}
+	if c.opts.Observer != nil {
+		n := 0
+		if resp != nil {
+			n = len(resp.Body)
+		}
+		c.opts.Observer.ObserveRPC(addr, code, time.Since(start), n, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+func (c *Client) invoke(ctx context.Context, addr string, code int, ext map[string]string, body []byte) (*Command, error) {
+	req := &Command{Code: code, Language: LanguageGo, Version: ProtocolVersion, ExtFields: ext, Body: body}
+	if c.opts.Credentials != nil {
+		// Signing mutates extFields: work on a copy the caller does not see.
+		req.ExtFields = make(map[string]string, len(ext)+3)
+		for k, v := range ext {
+			req.ExtFields[k] = v
+		}
+		c.opts.Credentials.sign(req)
+	}
+	for attempt := 0; ; attempt++ {
+		cn, reused, err := c.conn(ctx, addr)
+		if err != nil {
+			return nil, err
+		}
+		req.Opaque = c.opaque.Add(1)
+		resp, err := cn.roundTrip(ctx, req)
+		// A reused connection may have been closed by the broker just as we
+		// wrote; one retry on a fresh connection hides that race.
+		if err != nil && reused && attempt == 0 && errors.Is(err, errConnLost) && ctx.Err() == nil {
+			continue
+		}
+		return resp, err
+	}
+}
+
+// conn returns a live connection to addr. Concurrent callers share one
+// dial, so a burst of first calls opens one socket, not one each.
+func (c *Client) conn(ctx context.Context, addr string) (*conn, bool, error) {
+	for {
+		c.mu.Lock()
+		if c.closed {
+			c.mu.Unlock()
+			return nil, false, ErrClosed
+		}
+		if cn := c.conns[addr]; cn != nil {
+			if cn.alive() && time.Since(cn.lastUsed()) < c.opts.IdleTimeout {
+				c.mu.Unlock()
+				return cn, true, nil
+			}
+			delete(c.conns, addr)
+			go cn.fail(errConnLost)
+		}
+		if wait := c.dialing[addr]; wait != nil {
+			c.mu.Unlock()
+			select {
+			case <-wait:
+				continue
+			case <-ctx.Done():
+				return nil, false, fmt.Errorf("rocketmq %s: connect: %w", addr, ctx.Err())
+			}
+		}
+		wait := make(chan struct{})
+		c.dialing[addr] = wait
+		c.mu.Unlock()
+
+		nc, err := c.dial(ctx, addr)
+		c.mu.Lock()
+		delete(c.dialing, addr)
+		close(wait)
+		if err != nil {
+			c.mu.Unlock()
+			return nil, false, err
+		}
+		cn := newConn(addr, nc)
+		if c.closed {
+			c.mu.Unlock()
+			cn.fail(ErrClosed)
+			return nil, false, ErrClosed
+		}
+		c.conns[addr] = cn
+		c.mu.Unlock()
+		return cn, false, nil
+	}
+}
+
+func (c *Client) dial(ctx context.Context, addr string) (net.Conn, error) {
+	d := &net.Dialer{Timeout: c.opts.DialTimeout, KeepAlive: 30 * time.Second}
+	var nc net.Conn
+	var err error
+	if c.opts.TLS != nil {
+		td := &tls.Dialer{NetDialer: d, Config: c.opts.TLS}
+		nc, err = td.DialContext(ctx, "tcp", addr)
+	} else {
+		nc, err = d.DialContext(ctx, "tcp", addr)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("rocketmq %s: connect: %w", addr, err)
+	}
+	return nc, nil
+}
+
+// errConnLost marks a call whose connection died before its answer came.
+var errConnLost = errors.New("connection lost")
+
+type result struct {
+	cmd *Command
+	err error
+}
+
+// conn is one multiplexed connection: writes are serialised, one reader
+// goroutine hands each response to the caller waiting on its opaque.
+type conn struct {
+	addr string
+	nc   net.Conn
+
+	wmu  sync.Mutex
+	wbuf []byte
+
+	mu      sync.Mutex
+	pending map[int32]chan result
+	err     error
+	used    atomic.Int64 // unix nanos of the last request
+	read    atomic.Int64 // unix nanos of the last frame received
+	done    chan struct{}
+}
+
+func newConn(addr string, nc net.Conn) *conn {
+	cn := &conn{addr: addr, nc: nc, pending: map[int32]chan result{}, done: make(chan struct{})}
+	cn.used.Store(time.Now().UnixNano())
+	go cn.readLoop()
+	return cn
+}
+
+func (cn *conn) alive() bool {
+	cn.mu.Lock()
+	defer cn.mu.Unlock()
+	return cn.err == nil
+}
+
+func (cn *conn) lastUsed() time.Time { return time.Unix(0, cn.used.Load()) }
+
+// fail closes the connection and fails every call waiting on it.
+func (cn *conn) fail(err error) {
+	cn.mu.Lock()
+	if cn.err != nil {
+		cn.mu.Unlock()
+		return
+	}
+	cn.err = err
+	pending := cn.pending
+	cn.pending = nil
+	close(cn.done)
+	cn.mu.Unlock()
+	cn.nc.Close()
+	for _, ch := range pending {
+		ch <- result{err: err}
+	}
+}
+
+func (cn *conn) roundTrip(ctx context.Context, req *Command) (*Command, error) {
+	ch := make(chan result, 1)
+	cn.mu.Lock()
+	if cn.err != nil {
+		err := cn.err
+		cn.mu.Unlock()
+		return nil, cn.wrap(err)
+	}
+	cn.pending[req.Opaque] = ch
+	cn.mu.Unlock()
+	sent := time.Now().UnixNano()
+	cn.used.Store(sent)
+
+	if err := cn.write(ctx, req); err != nil {
+		cn.forget(req.Opaque)
+		return nil, cn.wrap(err)
+	}
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			return nil, cn.wrap(r.err)
+		}
+		return r.cmd, nil
+	case <-ctx.Done():
+		cn.forget(req.Opaque)
+		if cn.read.Load() < sent {
+			// Nothing at all arrived since we asked: the peer has stopped
+			// answering, and every call on this socket would wait the same.
+			go cn.fail(errConnLost)
+		}
+		return nil, fmt.Errorf("rocketmq %s: request %s: %w", cn.addr, RequestName(req.Code), ctx.Err())
+	}
+}
+
+func (cn *conn) forget(opaque int32) {
+	cn.mu.Lock()
+	if cn.pending != nil {
+		delete(cn.pending, opaque)
+	}
+	cn.mu.Unlock()
+}
+
+func (cn *conn) wrap(err error) error {
+	if errors.Is(err, ErrClosed) {
+		return err
+	}
+	var fe *FrameError
+	if errors.As(err, &fe) {
+		return fmt.Errorf("rocketmq %s: %w: %w", cn.addr, errConnLost, err)
+	}
+	if errors.Is(err, errConnLost) {
+		return fmt.Errorf("rocketmq %s: %w", cn.addr, err)
+	}
+	return fmt.Errorf("rocketmq %s: %w: %w", cn.addr, errConnLost, err)
+}
+
+func (cn *conn) write(ctx context.Context, req *Command) error {
+	cn.wmu.Lock()
+	defer cn.wmu.Unlock()
+	buf, err := AppendFrame(cn.wbuf[:0], req)
+	if err != nil {
+		return err
+	}
+	cn.wbuf = buf
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(30 * time.Second)
+	}
+	cn.nc.SetWriteDeadline(deadline)
+	if _, err := cn.nc.Write(buf); err != nil {
+		cn.fail(err)
+		return err
+	}
+	if cap(cn.wbuf) > 1<<20 {
+		cn.wbuf = nil // do not pin a large request buffer
+	}
+	return nil
+}
+
+func (cn *conn) readLoop() {
+	br := bufio.NewReaderSize(cn.nc, 64<<10)
+	var buf []byte
+	for {
+		cmd, b, err := ReadFrame(br, buf)
+		if err != nil {
+			cn.fail(err)
+			return
+		}
+		cn.read.Store(time.Now().UnixNano())
+		if cap(b) <= 1<<20 {
+			buf = b // reuse frames up to 1 MiB; let larger ones go
+		} else {
+			buf = nil
+		}
+		if !cmd.IsResponse() {
+			continue // server-initiated requests go only to registered clients; we are none
+		}
+		cn.mu.Lock()
+		ch := cn.pending[cmd.Opaque]
+		if ch != nil {
+			delete(cn.pending, cmd.Opaque)
+		}
+		cn.mu.Unlock()
+		if ch != nil {
+			ch <- result{cmd: cmd}
+		}
+		// An answer for an opaque nobody waits for is a late reply to a
+		// cancelled call: dropping it is correct.
+	}
+}

@@ -1,0 +1,277 @@
+// Package remoting speaks RocketMQ's remoting protocol: length-prefixed
+// frames carrying a JSON or ROCKETMQ-binary header and an opaque body,
+// multiplexed over one TCP connection per address by request id (opaque).
+package remoting
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+)
+
+// MaxFrameLength is the broker's default frame cap (NettyDecoder, 16 MiB).
+const MaxFrameLength = 16 << 20
+
+// Serialize types carried in the high byte of the header-length word.
+const (
+	SerializeJSON     = 0
+	SerializeRocketMQ = 1
+)
+
+// Flag bits.
+const (
+	flagResponse = 1 << 0
+	flagOneway   = 1 << 1
+)
+
+// LanguageGo is what we announce; the broker only logs it.
+const LanguageGo = "GO"
+
+// ProtocolVersion is sent in every request header. 401 (V4_9_4) or later
+// makes the namesrv answer route requests in standard JSON.
+const ProtocolVersion = 401
+
+// Command is one remoting request or response.
+type Command struct {
+	Code      int               `json:"code"`
+	Language  string            `json:"language,omitempty"`
+	Version   int               `json:"version"`
+	Opaque    int32             `json:"opaque"`
+	Flag      int32             `json:"flag"`
+	Remark    string            `json:"remark,omitempty"`
+	ExtFields map[string]string `json:"extFields,omitempty"`
+	Body      []byte            `json:"-"`
+}
+
+// IsResponse reports whether the response bit is set.
+func (c *Command) IsResponse() bool { return c.Flag&flagResponse != 0 }
+
+// FrameError is a malformed frame. The connection it came from cannot be
+// trusted to be aligned on a frame boundary any more.
+type FrameError struct{ Reason string }
+
+func (e *FrameError) Error() string { return "remoting: bad frame: " + e.Reason }
+
+func frameErrorf(format string, args ...any) error {
+	return &FrameError{Reason: fmt.Sprintf(format, args...)}
+}
+
+// AppendFrame appends the wire form of cmd (JSON header) to dst.
+func AppendFrame(dst []byte, cmd *Command) ([]byte, error) {
+	header, err := json.Marshal(cmd)
+	if err != nil {
+		return dst, fmt.Errorf("remoting: encode header: %w", err)
+	}
+	total := 4 + len(header) + len(cmd.Body)
+	if total > MaxFrameLength {
+		return dst, frameErrorf("frame of %d bytes exceeds the %d-byte cap", total, MaxFrameLength)
+	}
+	dst = binary.BigEndian.AppendUint32(dst, uint32(total))
+	dst = binary.BigEndian.AppendUint32(dst, uint32(SerializeJSON)<<24|uint32(len(header)))
+	dst = append(dst, header...)
+	return append(dst, cmd.Body...), nil
+}
+
+// ReadFrame reads one frame from r. buf is reused when large enough; the
+// returned Command's Body does not alias buf.
+func ReadFrame(r io.Reader, buf []byte) (*Command, []byte, error) {
+	var lenBuf [4]byte
+	if _, err := io.ReadFull(r, lenBuf[:]); err != nil {
+		return nil, buf, err
+	}
+	n := binary.BigEndian.Uint32(lenBuf[:])
+	if n > MaxFrameLength {
+		return nil, buf, frameErrorf("length %d exceeds the %d-byte cap", n, MaxFrameLength)
+	}
+	if cap(buf) < int(n) {
+		buf = make([]byte, n)
+	}
+	buf = buf[:n]
+	if _, err := io.ReadFull(r, buf); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, buf, err
+	}
+	cmd, err := DecodeFrame(buf)
+	return cmd, buf, err
+}
+
+// DecodeFrame decodes a frame without its 4-byte length prefix.
+func DecodeFrame(frame []byte) (*Command, error) {
+	if len(frame) < 4 {
+		return nil, frameErrorf("%d bytes is shorter than the header-length word", len(frame))
+	}
+	word := binary.BigEndian.Uint32(frame)
+	kind := byte(word >> 24)
+	hlen := int(word & 0x00FFFFFF)
+	if hlen > len(frame)-4 {
+		return nil, frameErrorf("header length %d exceeds the %d bytes left", hlen, len(frame)-4)
+	}
+	header := frame[4 : 4+hlen]
+	var cmd *Command
+	var err error
+	switch kind {
+	case SerializeJSON:
+		cmd, err = decodeJSONHeader(header)
+	case SerializeRocketMQ:
+		cmd, err = decodeBinaryHeader(header)
+	default:
+		return nil, frameErrorf("unknown serialize type %d", kind)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if body := frame[4+hlen:]; len(body) > 0 {
+		cmd.Body = append([]byte(nil), body...)
+	}
+	return cmd, nil
+}
+
+// jsonHeader tolerates language as a name; extra fields are ignored.
+type jsonHeader struct {
+	Code      *int              `json:"code"`
+	Language  string            `json:"language"`
+	Version   int               `json:"version"`
+	Opaque    int32             `json:"opaque"`
+	Flag      int32             `json:"flag"`
+	Remark    string            `json:"remark"`
+	ExtFields map[string]string `json:"extFields"`
+}
+
+func decodeJSONHeader(b []byte) (*Command, error) {
+	var h jsonHeader
+	if err := json.Unmarshal(b, &h); err != nil {
+		return nil, frameErrorf("JSON header: %v", err)
+	}
+	if h.Code == nil {
+		return nil, frameErrorf("JSON header has no code")
+	}
+	return &Command{Code: *h.Code, Language: h.Language, Version: h.Version, Opaque: h.Opaque,
+		Flag: h.Flag, Remark: h.Remark, ExtFields: h.ExtFields}, nil
+}
+
+// binaryReader walks a ROCKETMQ-serialised header, remembering the first
+// error so the decoder reads straight through.
+type binaryReader struct {
+	b   []byte
+	err error
+}
+
+func (r *binaryReader) take(n int) []byte {
+	if r.err != nil {
+		return nil
+	}
+	if n < 0 || n > len(r.b) {
+		r.err = frameErrorf("binary header: need %d bytes, %d left", n, len(r.b))
+		return nil
+	}
+	out := r.b[:n]
+	r.b = r.b[n:]
+	return out
+}
+
+func (r *binaryReader) u16() uint16 {
+	if b := r.take(2); b != nil {
+		return binary.BigEndian.Uint16(b)
+	}
+	return 0
+}
+
+func (r *binaryReader) u32() uint32 {
+	if b := r.take(4); b != nil {
+		return binary.BigEndian.Uint32(b)
+	}
+	return 0
+}
+
+func (r *binaryReader) str(n uint32) string {
+	if n > math.MaxInt32 {
+		r.err = frameErrorf("binary header: string length %d", n)
+		return ""
+	}
+	return string(r.take(int(n)))
+}
+
+var languageNames = []string{"JAVA", "CPP", "DOTNET", "PYTHON", "DELPHI", "ERLANG", "RUBY", "OTHER",
+	"HTTP", "GO", "PHP", "OMS", "RUST", "NODE_JS"}
+
+func decodeBinaryHeader(b []byte) (*Command, error) {
+	r := &binaryReader{b: b}
+	cmd := &Command{}
+	cmd.Code = int(int16(r.u16()))
+	if lang := r.take(1); lang != nil {
+		if int(lang[0]) < len(languageNames) {
+			cmd.Language = languageNames[lang[0]]
+		} else {
+			cmd.Language = strconv.Itoa(int(lang[0]))
+		}
+	}
+	cmd.Version = int(int16(r.u16()))
+	cmd.Opaque = int32(r.u32())
+	cmd.Flag = int32(r.u32())
+	cmd.Remark = r.str(r.u32())
+	extLen := r.u32()
+	if r.err == nil && extLen > 0 {
+		ext := &binaryReader{b: r.take(int(extLen))}
+		if r.err != nil {
+			return nil, r.err
+		}
+		cmd.ExtFields = map[string]string{}
+		for len(ext.b) > 0 && ext.err == nil {
+			k := ext.str(uint32(ext.u16()))
+			v := ext.str(ext.u32())
+			if ext.err == nil {
+				cmd.ExtFields[k] = v
+			}
+		}
+		r.err = ext.err
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	return cmd, nil
+}
+
+// AppendBinaryFrame encodes cmd with the ROCKETMQ header. The client always
+// sends JSON; this exists for the simulated broker and for tests, which must
+// be able to answer the way a broker configured for ROCKETMQ does.
+func AppendBinaryFrame(dst []byte, cmd *Command) []byte {
+	var h []byte
+	h = binary.BigEndian.AppendUint16(h, uint16(int16(cmd.Code)))
+	lang := byte(0)
+	for i, n := range languageNames {
+		if n == cmd.Language {
+			lang = byte(i)
+		}
+	}
+	h = append(h, lang)
+	h = binary.BigEndian.AppendUint16(h, uint16(int16(cmd.Version)))
+	h = binary.BigEndian.AppendUint32(h, uint32(cmd.Opaque))
+	h = binary.BigEndian.AppendUint32(h, uint32(cmd.Flag))
+	h = binary.BigEndian.AppendUint32(h, uint32(len(cmd.Remark)))
+	h = append(h, cmd.Remark...)
+	var ext []byte
+	keys := make([]string, 0, len(cmd.ExtFields))
+	for k := range cmd.ExtFields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		ext = binary.BigEndian.AppendUint16(ext, uint16(len(k)))
+		ext = append(ext, k...)
+		ext = binary.BigEndian.AppendUint32(ext, uint32(len(cmd.ExtFields[k])))
+		ext = append(ext, cmd.ExtFields[k]...)
+	}
+	h = binary.BigEndian.AppendUint32(h, uint32(len(ext)))
+	h = append(h, ext...)
+	dst = binary.BigEndian.AppendUint32(dst, uint32(4+len(h)+len(cmd.Body)))
+	dst = binary.BigEndian.AppendUint32(dst, uint32(SerializeRocketMQ)<<24|uint32(len(h)))
+	dst = append(dst, h...)
+	return append(dst, cmd.Body...)
+}
