@@ -1,0 +1,271 @@
+// Package snapshot holds the immutable result of one collection cycle.
+// The poller builds a Snapshot, publishes it atomically, and never touches
+// it again; the collector and the web pages only read it. Nothing in here
+// may be modified after publication.
+package snapshot
+
+import (
+	"strings"
+	"time"
+
+	"github.com/rocketmq-exporter/rocketmq_exporter/runtimeinfo"
+)
+
+// Snapshot is one complete view of every watched cluster.
+type Snapshot struct {
+	Seq      uint64
+	Started  time.Time
+	Finished time.Time
+	// Overran is set when the cycle hit its deadline; brokers not finished
+	// by then are reported down for this cycle.
+	Overran bool
+	Targets []*Target
+	Brokers []*Broker // every broker of every target, sorted by Key
+	// Entities counts what this snapshot tracks, by kind (gc.Kind names).
+	Entities map[string]int
+	// Removed counts series subjects dropped since the previous snapshot.
+	Removed map[string]int
+}
+
+// Duration is how long the cycle took.
+func (s *Snapshot) Duration() time.Duration { return s.Finished.Sub(s.Started) }
+
+// Target is one namesrv set the exporter was told to watch.
+type Target struct {
+	Namesrvs    []string
+	Up          bool   // cluster info answered this cycle
+	Err         string // why not, when !Up
+	Namesrv     string // the namesrv that answered
+	Clusters    []string
+	LastSuccess time.Time
+}
+
+// Role of a broker process in its group.
+const (
+	RoleMaster = "master"
+	RoleSlave  = "slave"
+)
+
+// Broker is one broker process and everything collected from it.
+type Broker struct {
+	Cluster string
+	Name    string // broker group name, e.g. broker-a
+	ID      int64
+	Addr    string
+	Role    string
+
+	Up          bool      // every listing call answered this cycle
+	Stale       bool      // entity data carried over from LastSuccess
+	LastSuccess time.Time // last cycle in which it was Up
+	Err         string
+	Duration    time.Duration // this cycle's collection time for it
+
+	Version     string // brokerVersionDesc, e.g. V5_3_3
+	VersionCode int    // brokerVersion ordinal; 0 where the broker no longer sends it
+	BootTime    time.Time
+	Runtime     runtimeinfo.Info
+	// Config holds the cleanup-relevant broker settings (GET_BROKER_CONFIG).
+	Config map[string]string
+
+	Topics    []Topic         // sorted by name
+	Groups    []Group         // sorted by name
+	Producers []ProducerGroup // sorted by name
+	Leaks     *LeakReport     // nil when not probed
+	LMQ       *LMQReport      // nil when the broker shows no LMQ
+
+	// RPCs counts the calls made to this broker this cycle by request name.
+	RPCs map[string]int
+}
+
+// Key orders brokers and names them uniquely.
+func (b *Broker) Key() string { return b.Cluster + "/" + b.Name + "/" + b.Addr }
+
+// IsMaster reports whether the broker is its group's master.
+func (b *Broker) IsMaster() bool { return b.Role == RoleMaster }
+
+// TopicKind classifies topics by name.
+type TopicKind string
+
+// Topic kinds.
+const (
+	KindNormal TopicKind = "normal"
+	KindRetry  TopicKind = "retry"
+	KindDLQ    TopicKind = "dlq"
+	KindSystem TopicKind = "system"
+	KindLMQ    TopicKind = "lmq"
+)
+
+// Name prefixes RocketMQ gives its internal topics.
+const (
+	RetryPrefix = "%RETRY%"
+	DLQPrefix   = "%DLQ%"
+	LMQPrefix   = "%LMQ%"
+)
+
+var systemTopics = map[string]bool{
+	"TBW102": true, "SCHEDULE_TOPIC_XXXX": true, "BenchmarkTest": true, "OFFSET_MOVED_EVENT": true,
+	"SELF_TEST_TOPIC": true, "RMQ_SYS_TRANS_HALF_TOPIC": true, "RMQ_SYS_TRACE_TOPIC": true,
+	"RMQ_SYS_TRANS_OP_HALF_TOPIC": true, "TRANS_CHECK_MAX_TIME_TOPIC": true, "rmq_sys_REVIVE_LOG_": true,
+}
+
+// ClassifyTopic tells a topic's kind from its name. Broker- and
+// cluster-named topics are system topics too; the caller knows those names.
+func ClassifyTopic(name string) TopicKind {
+	switch {
+	case strings.HasPrefix(name, RetryPrefix):
+		return KindRetry
+	case strings.HasPrefix(name, DLQPrefix):
+		return KindDLQ
+	case strings.HasPrefix(name, LMQPrefix):
+		return KindLMQ
+	case systemTopics[name] || strings.HasPrefix(name, "rmq_sys_") || strings.HasPrefix(name, "RMQ_SYS_"):
+		return KindSystem
+	}
+	return KindNormal
+}
+
+// Topic is one topic on one broker.
+type Topic struct {
+	Name        string
+	Kind        TopicKind
+	ReadQueues  int
+	WriteQueues int
+	Perm        int
+	Order       bool
+
+	HasOffsets bool  // offsets known this cycle
+	MaxOffset  int64 // sum over queues: messages ever put
+	MinOffset  int64 // sum over queues: first message still stored
+	// LastPut is the store time of the newest message (ms), 0 if unknown.
+	LastPut int64
+	Queues  []QueueOffsets // per queue, when per-queue collection is on
+
+	// Put is the broker's minute window for the topic, nil when not read.
+	Put *Window
+}
+
+// QueueOffsets is one queue's offset range.
+type QueueOffsets struct {
+	QueueID   int
+	MinOffset int64
+	MaxOffset int64
+}
+
+// Window is a broker stat item's minute window: messages and bytes per
+// second, and the message count inside the window.
+type Window struct {
+	TPS         float64
+	BytesPerSec float64
+	Sum         int64
+}
+
+// Group is one consumer group on one broker.
+type Group struct {
+	Name          string
+	HasConfig     bool // listed in the subscription-group config
+	ConsumeEnable bool
+	Broadcast     bool // consumeBroadcastEnable in its config
+	RetryMaxTimes int
+
+	Online       bool   // a connection list answered
+	MessageModel string // CLUSTERING or BROADCASTING, "" when unknown
+	ConsumeType  string
+	Clients      []Client // sorted by ID
+	ConsumeTPS   float64  // broker's figure for the group over its topics
+
+	Topics []GroupTopic // sorted by topic
+}
+
+// Client is one online consumer connection.
+type Client struct {
+	ID       string
+	Addr     string
+	Language string
+	Version  int
+	// Running is what the client itself reported per topic, when asked.
+	Running map[string]ClientRunning
+}
+
+// ClientRunning is a client's own consumption figures for one topic.
+type ClientRunning struct {
+	PullRT, PullTPS, ConsumeRT, ConsumeOKTPS, ConsumeFailedTPS float64
+	ConsumeFailedMsgs                                          int64
+}
+
+// GroupTopic is a group's progress on one topic on one broker.
+type GroupTopic struct {
+	Topic          string
+	BrokerOffset   int64 // sum over queues
+	ConsumerOffset int64 // sum over queues
+	Lag            int64 // sum of per-queue max(0, broker - consumer)
+	// LagSeconds is the age of the oldest unconsumed message; valid when
+	// HasLagSeconds.
+	LagSeconds    float64
+	HasLagSeconds bool
+	LastConsume   int64 // store time (ms) of the last consumed message
+	Queues        []QueueProgress
+
+	Get *Window // GROUP_GET_NUMS/SIZE minute window, nil when not read
+	// SendBack is SNDBCK_PUT_NUMS's minute sum, nil when not read.
+	SendBack *Window
+}
+
+// QueueProgress is one queue's progress for a group.
+type QueueProgress struct {
+	QueueID        int
+	BrokerOffset   int64
+	ConsumerOffset int64
+}
+
+// ProducerGroup is one producer group's online clients.
+type ProducerGroup struct {
+	Name    string
+	Clients []ProducerClient
+}
+
+// ProducerClient is one producer connection.
+type ProducerClient struct {
+	ID       string
+	Addr     string
+	Language string
+	Version  int
+}
+
+// LeakReport is what probing found on a broker: stat items, offsets and
+// topics that outlived the topic or group they belong to.
+type LeakReport struct {
+	// StatItems counts stat items the broker still answers for deleted
+	// topics and groups, by stats name.
+	StatItems map[string]int
+	// ProbedKeys counts the keys asked this cycle, by stats name.
+	ProbedKeys map[string]int
+	Items      []LeakedItem
+	// OrphanedOffsets are consumer-offset entries whose topic or group is gone.
+	OrphanedOffsets []OrphanedOffset
+	// LeftoverTopics are %RETRY%/%DLQ% topics whose group is gone.
+	LeftoverTopics []string
+	Tombstones     map[string]int // held, by kind
+}
+
+// LeakedItem is one stat item answered for a deleted subject.
+type LeakedItem struct {
+	Stats   string
+	Key     string
+	Subject string // the deleted topic or group
+	Kind    string // "topic" or "group"
+}
+
+// OrphanedOffset is a committed offset whose topic or group is gone.
+type OrphanedOffset struct {
+	Topic, Group string
+	Missing      string // "topic", "group" or "both"
+}
+
+// LMQReport is what the broker shows of its light message queues.
+type LMQReport struct {
+	// Queues counts LMQs seen in consumer offsets, by parent (the part of
+	// the name before the first '/' or '%' after the prefix).
+	Queues map[string]int
+	// Groups counts groups with offsets on LMQs.
+	Groups int
+}
