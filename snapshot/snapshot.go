@@ -25,6 +25,8 @@ type Snapshot struct {
 	Entities map[string]int
 	// Removed counts series subjects dropped since the previous snapshot.
 	Removed map[string]int
+	// RPCs counts this cycle's calls by request name, namesrvs included.
+	RPCs map[string]int
 }
 
 // Duration is how long the cycle took.

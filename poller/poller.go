@@ -1,0 +1,318 @@
+// Package poller is the service layer: it owns every call to RocketMQ,
+// runs collection cycles in the background and publishes each result as an
+// immutable snapshot. Scrapes read the latest snapshot and never wait on a
+// broker.
+package poller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
+	"github.com/rocketmq-exporter/rocketmq_exporter/filter"
+	"github.com/rocketmq-exporter/rocketmq_exporter/rpcstats"
+	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
+)
+
+// Config tunes collection.
+type Config struct {
+	// Targets are namesrv sets, one per watched cluster (or group of
+	// clusters sharing namesrvs). Within a set the poller fails over.
+	Targets [][]string
+	// Interval between cycle starts.
+	Interval time.Duration
+	// CycleTimeout bounds a whole cycle; 0 means 90% of Interval.
+	CycleTimeout time.Duration
+	// CallTimeout bounds one RPC.
+	CallTimeout time.Duration
+	// BrokerConcurrency is how many brokers are collected at once.
+	BrokerConcurrency int
+	// CallConcurrency is how many calls to one broker are in flight at once.
+	CallConcurrency int
+	// GraceCycles is how many failed cycles a broker's last data is kept
+	// (served with rocketmq_up 0) before its series go.
+	GraceCycles int
+	Topics      *filter.Filter
+	Groups      *filter.Filter
+	// QueueDetail keeps per-queue offsets in the snapshot.
+	QueueDetail bool
+	// ClientRunningInfo asks every online client for its own figures
+	// (GET_CONSUMER_RUNNING_INFO); one call per client per cycle.
+	ClientRunningInfo bool
+	// LagSeconds reads the age of the oldest unconsumed message per lagging
+	// group and topic (QUERY_CONSUME_TIME_SPAN), cached while the group
+	// does not move.
+	LagSeconds bool
+	// BrokerConfigEvery re-reads GET_BROKER_CONFIG every this many cycles.
+	BrokerConfigEvery int
+	// Prober, when set, probes leftovers of deleted topics and groups.
+	Prober LeakProber
+	Logger *slog.Logger
+}
+
+// LeakProber looks for what deleted topics and groups left on a broker.
+// It runs after a broker's listings are known, inside the cycle.
+type LeakProber interface {
+	Probe(ctx context.Context, b *snapshot.Broker, prev *snapshot.Broker) *snapshot.LeakReport
+}
+
+// Observer learns of every finished snapshot (the gc tracker, the web UI).
+type Observer interface {
+	Observe(s *snapshot.Snapshot)
+}
+
+// Poller runs cycles and keeps the latest snapshot.
+type Poller struct {
+	cfg   Config
+	adm   *admin.Client
+	rec   *rpcstats.Recorder
+	log   *slog.Logger
+	cur   atomic.Pointer[snapshot.Snapshot]
+	seq   uint64
+	ready chan struct{}
+	once  sync.Once
+
+	// Only the cycle goroutine touches the fields below.
+	memory    map[string]*brokerMemory // by broker key
+	lastNS    []int                    // per target: index of the namesrv that answered last
+	targets   []*snapshot.Target
+	instances [][]admin.BrokerInstance // per target: brokers its namesrv listed this cycle
+	observer  []Observer
+	overruns  atomic.Int64
+}
+
+// New creates a poller. rec may be nil.
+func New(cfg Config, adm *admin.Client, rec *rpcstats.Recorder) *Poller {
+	if cfg.Interval <= 0 {
+		cfg.Interval = 15 * time.Second
+	}
+	if cfg.CycleTimeout <= 0 {
+		cfg.CycleTimeout = cfg.Interval * 9 / 10
+	}
+	if cfg.CallTimeout <= 0 {
+		cfg.CallTimeout = 5 * time.Second
+	}
+	if cfg.BrokerConcurrency <= 0 {
+		cfg.BrokerConcurrency = 8
+	}
+	if cfg.CallConcurrency <= 0 {
+		cfg.CallConcurrency = 16
+	}
+	if cfg.GraceCycles < 0 {
+		cfg.GraceCycles = 0
+	}
+	if cfg.BrokerConfigEvery <= 0 {
+		cfg.BrokerConfigEvery = 20
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	p := &Poller{cfg: cfg, adm: adm, rec: rec, log: cfg.Logger, ready: make(chan struct{}),
+		memory: map[string]*brokerMemory{}, lastNS: make([]int, len(cfg.Targets)),
+		instances: make([][]admin.BrokerInstance, len(cfg.Targets))}
+	for _, t := range cfg.Targets {
+		p.targets = append(p.targets, &snapshot.Target{Namesrvs: t})
+	}
+	return p
+}
+
+// AddObserver registers o for every published snapshot. Call before Run.
+func (p *Poller) AddObserver(o Observer) { p.observer = append(p.observer, o) }
+
+// Snapshot returns the latest published snapshot, nil before the first.
+func (p *Poller) Snapshot() *snapshot.Snapshot { return p.cur.Load() }
+
+// Ready is closed once the first cycle has been published.
+func (p *Poller) Ready() <-chan struct{} { return p.ready }
+
+// Overruns counts cycles that hit their deadline or ran past the interval.
+func (p *Poller) Overruns() int64 { return p.overruns.Load() }
+
+// Run collects every Interval until ctx ends. A cycle that runs past the
+// interval delays the next one (it is never skipped silently): the overrun
+// is counted, logged and shown in the snapshot.
+func (p *Poller) Run(ctx context.Context) {
+	for {
+		start := time.Now()
+		s := p.Cycle(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if took := time.Since(start); took > p.cfg.Interval {
+			p.overruns.Add(1)
+			p.log.Warn("collection cycle overran its interval", "took", took, "interval", p.cfg.Interval, "seq", s.Seq)
+		}
+		wait := p.cfg.Interval - time.Since(start)
+		if wait < 0 {
+			wait = 0
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
+}
+
+// Cycle runs one collection and publishes its snapshot.
+func (p *Poller) Cycle(parent context.Context) *snapshot.Snapshot {
+	ctx, cancel := context.WithTimeout(parent, p.cfg.CycleTimeout)
+	defer cancel()
+	p.seq++
+	s := &snapshot.Snapshot{Seq: p.seq, Started: time.Now()}
+
+	type found struct {
+		target int
+		inst   admin.BrokerInstance
+	}
+	var insts []found
+	listed := make([]bool, len(p.targets)) // cluster info answered: the broker list is authoritative
+	for i := range p.targets {
+		t := p.discover(ctx, i)
+		s.Targets = append(s.Targets, t)
+		if t.Up {
+			listed[i] = true
+		}
+	}
+	seen := map[string]bool{}
+	for i := range s.Targets {
+		for _, inst := range p.instances[i] {
+			key := brokerKey(inst)
+			if seen[key] {
+				continue // two namesrv sets naming one broker: collect it once
+			}
+			seen[key] = true
+			insts = append(insts, found{target: i, inst: inst})
+		}
+	}
+
+	results := make([]*snapshot.Broker, len(insts))
+	mems := make([]*brokerMemory, len(insts)) // looked up here: the goroutines must not touch the map
+	for i, f := range insts {
+		mems[i] = p.memory[brokerKey(f.inst)]
+	}
+	sem := make(chan struct{}, p.cfg.BrokerConcurrency)
+	var wg sync.WaitGroup
+	for i, f := range insts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+			case <-ctx.Done():
+			}
+			results[i] = p.collectBroker(ctx, f.inst, mems[i])
+		}()
+	}
+	wg.Wait()
+	if ctx.Err() != nil && parent.Err() == nil {
+		s.Overran = true
+		p.overruns.Add(1)
+		p.log.Warn("collection cycle hit its deadline; unfinished brokers are reported down", "deadline", p.cfg.CycleTimeout)
+	}
+
+	// Brokers of a target whose namesrvs did not answer are unknown this
+	// cycle: keep what we remember of them, within the grace period.
+	for key, mem := range p.memory {
+		if seen[key] || mem.last == nil || listed[mem.target] {
+			continue
+		}
+		if b := p.carryOver(mem, "namesrv unreachable"); b != nil {
+			results = append(results, b)
+			seen[key] = true
+		}
+	}
+	for key := range p.memory {
+		if !seen[key] {
+			delete(p.memory, key) // vanished from an authoritative listing, or out of grace
+		}
+	}
+	for _, b := range results {
+		if b != nil {
+			s.Brokers = append(s.Brokers, b)
+		}
+	}
+	sort.Slice(s.Brokers, func(i, j int) bool { return s.Brokers[i].Key() < s.Brokers[j].Key() })
+	if p.rec != nil {
+		counts := p.rec.TakeCycle()
+		s.RPCs = map[string]int{}
+		for _, m := range counts {
+			for name, n := range m {
+				s.RPCs[name] += n
+			}
+		}
+		for _, b := range s.Brokers {
+			b.RPCs = counts[b.Addr]
+		}
+	}
+	s.Finished = time.Now()
+	for _, o := range p.observer {
+		o.Observe(s)
+	}
+	p.cur.Store(s)
+	p.once.Do(func() { close(p.ready) })
+	return s
+}
+
+func brokerKey(i admin.BrokerInstance) string { return i.Cluster + "/" + i.BrokerName + "/" + i.Addr }
+
+// discover asks the target's namesrvs for cluster info, starting with the
+// one that answered last and failing over to the others.
+func (p *Poller) discover(ctx context.Context, ti int) *snapshot.Target {
+	prev := p.targets[ti]
+	t := &snapshot.Target{Namesrvs: prev.Namesrvs, LastSuccess: prev.LastSuccess}
+	var errs []error
+	n := len(prev.Namesrvs)
+	for k := 0; k < n; k++ {
+		idx := (p.lastNS[ti] + k) % n
+		addr := prev.Namesrvs[idx]
+		cctx, cancel := context.WithTimeout(ctx, p.cfg.CallTimeout)
+		ci, err := p.adm.ClusterInfo(cctx, addr)
+		cancel()
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		p.lastNS[ti] = idx
+		t.Up, t.Namesrv, t.LastSuccess = true, addr, time.Now()
+		p.setInstances(ti, ci)
+		for c := range ci.ClusterAddrTable {
+			t.Clusters = append(t.Clusters, c)
+		}
+		sort.Strings(t.Clusters)
+		p.targets[ti] = t
+		return t
+	}
+	t.Err = errors.Join(errs...).Error()
+	p.log.Warn("no namesrv of the target answered", "namesrvs", prev.Namesrvs, "err", t.Err)
+	p.setInstances(ti, nil)
+	p.targets[ti] = t
+	return t
+}
+
+// instances holds, per target, the brokers its last answer listed (nil
+// when it did not answer this cycle).
+func (p *Poller) setInstances(ti int, ci *admin.ClusterInfo) {
+	if ci == nil {
+		p.instances[ti] = nil
+		return
+	}
+	p.instances[ti] = ci.Instances()
+	for _, inst := range p.instances[ti] {
+		if m := p.memory[brokerKey(inst)]; m != nil {
+			m.target = ti
+		} else {
+			p.memory[brokerKey(inst)] = &brokerMemory{target: ti}
+		}
+	}
+}
+
+// String describes the poller's targets for logs.
+func (p *Poller) String() string { return fmt.Sprint(p.cfg.Targets) }
