@@ -28,6 +28,9 @@ type Options struct {
 	// never written into a socket the broker is about to drop.
 	IdleTimeout time.Duration
 	Observer    Observer
+	// Tap sees every completed round trip; tests use it to record the
+	// broker's answers as fixtures.
+	Tap func(addr string, req, resp *Command)
 }
 
 // Client multiplexes requests over one connection per address.
@@ -70,6 +73,9 @@ func (c *Client) Close() error {
 func (c *Client) Call(ctx context.Context, addr string, code int, ext map[string]string, body []byte) (*Command, error) {
 	start := time.Now()
 	resp, err := c.invoke(ctx, addr, code, ext, body)
+	if err == nil && c.opts.Tap != nil {
+		c.opts.Tap(addr, &Command{Code: code, ExtFields: ext, Body: body}, resp)
+	}
 	if err == nil && resp.Code != CodeSuccess {
 		err = &ResponseError{Addr: addr, RequestCode: code, Code: resp.Code, Remark: resp.Remark}
 	}

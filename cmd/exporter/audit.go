@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/rocketmq-exporter/rocketmq_exporter/gc"
+	"github.com/rocketmq-exporter/rocketmq_exporter/poller"
+	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
+)
+
+// auditReport is one broker's leftovers, as printed.
+type auditReport struct {
+	Cluster         string                    `json:"cluster"`
+	Broker          string                    `json:"broker"`
+	Addr            string                    `json:"addr"`
+	Version         string                    `json:"version"`
+	Config          map[string]string         `json:"cleanup_config,omitempty"`
+	LeakedStatItems []snapshot.LeakedItem     `json:"leaked_stat_items"`
+	OrphanedOffsets []snapshot.OrphanedOffset `json:"orphaned_offsets"`
+	LeftoverTopics  []string                  `json:"leftover_topics"`
+	Commands        []string                  `json:"cleanup_commands"`
+	Error           string                    `json:"error,omitempty"`
+}
+
+// auditCmd runs one cycle with unbounded probing and prints what deleted
+// topics and groups left. Exit code: 0 clean, 1 leftovers, 2 error.
+func auditCmd(s settings, d *deps, out io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	cfg := d.cfg
+	cfg.Prober = gc.NewProber(d.adm, gc.ProberConfig{MaxProbes: 1 << 20, CallTimeout: s.timeout})
+	cfg.LagSeconds = false
+	if cfg.CycleTimeout <= 0 {
+		cfg.CycleTimeout = 10 * s.interval // one pass, probing everything: give it room
+	}
+	snap := poller.New(cfg, d.adm, nil).Cycle(ctx)
+	var reports []auditReport
+	failed := false
+	for _, t := range snap.Targets {
+		if !t.Up {
+			failed = true
+			reports = append(reports, auditReport{Cluster: strings.Join(t.Namesrvs, ";"), Error: t.Err})
+		}
+	}
+	found := false
+	for _, b := range snap.Brokers {
+		if !b.IsMaster() {
+			continue
+		}
+		r := auditReport{Cluster: b.Cluster, Broker: b.Name, Addr: b.Addr, Version: b.Version, Config: b.Config}
+		if !b.Up {
+			failed = true
+			r.Error = b.Err
+		} else if b.Leaks != nil {
+			r.LeakedStatItems, r.OrphanedOffsets, r.LeftoverTopics = b.Leaks.Items, b.Leaks.OrphanedOffsets, b.Leaks.LeftoverTopics
+			r.Commands = cleanupCommands(d.cfg.Targets, b)
+			found = found || len(r.LeakedStatItems)+len(r.OrphanedOffsets)+len(r.LeftoverTopics) > 0
+		}
+		reports = append(reports, r)
+	}
+	if s.auditOutput == "json" {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		enc.Encode(reports)
+	} else {
+		printAudit(out, reports)
+	}
+	switch {
+	case failed:
+		return 2
+	case found:
+		return 1
+	}
+	return 0
+}
+
+// cleanupCommands gives the mqadmin commands that remove what can be
+// removed without a restart.
+func cleanupCommands(targets [][]string, b *snapshot.Broker) []string {
+	ns := ""
+	if len(targets) > 0 {
+		ns = strings.Join(targets[0], ";")
+	}
+	seen := map[string]bool{}
+	var cmds []string
+	add := func(c string) {
+		if !seen[c] {
+			seen[c] = true
+			cmds = append(cmds, c)
+		}
+	}
+	for _, t := range b.Leaks.LeftoverTopics {
+		add(fmt.Sprintf("mqadmin deleteTopic -n '%s' -c '%s' -t '%s'", ns, b.Cluster, t))
+	}
+	for _, o := range b.Leaks.OrphanedOffsets {
+		switch o.Missing {
+		case "group":
+			add(fmt.Sprintf("mqadmin deleteSubGroup -n '%s' -b '%s' -g '%s' -r true", ns, b.Addr, o.Group))
+		default:
+			// Deleting a topic in the broker clears its offsets even when its config is gone.
+			add(fmt.Sprintf("mqadmin deleteTopic -n '%s' -c '%s' -t '%s'", ns, b.Cluster, o.Topic))
+		}
+	}
+	if len(b.Leaks.Items) > 0 {
+		add(fmt.Sprintf("# %d leaked stat items on %s are only freed by a broker restart; set autoDeleteUnusedStats=true (4.7.1+) so deletions clean them", len(b.Leaks.Items), b.Addr))
+	}
+	return cmds
+}
+
+func printAudit(out io.Writer, reports []auditReport) {
+	for _, r := range reports {
+		if r.Broker == "" {
+			fmt.Fprintf(out, "namesrv %s: ERROR %s\n", r.Cluster, r.Error)
+			continue
+		}
+		fmt.Fprintf(out, "broker %s/%s (%s, %s)\n", r.Cluster, r.Broker, r.Addr, r.Version)
+		if r.Error != "" {
+			fmt.Fprintf(out, "  ERROR %s\n", r.Error)
+			continue
+		}
+		if len(r.Config) > 0 {
+			keys := make([]string, 0, len(r.Config))
+			for k := range r.Config {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			fmt.Fprint(out, "  config:")
+			for _, k := range keys {
+				fmt.Fprintf(out, " %s=%s", k, r.Config[k])
+			}
+			fmt.Fprintln(out)
+		}
+		fmt.Fprintf(out, "  leaked stat items: %d\n", len(r.LeakedStatItems))
+		for _, it := range r.LeakedStatItems {
+			fmt.Fprintf(out, "    %s %s (deleted %s %s)\n", it.Stats, it.Key, it.Kind, it.Subject)
+		}
+		fmt.Fprintf(out, "  orphaned consumer offsets: %d\n", len(r.OrphanedOffsets))
+		for _, o := range r.OrphanedOffsets {
+			fmt.Fprintf(out, "    %s@%s (missing %s)\n", o.Topic, o.Group, o.Missing)
+		}
+		fmt.Fprintf(out, "  leftover retry/DLQ topics: %d\n", len(r.LeftoverTopics))
+		for _, t := range r.LeftoverTopics {
+			fmt.Fprintf(out, "    %s\n", t)
+		}
+		for _, c := range r.Commands {
+			fmt.Fprintf(out, "  $ %s\n", c)
+		}
+	}
+}

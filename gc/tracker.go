@@ -1,0 +1,125 @@
+// Package gc keeps the exporter's series in step with what exists: it
+// tracks every entity the series are labelled with (cluster, broker, topic,
+// group, client) from the authoritative listings in each snapshot, counts
+// the entities that vanished, and remembers deleted topics and groups long
+// enough to ask the broker whether it still holds stat items for them.
+//
+// Removal itself needs no bookkeeping: every snapshot is built from scratch
+// and the collector only serves the latest, so a vanished entity's series
+// are gone from the first scrape after the cycle that no longer lists it.
+// What the tracker adds is the evidence: counts of what went, by kind.
+package gc
+
+import (
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
+)
+
+// Kind is a kind of entity series are labelled with.
+type Kind string
+
+// Entity kinds.
+const (
+	KindCluster Kind = "cluster"
+	KindBroker  Kind = "broker"
+	KindTopic   Kind = "topic"
+	KindGroup   Kind = "group"
+	KindClient  Kind = "client"
+)
+
+// Kinds lists every kind, in a stable order.
+var Kinds = []Kind{KindCluster, KindBroker, KindTopic, KindGroup, KindClient}
+
+// Tracker compares each snapshot's entities with the previous one's.
+type Tracker struct {
+	removed *prometheus.CounterVec
+
+	mu     sync.Mutex
+	prev   map[Kind]map[string]struct{}
+	totals map[string]float64
+}
+
+// NewTracker creates a tracker and registers its counter with reg.
+func NewTracker(reg prometheus.Registerer) *Tracker {
+	t := &Tracker{totals: map[string]float64{}, removed: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "rocketmq_exporter_series_removed_total",
+		Help: "Entities whose every series was removed from /metrics because the authoritative listing no longer holds them (or their broker stayed unreachable past the grace period), by kind.",
+	}, []string{"kind"})}
+	for _, k := range Kinds {
+		t.removed.WithLabelValues(string(k)) // export zeros from the start
+	}
+	if reg != nil {
+		reg.MustRegister(t.removed)
+	}
+	return t
+}
+
+// Observe records s's entities, fills s.Entities and s.Removed, and counts
+// what vanished since the previous snapshot. It runs before s is published.
+func (t *Tracker) Observe(s *snapshot.Snapshot) {
+	cur := Entities(s)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s.Entities = map[string]int{}
+	s.Removed = map[string]int{}
+	for _, k := range Kinds {
+		s.Entities[string(k)] = len(cur[k])
+		n := 0
+		for key := range t.prev[k] {
+			if _, ok := cur[k][key]; !ok {
+				n++
+			}
+		}
+		s.Removed[string(k)] = n
+		if n > 0 {
+			t.removed.WithLabelValues(string(k)).Add(float64(n))
+		}
+		t.totals[string(k)] += float64(n)
+	}
+	t.prev = cur // the old sets become garbage here: nothing else holds them
+}
+
+// Totals returns the removals counted so far, by kind.
+func (t *Tracker) Totals() map[string]float64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make(map[string]float64, len(t.totals))
+	for k, v := range t.totals {
+		out[k] = v
+	}
+	return out
+}
+
+// Entities lists the entity keys a snapshot serves series for. A topic,
+// group or client is keyed by its broker, since each broker's listing is
+// the authority for what lives on it.
+func Entities(s *snapshot.Snapshot) map[Kind]map[string]struct{} {
+	out := map[Kind]map[string]struct{}{}
+	for _, k := range Kinds {
+		out[k] = map[string]struct{}{}
+	}
+	add := func(k Kind, key string) { out[k][key] = struct{}{} }
+	for _, b := range s.Brokers {
+		bk := b.Key()
+		add(KindCluster, b.Cluster)
+		add(KindBroker, bk)
+		for _, t := range b.Topics {
+			add(KindTopic, bk+"|"+t.Name)
+		}
+		for _, g := range b.Groups {
+			add(KindGroup, bk+"|"+g.Name)
+			for _, c := range g.Clients {
+				add(KindClient, bk+"|"+g.Name+"|"+c.ID)
+			}
+		}
+		for _, pg := range b.Producers {
+			for _, c := range pg.Clients {
+				add(KindClient, bk+"|producer|"+pg.Name+"|"+c.ID)
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,138 @@
+// Package web serves the exporter's HTTP endpoints: the telemetry path,
+// health and readiness probes, and a landing page that shows, per cluster
+// and broker, what the last collection found.
+package web
+
+import (
+	"embed"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
+)
+
+// Source is what the pages read: the latest snapshot and readiness.
+type Source interface {
+	Snapshot() *snapshot.Snapshot
+	Ready() <-chan struct{}
+}
+
+// SeriesCounter reports series served per family in the last scrape.
+type SeriesCounter interface {
+	LastSeries() map[string]int
+}
+
+// Options configure the router.
+type Options struct {
+	TelemetryPath string
+	Version       string
+	Gatherer      prometheus.Gatherer
+	Source        Source
+	Series        SeriesCounter
+	Logger        *slog.Logger
+	// Removed returns series-removal totals by kind (nil: not shown).
+	Removed func() map[string]float64
+}
+
+//go:embed landing.html
+var pages embed.FS
+
+var landing = template.Must(template.New("landing.html").Funcs(template.FuncMap{
+	"ago": func(t time.Time) string {
+		if t.IsZero() {
+			return "never"
+		}
+		return time.Since(t).Round(time.Second).String() + " ago"
+	},
+	"ms": func(d time.Duration) string { return strconv.FormatFloat(d.Seconds()*1000, 'f', 0, 64) + " ms" },
+}).ParseFS(pages, "landing.html"))
+
+// NewRouter builds the chi router.
+func NewRouter(o Options) http.Handler {
+	if o.TelemetryPath == "" {
+		o.TelemetryPath = "/metrics"
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	r := chi.NewRouter()
+	r.Handle(o.TelemetryPath, promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{
+		ErrorHandling: promhttp.ContinueOnError, // one bad series never blanks the scrape
+		ErrorLog:      slog.NewLogLogger(o.Logger.Handler(), slog.LevelError),
+	}))
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Write([]byte("ok\n"))
+	})
+	r.Get("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		select {
+		case <-o.Source.Ready():
+			w.Write([]byte("ready\n"))
+		default:
+			http.Error(w, "no collection has completed yet", http.StatusServiceUnavailable)
+		}
+	})
+	r.Get("/", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if err := landing.Execute(w, buildPage(o)); err != nil {
+			o.Logger.Error("landing page", "err", err)
+		}
+	})
+	return r
+}
+
+type page struct {
+	Version       string
+	TelemetryPath string
+	Collected     bool
+	Seq           uint64
+	Finished      time.Time
+	Duration      time.Duration
+	Overran       bool
+	Series        int
+	Removed       map[string]float64
+	Targets       []*snapshot.Target
+	Brokers       []brokerRow
+}
+
+type brokerRow struct {
+	*snapshot.Broker
+	Leaked int
+	Topics int
+	Groups int
+}
+
+func buildPage(o Options) page {
+	p := page{Version: o.Version, TelemetryPath: o.TelemetryPath}
+	if o.Removed != nil {
+		p.Removed = o.Removed()
+	}
+	if o.Series != nil {
+		for _, n := range o.Series.LastSeries() {
+			p.Series += n
+		}
+	}
+	s := o.Source.Snapshot()
+	if s == nil {
+		return p
+	}
+	p.Collected, p.Seq, p.Finished, p.Duration, p.Overran, p.Targets = true, s.Seq, s.Finished, s.Duration(), s.Overran, s.Targets
+	for _, b := range s.Brokers {
+		row := brokerRow{Broker: b, Topics: len(b.Topics), Groups: len(b.Groups)}
+		if b.Leaks != nil {
+			for _, n := range b.Leaks.StatItems {
+				row.Leaked += n
+			}
+		}
+		p.Brokers = append(p.Brokers, row)
+	}
+	sort.SliceStable(p.Brokers, func(i, j int) bool { return p.Brokers[i].Key() < p.Brokers[j].Key() })
+	return p
+}
