@@ -30,11 +30,10 @@ func compile(what, expr string) (*regexp.Regexp, error) {
 	if expr == "" {
 		return nil, nil
 	}
-	re, err := regexp.Compile("^(?:" + expr + ")$")
-	if err != nil {
+	if _, err := regexp.Compile(expr); err != nil {
 		return nil, fmt.Errorf("%s expression %q: %w", what, expr, err)
 	}
-	return re, nil
+	return regexp.MustCompile("^(?:" + expr + ")$"), nil
 }
 
 // Keep reports whether name passes. A nil Filter keeps everything.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/rocketmq-exporter/rocketmq_exporter/app"
 	"github.com/rocketmq-exporter/rocketmq_exporter/gc"
 	"github.com/rocketmq-exporter/rocketmq_exporter/poller"
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
@@ -31,16 +32,16 @@ type auditReport struct {
 
 // auditCmd runs one cycle with unbounded probing and prints what deleted
 // topics and groups left. Exit code: 0 clean, 1 leftovers, 2 error.
-func auditCmd(s settings, d *deps, out io.Writer) int {
+func auditCmd(a *app.App, output string, out io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	cfg := d.cfg
-	cfg.Prober = gc.NewProber(d.adm, gc.ProberConfig{MaxProbes: 1 << 20, CallTimeout: s.timeout})
+	cfg := a.Config
+	cfg.Prober = gc.NewProber(a.Admin, gc.ProberConfig{MaxProbes: 1 << 20, CallTimeout: a.Settings.Timeout})
 	cfg.LagSeconds = false
 	if cfg.CycleTimeout <= 0 {
-		cfg.CycleTimeout = 10 * s.interval // one pass, probing everything: give it room
+		cfg.CycleTimeout = 10 * a.Settings.Interval // one pass that probes everything: give it room
 	}
-	snap := poller.New(cfg, d.adm, nil).Cycle(ctx)
+	snap := poller.New(cfg, a.Admin, nil).Cycle(ctx)
 	var reports []auditReport
 	failed := false
 	for _, t := range snap.Targets {
@@ -60,12 +61,12 @@ func auditCmd(s settings, d *deps, out io.Writer) int {
 			r.Error = b.Err
 		} else if b.Leaks != nil {
 			r.LeakedStatItems, r.OrphanedOffsets, r.LeftoverTopics = b.Leaks.Items, b.Leaks.OrphanedOffsets, b.Leaks.LeftoverTopics
-			r.Commands = cleanupCommands(d.cfg.Targets, b)
+			r.Commands = cleanupCommands(a.Targets, b)
 			found = found || len(r.LeakedStatItems)+len(r.OrphanedOffsets)+len(r.LeftoverTopics) > 0
 		}
 		reports = append(reports, r)
 	}
-	if s.auditOutput == "json" {
+	if output == "json" {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
 		enc.Encode(reports)

@@ -1,0 +1,55 @@
+# rocketmq_exporter — see README.md.
+GO        ?= go
+BIN       ?= rocketmq_exporter
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+BRANCH    ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
+# The same flags the Dockerfile uses: a static binary with build info.
+LDFLAGS   := -s -w \
+	-X github.com/prometheus/common/version.Version=$(VERSION) \
+	-X github.com/prometheus/common/version.Revision=$(REVISION) \
+	-X github.com/prometheus/common/version.Branch=$(BRANCH)
+FUZZTIME  ?= 20s
+ROCKETMQ_VERSION ?= 5.3.3
+export ROCKETMQ_VERSION
+
+.PHONY: build run test test-short fuzz lint bench bench-real static-check clean
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/exporter
+
+# A local RocketMQ, a demo workload and the exporter on :5557. Ctrl-C stops all.
+run: build
+	$(GO) run ./cmd/demo -exporter ./$(BIN)
+
+# Every test: unit, fuzz (bounded), and end-to-end against a real broker
+# (started per test package) and a real Prometheus.
+test: lint
+	$(GO) test -race -timeout 25m ./...
+	$(MAKE) fuzz
+	$(MAKE) static-check
+
+test-short:
+	$(GO) test -short ./...
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeFrame$$' -fuzztime $(FUZZTIME) ./remoting
+	$(GO) test -run '^$$' -fuzz '^FuzzNormalize$$' -fuzztime $(FUZZTIME) ./fastjson
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+# The binary built exactly as the Dockerfile builds it must be static.
+static-check: build
+	@if file $(BIN) | grep -q 'dynamically linked'; then echo "$(BIN) is not static"; exit 1; fi
+	@echo "$(BIN) is statically linked"
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+bench-real:
+	$(GO) run ./cmd/benchreal
+
+clean:
+	rm -f $(BIN)

@@ -1,0 +1,170 @@
+// Package app assembles the exporter from its parts: the remoting client,
+// the poller, the garbage-collection tracker and prober, the collector and
+// the web router. The command and the end-to-end tests build it the same way.
+package app
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/common/version"
+
+	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
+	"github.com/rocketmq-exporter/rocketmq_exporter/collector"
+	"github.com/rocketmq-exporter/rocketmq_exporter/filter"
+	"github.com/rocketmq-exporter/rocketmq_exporter/gc"
+	"github.com/rocketmq-exporter/rocketmq_exporter/poller"
+	"github.com/rocketmq-exporter/rocketmq_exporter/remoting"
+	"github.com/rocketmq-exporter/rocketmq_exporter/rpcstats"
+	"github.com/rocketmq-exporter/rocketmq_exporter/web"
+)
+
+// Name is the exporter's name in build info and logs.
+const Name = "rocketmq_exporter"
+
+// Settings are the exporter's options, one per command-line flag.
+type Settings struct {
+	Namesrvs      []string // each: one cluster's namesrvs, ';' or ',' separated
+	AccessKey     string
+	SecretKey     string
+	TLS           bool
+	TLSInsecure   bool
+	Timeout       time.Duration
+	Interval      time.Duration
+	CycleTimeout  time.Duration
+	BrokerConc    int
+	CallConc      int
+	Grace         int
+	QueueMetrics  bool
+	ClientMetrics bool
+	RunningInfo   bool
+	LagSeconds    bool
+	Compat        bool
+	LeakProbes    int
+	TombTTL       time.Duration
+	MaxTombs      int
+	MaxSeries     int
+	TopicInclude  string
+	TopicExclude  string
+	GroupInclude  string
+	GroupExclude  string
+	TelemetryPath string
+}
+
+// Defaults are the flag defaults, for tests and embedders.
+func Defaults() Settings {
+	return Settings{Timeout: 5 * time.Second, Interval: 15 * time.Second, BrokerConc: 8, CallConc: 16, Grace: 3,
+		ClientMetrics: true, LagSeconds: true, Compat: true, LeakProbes: 64, TombTTL: 6 * time.Hour,
+		MaxTombs: 5000, TelemetryPath: "/metrics"}
+}
+
+// App is an assembled exporter.
+type App struct {
+	Settings  Settings
+	Targets   [][]string
+	Remoting  *remoting.Client
+	Admin     *admin.Client
+	RPC       *rpcstats.Recorder
+	Registry  *prometheus.Registry
+	Config    poller.Config
+	Prober    *gc.Prober
+	Poller    *poller.Poller
+	Tracker   *gc.Tracker
+	Collector *collector.Collector
+	Handler   http.Handler
+}
+
+// New validates s and builds every part; nothing talks to RocketMQ yet.
+func New(s Settings, logger *slog.Logger) (*App, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	targets, err := ParseTargets(s.Namesrvs)
+	if err != nil {
+		return nil, err
+	}
+	topics, err := filter.New(s.TopicInclude, s.TopicExclude)
+	if err != nil {
+		return nil, fmt.Errorf("--topic.include/--topic.exclude: %w", err)
+	}
+	groups, err := filter.New(s.GroupInclude, s.GroupExclude)
+	if err != nil {
+		return nil, fmt.Errorf("--group.include/--group.exclude: %w", err)
+	}
+	if (s.AccessKey == "") != (s.SecretKey == "") {
+		return nil, errors.New("--rocketmq.access-key and --rocketmq.secret-key go together")
+	}
+	if s.Interval <= 0 || s.Timeout <= 0 {
+		return nil, errors.New("--collect.interval and --rocketmq.timeout must be positive")
+	}
+	a := &App{Settings: s, Targets: targets, Registry: prometheus.NewRegistry()}
+	a.RPC = rpcstats.New(a.Registry)
+	opts := remoting.Options{Observer: a.RPC, DialTimeout: s.Timeout}
+	if s.AccessKey != "" {
+		opts.Credentials = &remoting.Credentials{AccessKey: s.AccessKey, SecretKey: s.SecretKey}
+	}
+	if s.TLS {
+		opts.TLS = &tls.Config{InsecureSkipVerify: s.TLSInsecure} //nolint:gosec // the operator's explicit choice
+	}
+	a.Remoting = remoting.NewClient(opts)
+	a.Admin = admin.New(a.Remoting)
+	a.Config = poller.Config{Targets: targets, Interval: s.Interval, CycleTimeout: s.CycleTimeout, CallTimeout: s.Timeout,
+		BrokerConcurrency: s.BrokerConc, CallConcurrency: s.CallConc, GraceCycles: s.Grace, Topics: topics, Groups: groups,
+		QueueDetail: s.QueueMetrics, ClientRunningInfo: s.RunningInfo, LagSeconds: s.LagSeconds, Logger: logger}
+	if s.LeakProbes > 0 {
+		a.Prober = gc.NewProber(a.Admin, gc.ProberConfig{MaxProbes: s.LeakProbes, TombstoneTTL: s.TombTTL,
+			MaxTombstones: s.MaxTombs, CallTimeout: s.Timeout})
+		a.Config.Prober = a.Prober
+	}
+	a.Poller = poller.New(a.Config, a.Admin, a.RPC)
+	a.Tracker = gc.NewTracker(a.Registry)
+	a.Poller.AddObserver(a.Tracker)
+	if a.Prober != nil {
+		a.Poller.AddObserver(a.Prober)
+	}
+	a.Collector = collector.New(a.Poller, collector.Options{Compat: s.Compat, QueueMetrics: s.QueueMetrics,
+		ClientMetrics: s.ClientMetrics, MaxSeries: s.MaxSeries, Logger: logger})
+	a.Registry.MustRegister(a.Collector, versioncollector.NewCollector(Name),
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.Handler = web.NewRouter(web.Options{TelemetryPath: s.TelemetryPath, Version: version.Version,
+		Gatherer: a.Registry, Source: a.Poller, Series: a.Collector, Logger: logger, Removed: a.Tracker.Totals})
+	return a, nil
+}
+
+// Close releases the connections.
+func (a *App) Close() error { return a.Remoting.Close() }
+
+// ParseTargets reads repeated --rocketmq.namesrv-addr values: each is one
+// cluster's namesrvs, separated by ';' or ','.
+func ParseTargets(values []string) ([][]string, error) {
+	if len(values) == 0 {
+		return nil, errors.New("--rocketmq.namesrv-addr is required")
+	}
+	var out [][]string
+	for _, v := range values {
+		var set []string
+		for _, a := range strings.FieldsFunc(v, func(r rune) bool { return r == ';' || r == ',' }) {
+			a = strings.TrimSpace(a)
+			if a == "" {
+				continue
+			}
+			if !strings.Contains(a, ":") {
+				return nil, fmt.Errorf("--rocketmq.namesrv-addr: %q has no port (want host:port)", a)
+			}
+			set = append(set, a)
+		}
+		if len(set) == 0 {
+			return nil, fmt.Errorf("--rocketmq.namesrv-addr: %q names no address", v)
+		}
+		out = append(out, set)
+	}
+	return out, nil
+}
