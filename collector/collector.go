@@ -1,0 +1,232 @@
+// Package collector serves the latest snapshot as Prometheus const metrics.
+// It never talks to a broker: every Collect turns the snapshot the poller
+// last published into fresh metrics, so a topic, group or client that left
+// the snapshot leaves /metrics on the next scrape.
+//
+// Families are defined once, in a table (families.go for our own, compat.go
+// for the Java-exporter compatibility families). Each definition carries its
+// Desc, a priority and an emit function over the snapshot. The same emit
+// function, run against a counting sink, tells how many series a family
+// would produce, which is how --max-series decides what to drop before
+// anything is sent.
+package collector
+
+import (
+	"cmp"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
+)
+
+// Source hands out the latest published snapshot.
+type Source interface {
+	// Snapshot may return nil before the first cycle has finished.
+	Snapshot() *snapshot.Snapshot
+}
+
+// Options select what the collector serves.
+type Options struct {
+	// Compat serves the families of the Java rocketmq-exporter, with the
+	// same names and label names.
+	Compat bool
+	// QueueMetrics serves the per-queue families.
+	QueueMetrics bool
+	// ClientMetrics serves the per-client families (client info and the
+	// clients' own consumption figures).
+	ClientMetrics bool
+	// MaxSeries caps the series of one scrape; 0 means no cap. Whole
+	// families are dropped, lowest priority first, until the rest fits.
+	MaxSeries int
+	// Logger receives warnings; nil discards them.
+	Logger *slog.Logger
+}
+
+// Collector is a prometheus.Collector over a Source.
+type Collector struct {
+	src      Source
+	opts     Options
+	log      *slog.Logger
+	families []*family // enabled families, in emission order
+	now      func() time.Time
+
+	mu          sync.Mutex
+	lastSeries  map[string]int
+	lastDropped map[string]int
+	dropKey     string // the dropped set last logged, to log once per change
+}
+
+// New builds the collector and every Desc it can send.
+func New(src Source, opts Options) *Collector {
+	c := &Collector{src: src, opts: opts, log: opts.Logger, now: time.Now}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	for _, f := range allFamilies() {
+		if f.enabled(opts) {
+			f.desc = prometheus.NewDesc(f.name, f.help, f.labels, nil)
+			c.families = append(c.families, f)
+		}
+	}
+	return c
+}
+
+// Describe sends the Desc of every family this collector can serve.
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, f := range c.families {
+		ch <- f.desc
+	}
+}
+
+// Collect serves the current snapshot.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	s := c.src.Snapshot()
+	if s == nil {
+		c.mu.Lock()
+		c.lastSeries, c.lastDropped = map[string]int{}, map[string]int{}
+		c.mu.Unlock()
+		return
+	}
+	v := newView(s, c.now())
+
+	if c.opts.MaxSeries > 0 {
+		v.dropped = c.planDrops(v)
+	}
+
+	for _, f := range c.families {
+		if _, gone := v.dropped[f.name]; gone {
+			continue
+		}
+		sk := sink{ch: ch, desc: f.desc, typ: f.typ}
+		f.emit(v, &sk)
+		if sk.n > 0 {
+			v.served[f.name] = sk.n
+			v.servedOrder = append(v.servedOrder, f.name)
+		}
+		if sk.errs > 0 {
+			c.log.Warn("metrics could not be built", "family", f.name, "errors", sk.errs, "first_error", sk.firstErr)
+		}
+	}
+
+	c.mu.Lock()
+	c.lastSeries, c.lastDropped = v.served, v.dropped
+	c.mu.Unlock()
+}
+
+// LastSeries tells how many series each family served in the last Collect.
+func (c *Collector) LastSeries() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.lastSeries)
+}
+
+// LastDropped tells which families --max-series dropped in the last
+// Collect, with the series each would have served.
+func (c *Collector) LastDropped() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.lastDropped)
+}
+
+// planDrops counts every family's series for this snapshot and picks the
+// families to leave out so the rest fits under MaxSeries.
+func (c *Collector) planDrops(v *view) map[string]int {
+	counts := make(map[string]int, len(c.families))
+	total := 0
+	var candidates []*family
+	for _, f := range c.families {
+		if f.meta {
+			continue
+		}
+		sk := sink{}
+		f.emit(v, &sk)
+		counts[f.name] = sk.n
+		total += sk.n
+		if f.prio < prioNever && sk.n > 0 {
+			candidates = append(candidates, f)
+		}
+	}
+	dropped := map[string]int{}
+	if total > c.opts.MaxSeries {
+		// Lowest priority first; inside a priority the biggest family
+		// first, so as few families as possible go.
+		slices.SortStableFunc(candidates, func(a, b *family) int {
+			if r := cmp.Compare(a.prio, b.prio); r != 0 {
+				return r
+			}
+			if r := cmp.Compare(counts[b.name], counts[a.name]); r != 0 {
+				return r
+			}
+			return strings.Compare(a.name, b.name)
+		})
+		for _, f := range candidates {
+			if total <= c.opts.MaxSeries {
+				break
+			}
+			dropped[f.name] = counts[f.name]
+			total -= counts[f.name]
+		}
+	}
+	c.logDrops(dropped, total)
+	return dropped
+}
+
+// logDrops logs the dropped set when it differs from the one last logged.
+func (c *Collector) logDrops(dropped map[string]int, kept int) {
+	names := slices.Sorted(maps.Keys(dropped))
+	key := strings.Join(names, ",")
+	c.mu.Lock()
+	changed := key != c.dropKey
+	c.dropKey = key
+	c.mu.Unlock()
+	if !changed {
+		return
+	}
+	if len(names) == 0 {
+		c.log.Info("max-series: every family is served again", "max_series", c.opts.MaxSeries)
+		return
+	}
+	n := 0
+	for _, k := range names {
+		n += dropped[k]
+	}
+	attrs := []any{"max_series", c.opts.MaxSeries, "series_kept", kept, "series_dropped", n, "families", names}
+	if kept > c.opts.MaxSeries {
+		attrs = append(attrs, "note", "still over the cap: only broker, up and self families are left")
+	}
+	c.log.Warn("max-series: the snapshot has more series than allowed; dropping whole families, lowest priority first", attrs...)
+}
+
+// sink receives one family's series. Without a channel it only counts.
+type sink struct {
+	ch       chan<- prometheus.Metric
+	desc     *prometheus.Desc
+	typ      prometheus.ValueType
+	n        int
+	errs     int
+	firstErr string
+}
+
+// add sends one series: its value and label values in the family's order.
+func (s *sink) add(v float64, lvs ...string) {
+	if s.ch == nil {
+		s.n++
+		return
+	}
+	m, err := prometheus.NewConstMetric(s.desc, s.typ, v, lvs...)
+	if err != nil {
+		if s.errs == 0 {
+			s.firstErr = err.Error()
+		}
+		s.errs++
+		return
+	}
+	s.n++
+	s.ch <- m
+}

@@ -1,0 +1,110 @@
+package collector
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Priorities decide which families --max-series drops first: the lowest
+// goes first. prioNever families (rocketmq_up, broker process, self) are
+// never dropped.
+const (
+	prioClient           = 10 // per client
+	prioQueue            = 20 // per queue
+	prioCompatGroupTopic = 30 // Java families per topic@group
+	prioGroupTopic       = 40 // our families per topic@group
+	prioCompatTopic      = 50 // Java families per topic
+	prioTopic            = 60 // our families per topic
+	prioCompatGroup      = 70 // Java families per group
+	prioGroup            = 80 // our families per group
+	prioNever            = 100
+)
+
+// prioName names a priority for the docs.
+func prioName(p int) string {
+	switch p {
+	case prioClient:
+		return "client"
+	case prioQueue:
+		return "queue"
+	case prioCompatGroupTopic:
+		return "compat-group-topic"
+	case prioGroupTopic:
+		return "group-topic"
+	case prioCompatTopic:
+		return "compat-topic"
+	case prioTopic:
+		return "topic"
+	case prioCompatGroup:
+		return "compat-group"
+	case prioGroup:
+		return "group"
+	}
+	return "never dropped"
+}
+
+// gate is what a family needs switched on.
+type gate uint8
+
+const (
+	needCompat gate = 1 << iota
+	needQueue
+	needClient
+)
+
+// family is one metric family: its definition, its documentation and how
+// to read it from a snapshot.
+type family struct {
+	name   string
+	help   string
+	typ    prometheus.ValueType
+	labels []string
+	prio   int
+	needs  gate
+	// meta families describe the other families' series; they are emitted
+	// last and are outside the --max-series budget.
+	meta bool
+	// source names the RPC (and key) the value comes from, for the docs.
+	source string
+	// replaces names the Java exporter families this one supersedes.
+	replaces string
+	emit     func(v *view, s *sink)
+
+	desc *prometheus.Desc
+}
+
+func (f *family) enabled(o Options) bool {
+	return (f.needs&needCompat == 0 || o.Compat) &&
+		(f.needs&needQueue == 0 || o.QueueMetrics) &&
+		(f.needs&needClient == 0 || o.ClientMetrics)
+}
+
+// allFamilies lists every family in emission order. The meta families come
+// last because they report on the others.
+func allFamilies() []*family {
+	var fs []*family
+	fs = append(fs, brokerFamilies()...)
+	fs = append(fs, runtimeFamilies()...)
+	fs = append(fs, topicFamilies()...)
+	fs = append(fs, groupFamilies()...)
+	fs = append(fs, clientFamilies()...)
+	fs = append(fs, leakFamilies()...)
+	fs = append(fs, compatFamilies()...)
+	fs = append(fs, selfFamilies()...)
+	return fs
+}
+
+var (
+	gauge   = prometheus.GaugeValue
+	counter = prometheus.CounterValue
+	untyped = prometheus.UntypedValue
+
+	brokerL = []string{"cluster", "broker", "broker_id"}
+	nameL   = []string{"cluster", "broker"}
+	topicL  = []string{"cluster", "broker", "topic"}
+	groupL  = []string{"cluster", "broker", "group"}
+	gtL     = []string{"cluster", "broker", "group", "topic"}
+)
+
+// with returns labels followed by more.
+func with(labels []string, more ...string) []string {
+	out := make([]string, 0, len(labels)+len(more))
+	return append(append(out, labels...), more...)
+}
