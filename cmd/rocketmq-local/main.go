@@ -1,0 +1,45 @@
+// Command rocketmq-local starts a real RocketMQ namesrv and broker on
+// loopback (see internal/realbroker), prints their addresses and runs until
+// SIGINT or SIGTERM.
+//
+//	go run ./cmd/rocketmq-local -version 5.3.3 -conf enableLmq=true
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/realbroker"
+)
+
+func main() {
+	var confs []string
+	version := flag.String("version", "", "RocketMQ version (default $ROCKETMQ_VERSION or "+realbroker.DefaultVersion+")")
+	flag.Func("conf", "extra broker.conf line, e.g. -conf autoDeleteUnusedStats=false (repeatable)", func(s string) error {
+		confs = append(confs, s)
+		return nil
+	})
+	flag.Parse()
+	log.SetFlags(log.Ltime)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	c, err := realbroker.Start(ctx, realbroker.Options{
+		Version:    *version,
+		BrokerConf: confs,
+		Logf:       log.Printf,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("VERSION=%s\nNAMESRV=%s\nBROKER=%s\nHOME=%s\n", c.Version, c.NamesrvAddr, c.BrokerAddr, c.Home)
+	log.Printf("running; Ctrl-C to stop")
+	<-ctx.Done()
+	log.Printf("stopping")
+	c.Stop()
+}
