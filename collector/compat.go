@@ -345,7 +345,7 @@ func compatFamilies() []*family {
 		&family{
 			name: "rocketmq_group_get_latency_by_storetime", typ: gauge, labels: jGroupTL, prio: prioCompatGroupTopic, needs: needCompat,
 			help:   compatHelp("Age in ms of the oldest message of the topic on the broker the CLUSTERING group has not consumed; 0 without lag", "rocketmq_consumer_group_lag_seconds"),
-			source: "QUERY_CONSUME_TIME_SPAN", replaces: "rocketmq_group_get_latency_by_storetime",
+			source: "QUERY_CONSUME_TIME_SPAN (0 without lag)", replaces: "rocketmq_group_get_latency_by_storetime",
 			emit: func(v *view, s *sink) {
 				v.eachGroupTopic(func(b *snapshot.Broker, g *snapshot.Group, gt *snapshot.GroupTopic) {
 					if isBroadcast(g) || strings.HasPrefix(gt.Topic, snapshot.DLQPrefix) {
@@ -363,7 +363,7 @@ func compatFamilies() []*family {
 		&family{
 			name: "rocketmq_consumer_tps", typ: gauge, labels: jGroupTL, prio: prioCompatGroupTopic, needs: needCompat,
 			help:   compatHelp("Messages of the topic the group got from the broker per second over the last minute", "rocketmq_consumer_group_get_messages_per_second"),
-			source: "VIEW_BROKER_STATS_DATA GROUP_GET_NUMS", replaces: "rocketmq_consumer_tps",
+			source: "GET_BROKER_CONSUME_STATS (consumeTps: the GROUP_GET_NUMS minute tps)", replaces: "rocketmq_consumer_tps",
 			emit: func(v *view, s *sink) {
 				v.eachGroupTopic(func(b *snapshot.Broker, g *snapshot.Group, gt *snapshot.GroupTopic) {
 					if gt.Get != nil && notRetryOrDLQ(gt.Topic) {
@@ -375,7 +375,7 @@ func compatFamilies() []*family {
 		&family{
 			name: "rocketmq_consumer_message_size", typ: gauge, labels: jGroupTL, prio: prioCompatGroupTopic, needs: needCompat,
 			help:   compatHelp("Message bytes of the topic the group got from the broker per second over the last minute", "rocketmq_consumer_group_get_bytes_per_second"),
-			source: "VIEW_BROKER_STATS_DATA GROUP_GET_SIZE", replaces: "rocketmq_consumer_message_size",
+			source: "VIEW_BROKER_STATS_DATA GROUP_GET_SIZE (asked for pairs that consumed lately)", replaces: "rocketmq_consumer_message_size",
 			emit: func(v *view, s *sink) {
 				v.eachGroupTopic(func(b *snapshot.Broker, g *snapshot.Group, gt *snapshot.GroupTopic) {
 					if gt.Get != nil && notRetryOrDLQ(gt.Topic) {
@@ -387,7 +387,7 @@ func compatFamilies() []*family {
 		&family{
 			name: "rocketmq_send_back_nums", typ: gauge, labels: jGroupTL, prio: prioCompatGroupTopic, needs: needCompat,
 			help:   compatHelp("Messages of the topic the group sent back for retry in the broker's last minute (a count, not a rate)", "rocketmq_consumer_group_send_back_messages"),
-			source: "VIEW_BROKER_STATS_DATA SNDBCK_PUT_NUMS", replaces: "rocketmq_send_back_nums",
+			source: "VIEW_BROKER_STATS_DATA SNDBCK_PUT_NUMS (asked for pairs that consumed lately)", replaces: "rocketmq_send_back_nums",
 			emit: func(v *view, s *sink) {
 				v.eachGroupTopic(func(b *snapshot.Broker, g *snapshot.Group, gt *snapshot.GroupTopic) {
 					if gt.SendBack != nil && notRetryOrDLQ(gt.Topic) {

@@ -674,7 +674,7 @@ func groupFamilies() []*family {
 		{
 			name: "rocketmq_consumer_group_consume_messages_per_second", typ: gauge, labels: groupL, prio: prioGroup,
 			help:   "Messages the group got per second from the broker over the last minute, over all its topics.",
-			source: "GET_BROKER_CONSUME_STATS (consumeTps)", replaces: "(none)",
+			source: "GET_BROKER_CONSUME_STATS (consumeTps, summed over the group's topics)", replaces: "(none)",
 			emit: func(v *view, s *sink) {
 				v.eachGroup(func(b *snapshot.Broker, g *snapshot.Group) { s.add(g.ConsumeTPS, b.Cluster, b.Name, g.Name) })
 			},
@@ -726,7 +726,7 @@ func groupFamilies() []*family {
 		{
 			name: "rocketmq_consumer_group_lag_seconds", typ: gauge, labels: gtL, prio: prioGroupTopic,
 			help:   "Age of the oldest message of the topic on the broker the group has not consumed yet, in seconds; 0 without lag.",
-			source: "QUERY_CONSUME_TIME_SPAN", replaces: "rocketmq_group_get_latency_by_storetime",
+			source: "QUERY_CONSUME_TIME_SPAN (0 without lag)", replaces: "rocketmq_group_get_latency_by_storetime",
 			emit: func(v *view, s *sink) {
 				v.eachGroupTopic(func(b *snapshot.Broker, g *snapshot.Group, gt *snapshot.GroupTopic) {
 					if gt.HasLagSeconds {
@@ -750,7 +750,7 @@ func groupFamilies() []*family {
 		{
 			name: "rocketmq_consumer_group_get_messages_per_second", typ: gauge, labels: gtL, prio: prioGroupTopic,
 			help:   "Messages of the topic the group got from the broker per second over the last minute.",
-			source: "VIEW_BROKER_STATS_DATA GROUP_GET_NUMS", replaces: "rocketmq_consumer_tps",
+			source: "GET_BROKER_CONSUME_STATS (consumeTps: the GROUP_GET_NUMS minute tps)", replaces: "rocketmq_consumer_tps",
 			emit: func(v *view, s *sink) {
 				v.eachGroupTopic(func(b *snapshot.Broker, g *snapshot.Group, gt *snapshot.GroupTopic) {
 					if gt.Get != nil {
@@ -762,7 +762,7 @@ func groupFamilies() []*family {
 		{
 			name: "rocketmq_consumer_group_get_bytes_per_second", typ: gauge, labels: gtL, prio: prioGroupTopic,
 			help:   "Message bytes of the topic the group got from the broker per second over the last minute.",
-			source: "VIEW_BROKER_STATS_DATA GROUP_GET_SIZE", replaces: "rocketmq_consumer_message_size",
+			source: "VIEW_BROKER_STATS_DATA GROUP_GET_SIZE (asked for pairs that consumed lately)", replaces: "rocketmq_consumer_message_size",
 			emit: func(v *view, s *sink) {
 				v.eachGroupTopic(func(b *snapshot.Broker, g *snapshot.Group, gt *snapshot.GroupTopic) {
 					if gt.Get != nil {
@@ -774,7 +774,7 @@ func groupFamilies() []*family {
 		{
 			name: "rocketmq_consumer_group_send_back_messages", typ: gauge, labels: gtL, prio: prioGroupTopic,
 			help:   "Messages of the topic the group sent back to the broker for retry in the last minute.",
-			source: "VIEW_BROKER_STATS_DATA SNDBCK_PUT_NUMS", replaces: "rocketmq_send_back_nums",
+			source: "VIEW_BROKER_STATS_DATA SNDBCK_PUT_NUMS (asked for pairs that consumed lately)", replaces: "rocketmq_send_back_nums",
 			emit: func(v *view, s *sink) {
 				v.eachGroupTopic(func(b *snapshot.Broker, g *snapshot.Group, gt *snapshot.GroupTopic) {
 					if gt.SendBack != nil {
