@@ -13,6 +13,7 @@ package collector
 
 import (
 	"cmp"
+	"context"
 	"log/slog"
 	"maps"
 	"slices"
@@ -60,6 +61,7 @@ type Collector struct {
 	lastSeries  map[string]int
 	lastDropped map[string]int
 	dropKey     string // the dropped set last logged, to log once per change
+	warned      map[string]bool
 }
 
 // New builds the collector and every Desc it can send.
@@ -110,13 +112,31 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			v.servedOrder = append(v.servedOrder, f.name)
 		}
 		if sk.errs > 0 {
-			c.log.Warn("metrics could not be built", "family", f.name, "errors", sk.errs, "first_error", sk.firstErr)
+			c.logBuildErrors(f.name, sk.errs, sk.firstErr)
 		}
 	}
 
 	c.mu.Lock()
 	c.lastSeries, c.lastDropped = v.served, v.dropped
 	c.mu.Unlock()
+}
+
+// logBuildErrors reports series that could not be built (a label value
+// that is not UTF-8, say): a warning the first time per family, then at
+// debug level, since the same entity fails again every scrape.
+func (c *Collector) logBuildErrors(family string, n int, first string) {
+	c.mu.Lock()
+	seen := c.warned[family]
+	if c.warned == nil {
+		c.warned = map[string]bool{}
+	}
+	c.warned[family] = true
+	c.mu.Unlock()
+	level := slog.LevelWarn
+	if seen {
+		level = slog.LevelDebug
+	}
+	c.log.Log(context.Background(), level, "series left out: metric could not be built", "family", family, "errors", n, "first_error", first)
 }
 
 // LastSeries tells how many series each family served in the last Collect.

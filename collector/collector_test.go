@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"log/slog"
 	"os"
 	"os/exec"
 	"strings"
@@ -385,4 +386,26 @@ func TestConcurrentCollect(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// A label value that is not UTF-8 costs that one series, never the scrape.
+func TestInvalidLabelValueSkipsOneSeries(t *testing.T) {
+	s := fixtureSnapshot()
+	s.Brokers[0].Topics = append(s.Brokers[0].Topics, snapshot.Topic{Name: "zz-bad-\xff", ReadQueues: 1, WriteQueues: 1})
+	var buf bytes.Buffer
+	o := allOn()
+	o.Logger = slog.New(slog.NewTextHandler(&buf, nil))
+	c := newTestCollector(s, o)
+	c.log = o.Logger
+	mfs := gather(t, c)
+	gather(t, c)
+	if n := seriesByFamily(mfs)["rocketmq_topic_read_queues"]; n != 10 {
+		t.Errorf("rocketmq_topic_read_queues has %d series, want the 10 good ones", n)
+	}
+	if n := strings.Count(buf.String(), "level=WARN"); n == 0 || !strings.Contains(buf.String(), "rocketmq_topic_read_queues") {
+		t.Errorf("no warning naming the family:\n%s", buf.String())
+	}
+	if strings.Count(buf.String(), "family=rocketmq_topic_read_queues") != 1 {
+		t.Errorf("warned more than once per family:\n%s", buf.String())
+	}
 }
