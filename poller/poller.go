@@ -218,20 +218,27 @@ func (p *Poller) Cycle(parent context.Context) *snapshot.Snapshot {
 		p.log.Warn("collection cycle hit its deadline; unfinished brokers are reported down", "deadline", p.cfg.CycleTimeout)
 	}
 
-	// Brokers of a target whose namesrvs did not answer are unknown this
-	// cycle: keep what we remember of them, within the grace period.
+	// A broker its namesrv no longer lists, or whose namesrvs did not answer,
+	// may have crashed (a killed broker's registration goes with its
+	// connection): serve its last data as down for the grace period, then
+	// let it go.
 	for key, mem := range p.memory {
-		if seen[key] || mem.last == nil || listed[mem.target] {
+		if seen[key] || mem.last == nil {
 			continue
 		}
-		if b := p.carryOver(mem, "namesrv unreachable"); b != nil {
+		reason := "no longer registered with the namesrv"
+		if !listed[mem.target] {
+			reason = "namesrv unreachable"
+		}
+		if b := p.carryOver(mem, reason); b != nil {
+			p.log.Warn("broker missing from this cycle", "cluster", b.Cluster, "broker", b.Name, "addr", b.Addr, "reason", reason)
 			results = append(results, b)
 			seen[key] = true
 		}
 	}
 	for key := range p.memory {
 		if !seen[key] {
-			delete(p.memory, key) // vanished from an authoritative listing, or out of grace
+			delete(p.memory, key) // out of the listings and out of grace: forget it
 		}
 	}
 	for _, b := range results {
