@@ -240,7 +240,7 @@ func (p *Prober) derive(bl *brokerLeaks, b *snapshot.Broker, rep *snapshot.LeakR
 	lmqGroups := map[string]bool{}
 	for _, e := range offsets.Entries {
 		if strings.HasPrefix(e.Topic, snapshot.LMQPrefix) {
-			lmq[LMQParent(e.Topic)]++
+			lmq[snapshot.LMQParent(e.Topic)]++
 			lmqGroups[e.Group] = true
 			continue // LMQs never have a topic config: not orphans
 		}
@@ -419,18 +419,4 @@ func (p *Prober) report(bl *brokerLeaks, rep *snapshot.LeakReport) {
 		return a.Topic+"@"+a.Group < b.Topic+"@"+b.Group
 	})
 	sort.Strings(rep.LeftoverTopics)
-}
-
-// LMQParent names the family an LMQ belongs to: the part of its name after
-// the %LMQ% prefix up to the first '%' or '/' (rocketmq-mqtt encodes the
-// MQTT topic's levels after its first-level topic).
-func LMQParent(name string) string {
-	rest := strings.TrimPrefix(name, snapshot.LMQPrefix)
-	if i := strings.IndexAny(rest, "%/"); i >= 0 {
-		rest = rest[:i]
-	}
-	if rest == "" {
-		return "%LMQ%"
-	}
-	return rest
 }

@@ -414,6 +414,9 @@ func (p *Poller) groups(ctx context.Context, b *snapshot.Broker, mem *brokerMemo
 				g.ConsumeTPS += cs.ConsumeTps
 			}
 		}
+		if !p.cfg.ExpandLMQ {
+			g.Topics = foldLMQ(g.Topics)
+		}
 		sort.Slice(g.Topics, func(a, c int) bool { return g.Topics[a].Topic < g.Topics[c].Topic })
 		out[i] = g
 	}
@@ -441,6 +444,38 @@ func (p *Poller) groupTopic(cs admin.ConsumeStats) (snapshot.GroupTopic, bool) {
 		}
 	}
 	return gt, true
+}
+
+// foldLMQ sums a group's light message queues into one entry per parent,
+// named "%LMQ%<parent>", so series stay bounded however many LMQs exist.
+func foldLMQ(topics []snapshot.GroupTopic) []snapshot.GroupTopic {
+	out := topics[:0:0]
+	byParent := map[string]int{}
+	for _, gt := range topics {
+		if !strings.HasPrefix(gt.Topic, snapshot.LMQPrefix) {
+			out = append(out, gt)
+			continue
+		}
+		name := snapshot.LMQPrefix + snapshot.LMQParent(gt.Topic)
+		i, ok := byParent[name]
+		if !ok {
+			byParent[name] = len(out)
+			gt.Topic, gt.Queues, gt.HasLagSeconds, gt.LagSeconds = name, nil, false, 0
+			out = append(out, gt)
+			continue
+		}
+		agg := &out[i]
+		agg.BrokerOffset += gt.BrokerOffset
+		agg.ConsumerOffset += gt.ConsumerOffset
+		agg.Lag += gt.Lag
+		agg.LastConsume = max(agg.LastConsume, gt.LastConsume)
+		if gt.Get != nil {
+			w := *agg.Get
+			w.TPS += gt.Get.TPS
+			agg.Get = &w
+		}
+	}
+	return out
 }
 
 // connections fills a group's online clients. CONSUMER_NOT_ONLINE is an
@@ -484,6 +519,9 @@ func (p *Poller) groupRates(ctx context.Context, b *snapshot.Broker, mem *broker
 				m = pairMemory{consumerOffset: gt.ConsumerOffset, changed: now}
 			}
 			next[key] = m
+			if !p.cfg.ExpandLMQ && strings.HasPrefix(gt.Topic, snapshot.LMQPrefix) {
+				continue // a folded LMQ family has no stat item or queue of its own to ask about
+			}
 			if gt.Get.TPS > 0 || now.Sub(m.changed) < activeWindow {
 				consuming = append(consuming, ref{gi, ti})
 			}

@@ -42,6 +42,10 @@ type Config struct {
 	Groups      *filter.Filter
 	// QueueDetail keeps per-queue offsets in the snapshot.
 	QueueDetail bool
+	// ExpandLMQ keeps one entry per light message queue; by default a
+	// group's LMQs are summed into one entry per parent ("%LMQ%<parent>"),
+	// since MQTT workloads create one per client and never delete them.
+	ExpandLMQ bool
 	// ClientRunningInfo asks every online client for its own figures
 	// (GET_CONSUMER_RUNNING_INFO); one call per client per cycle.
 	ClientRunningInfo bool

@@ -271,3 +271,14 @@ type LMQReport struct {
 	// Groups counts groups with offsets on LMQs.
 	Groups int
 }
+
+// LMQParent names the family an LMQ belongs to: the part of its name after
+// the %LMQ% prefix up to the first '%' or '/' (rocketmq-mqtt encodes the
+// MQTT topic's levels after its first-level topic).
+func LMQParent(name string) string {
+	rest := strings.TrimPrefix(name, LMQPrefix)
+	if i := strings.IndexAny(rest, "%/"); i >= 0 {
+		rest = rest[:i]
+	}
+	return rest
+}

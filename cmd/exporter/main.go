@@ -57,6 +57,7 @@ func run(args []string, stdout, stderr *os.File) int {
 	ka.Flag("leak.tombstone-ttl", "How long deleted topics and groups are remembered for leak probing.").Default("6h").DurationVar(&s.TombTTL)
 	ka.Flag("leak.max-tombstones", "Deleted topics and groups remembered per broker.").Default("5000").IntVar(&s.MaxTombs)
 	ka.Flag("max-series", "Cap on series per scrape; lowest-priority families are dropped whole beyond it. 0: no cap.").Default("0").IntVar(&s.MaxSeries)
+	ka.Flag("lmq.expand", "Serve one series per light message queue (%LMQ%…) instead of one per parent.").Default("false").BoolVar(&s.ExpandLMQ)
 	ka.Flag("topic.include", "Regular expression of topics to watch (whole name).").StringVar(&s.TopicInclude)
 	ka.Flag("topic.exclude", "Regular expression of topics not to watch.").StringVar(&s.TopicExclude)
 	ka.Flag("group.include", "Regular expression of consumer and producer groups to watch (their %RETRY%/%DLQ% topics follow).").StringVar(&s.GroupInclude)

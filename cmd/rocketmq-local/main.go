@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/realbroker"
 )
@@ -24,8 +25,18 @@ func main() {
 		confs = append(confs, s)
 		return nil
 	})
+	resolveOnly := flag.Bool("resolve-only", false, "only resolve (and cache) the jars' classpath, then exit")
 	flag.Parse()
 	log.SetFlags(log.Ltime)
+	if *resolveOnly {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+		defer cancel()
+		if _, err := realbroker.Classpath(ctx, *version); err != nil {
+			log.Fatal(err)
+		}
+		log.Printf("classpath cached under %s", realbroker.CacheDir())
+		return
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
