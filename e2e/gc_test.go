@@ -10,6 +10,7 @@ import (
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/app"
+	"github.com/rocketmq-exporter/rocketmq_exporter/audit"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/realbroker"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/workload"
 	"github.com/rocketmq-exporter/rocketmq_exporter/remoting"
@@ -220,6 +221,7 @@ func TestChurn(t *testing.T) {
 	liveTopics, liveGroups := map[string]bool{}, map[string]bool{}
 	var deadTopics, deadGroups []string
 	var lastTopics, lastGroups []string
+	var consumed []string // groups that had a consumer, with offsets and a %RETRY% topic
 	for r := 0; r < 20; r++ {
 		tag := fmt.Sprintf("%d%03d", r, time.Now().UnixNano()%1000)
 		topics := []string{"churn-" + tag + "_a", "churn_" + tag + "-b9", "%RETRY%churn" + tag}
@@ -246,6 +248,7 @@ func TestChurn(t *testing.T) {
 			}
 			// The consumer's %RETRY% topic is a live topic now.
 			liveTopics[snapshot.RetryPrefix+groups[0]] = true
+			consumed = append(consumed, groups[0])
 		}
 		// Delete last round's first topic (which had traffic every fourth
 		// round) and its idle group: a group whose client just shut down can
@@ -309,6 +312,46 @@ func TestChurn(t *testing.T) {
 			t.FailNow()
 		}
 	}
+	// Delete the groups that had consumers, keeping their offsets: their
+	// %RETRY% topics are left behind (their topics' offsets went with the
+	// topics). The audit command, run
+	// afterwards from scratch, must find what the running exporter found.
+	for _, g := range consumed {
+		if err := adm.DeleteSubscriptionGroup(ctx, b, g, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.Poller.Cycle(ctx)
+	running := brokerOf(a.Poller.Snapshot(), cluster)
+	fresh, _ := newApp(t, nil, cluster.NamesrvAddr)
+	reports, code := audit.Run(ctx, fresh)
+	var rep *audit.Report
+	for i := range reports {
+		if reports[i].Addr == cluster.BrokerAddr {
+			rep = &reports[i]
+		}
+	}
+	if rep == nil || running == nil || running.Leaks == nil {
+		t.Fatalf("audit reports %+v, running leaks %v", reports, running)
+	}
+	if code != audit.Leftovers {
+		t.Errorf("audit exit code %d, want %d (leftovers)", code, audit.Leftovers)
+	}
+	for _, g := range consumed {
+		if !slices.Contains(rep.LeftoverTopics, snapshot.RetryPrefix+g) {
+			t.Errorf("audit misses leftover topic %%RETRY%%%s", g)
+		}
+	}
+	if !slices.Equal(rep.LeftoverTopics, running.Leaks.LeftoverTopics) {
+		t.Errorf("leftover topics: audit %v, running exporter %v", rep.LeftoverTopics, running.Leaks.LeftoverTopics)
+	}
+	if !slices.Equal(rep.OrphanedOffsets, running.Leaks.OrphanedOffsets) {
+		t.Errorf("orphaned offsets: audit %v, running exporter %v", rep.OrphanedOffsets, running.Leaks.OrphanedOffsets)
+	}
+	if len(rep.Commands) == 0 {
+		t.Error("audit gives no cleanup commands")
+	}
+
 	s := a.Poller.Snapshot()
 	if s.Removed == nil {
 		t.Fatal("no removal counts")

@@ -21,6 +21,7 @@ import (
 	webflag "github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/app"
+	"github.com/rocketmq-exporter/rocketmq_exporter/audit"
 )
 
 func main() {
@@ -67,8 +68,8 @@ func run(args []string, stdout, stderr *os.File) int {
 	logConfig := &promslog.Config{}
 	promslogflag.AddFlags(ka, logConfig)
 	serve := ka.Command("serve", "Run the exporter (default).").Default()
-	audit := ka.Command("audit", "Run one pass, print what deleted topics and groups left on each broker, and exit: 0 clean, 1 leftovers found, 2 error.")
-	audit.Flag("output", "Output format: text or json.").Default("text").EnumVar(&auditOutput, "text", "json")
+	auditCommand := ka.Command("audit", "Run one pass, print what deleted topics and groups left on each broker, and exit: 0 clean, 1 leftovers found, 2 error.")
+	auditCommand.Flag("output", "Output format: text or json.").Default("text").EnumVar(&auditOutput, "text", "json")
 
 	cmd, err := ka.Parse(args)
 	if err != nil {
@@ -86,8 +87,14 @@ func run(args []string, stdout, stderr *os.File) int {
 	}
 	defer a.Close()
 	switch cmd {
-	case audit.FullCommand():
-		return auditCmd(a, auditOutput, stdout)
+	case auditCommand.FullCommand():
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+		defer stop()
+		reports, code := audit.Run(ctx, a)
+		if err := audit.Write(stdout, reports, auditOutput); err != nil {
+			return audit.Failed
+		}
+		return code
 	case serve.FullCommand():
 		return serveCmd(a, webFlags, logger)
 	}

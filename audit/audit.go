@@ -1,14 +1,15 @@
-package main
+// Package audit runs one collection pass with unbounded leak probing and
+// reports, per broker, what deleted topics and groups left behind, with
+// the mqadmin commands that clean what can be cleaned.
+package audit
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os/signal"
 	"sort"
 	"strings"
-	"syscall"
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/app"
 	"github.com/rocketmq-exporter/rocketmq_exporter/gc"
@@ -16,8 +17,8 @@ import (
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
 )
 
-// auditReport is one broker's leftovers, as printed.
-type auditReport struct {
+// Report is one broker's leftovers (or a namesrv target's error).
+type Report struct {
 	Cluster         string                    `json:"cluster"`
 	Broker          string                    `json:"broker"`
 	Addr            string                    `json:"addr"`
@@ -30,11 +31,17 @@ type auditReport struct {
 	Error           string                    `json:"error,omitempty"`
 }
 
-// auditCmd runs one cycle with unbounded probing and prints what deleted
-// topics and groups left. Exit code: 0 clean, 1 leftovers, 2 error.
-func auditCmd(a *app.App, output string, out io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
+// Exit codes of the audit command.
+const (
+	Clean     = 0
+	Leftovers = 1
+	Failed    = 2
+)
+
+// Run runs one cycle with unbounded probing and returns every broker's
+// report and the exit code: Clean, Leftovers, or Failed when a namesrv or
+// broker did not answer.
+func Run(ctx context.Context, a *app.App) ([]Report, int) {
 	cfg := a.Config
 	cfg.Prober = gc.NewProber(a.Admin, gc.ProberConfig{MaxProbes: 1 << 20, CallTimeout: a.Settings.Timeout})
 	cfg.LagSeconds = false
@@ -42,12 +49,12 @@ func auditCmd(a *app.App, output string, out io.Writer) int {
 		cfg.CycleTimeout = 10 * a.Settings.Interval // one pass that probes everything: give it room
 	}
 	snap := poller.New(cfg, a.Admin, nil).Cycle(ctx)
-	var reports []auditReport
+	var reports []Report
 	failed := false
 	for _, t := range snap.Targets {
 		if !t.Up {
 			failed = true
-			reports = append(reports, auditReport{Cluster: strings.Join(t.Namesrvs, ";"), Error: t.Err})
+			reports = append(reports, Report{Cluster: strings.Join(t.Namesrvs, ";"), Error: t.Err})
 		}
 	}
 	found := false
@@ -55,7 +62,7 @@ func auditCmd(a *app.App, output string, out io.Writer) int {
 		if !b.IsMaster() {
 			continue
 		}
-		r := auditReport{Cluster: b.Cluster, Broker: b.Name, Addr: b.Addr, Version: b.Version, Config: b.Config}
+		r := Report{Cluster: b.Cluster, Broker: b.Name, Addr: b.Addr, Version: b.Version, Config: b.Config}
 		if !b.Up {
 			failed = true
 			r.Error = b.Err
@@ -66,20 +73,24 @@ func auditCmd(a *app.App, output string, out io.Writer) int {
 		}
 		reports = append(reports, r)
 	}
-	if output == "json" {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		enc.Encode(reports)
-	} else {
-		printAudit(out, reports)
-	}
 	switch {
 	case failed:
-		return 2
+		return reports, Failed
 	case found:
-		return 1
+		return reports, Leftovers
 	}
-	return 0
+	return reports, Clean
+}
+
+// Write prints reports as text or, with format "json", as JSON.
+func Write(out io.Writer, reports []Report, format string) error {
+	if format == "json" {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(reports)
+	}
+	printAudit(out, reports)
+	return nil
 }
 
 // cleanupCommands gives the mqadmin commands that remove what can be
@@ -115,7 +126,7 @@ func cleanupCommands(targets [][]string, b *snapshot.Broker) []string {
 	return cmds
 }
 
-func printAudit(out io.Writer, reports []auditReport) {
+func printAudit(out io.Writer, reports []Report) {
 	for _, r := range reports {
 		if r.Broker == "" {
 			fmt.Fprintf(out, "namesrv %s: ERROR %s\n", r.Cluster, r.Error)
