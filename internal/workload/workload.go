@@ -87,21 +87,38 @@ type Consumer struct {
 // NewConsumer starts a clustering push consumer of group on topic, from the
 // first offset. Received counts messages handed to it.
 func NewConsumer(namesrv, group, topic string) (*Consumer, error) {
+	return newConsumer(namesrv, group, topic, false)
+}
+
+// NewFailingConsumer is a consumer that rejects every message with no
+// retries left, so the broker sends each one straight to the group's
+// dead-letter topic (%DLQ%group) through a consumer send-back.
+func NewFailingConsumer(namesrv, group, topic string) (*Consumer, error) {
+	return newConsumer(namesrv, group, topic, true)
+}
+
+func newConsumer(namesrv, group, topic string, fail bool) (*Consumer, error) {
 	Quiet()
-	pc, err := rocketmq.NewPushConsumer(
+	opts := []consumer.Option{
 		consumer.WithNameServer([]string{namesrv}),
 		consumer.WithGroupName(group),
 		consumer.WithInstance(uniqueName("c")),
 		consumer.WithConsumerModel(consumer.Clustering),
 		consumer.WithConsumeFromWhere(consumer.ConsumeFromFirstOffset),
-	)
+	}
+	result := consumer.ConsumeSuccess
+	if fail {
+		opts = append(opts, consumer.WithMaxReconsumeTimes(0))
+		result = consumer.ConsumeRetryLater
+	}
+	pc, err := rocketmq.NewPushConsumer(opts...)
 	if err != nil {
 		return nil, err
 	}
 	c := &Consumer{c: pc}
 	err = pc.Subscribe(topic, consumer.MessageSelector{}, func(_ context.Context, msgs ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
 		c.received.Add(int64(len(msgs)))
-		return consumer.ConsumeSuccess, nil
+		return result, nil
 	})
 	if err != nil {
 		return nil, err
