@@ -77,7 +77,11 @@ func (c *Client) Call(ctx context.Context, addr string, code int, ext map[string
 		c.opts.Tap(addr, &Command{Code: code, ExtFields: ext, Body: body}, resp)
 	}
 	if err == nil && resp.Code != CodeSuccess {
-		err = &ResponseError{Addr: addr, RequestCode: code, Code: resp.Code, Remark: resp.Remark}
+		ak := ""
+		if c.opts.Credentials != nil {
+			ak = c.opts.Credentials.AccessKey
+		}
+		err = authError(&ResponseError{Addr: addr, RequestCode: code, Code: resp.Code, Remark: resp.Remark}, ak)
 	}
 	if c.opts.Observer != nil {
 		n := 0
