@@ -965,6 +965,19 @@ func leakFamilies() []*family {
 				}
 			},
 		},
+		{
+			name: "rocketmq_broker_lmq_stat_items", typ: gauge, labels: nameL, prio: prioNever,
+			help: "Per-LMQ stat items (GROUP_GET_NUMS %LMQ%…@group) the broker holds among the LMQs probed; " +
+				"they exist only with enableLmqStats=true and are never cleaned, so they grow with MQTT client churn.",
+			source: "VIEW_BROKER_STATS_DATA GROUP_GET_NUMS for LMQs seen in GET_ALL_CONSUMER_OFFSET", replaces: "(none)",
+			emit: func(v *view, s *sink) {
+				for _, b := range v.entities {
+					if b.LMQ != nil && b.LMQ.ProbedKeys > 0 {
+						s.add(float64(b.LMQ.StatItems), b.Cluster, b.Name)
+					}
+				}
+			},
+		},
 	}
 }
 

@@ -79,6 +79,10 @@ type brokerLeaks struct {
 	mu      sync.Mutex
 	tombs   map[string]*subject // kind:name
 	results map[probeKey]probeResult
+	// lmq holds, per light message queue and group seen in the offsets,
+	// the per-LMQ stat key to ask about (enableLmqStats keeps one per LMQ
+	// and never removes it).
+	lmq map[probeKey]string
 }
 
 // Tombstones returns the deletions held for a broker, by kind.
@@ -100,7 +104,7 @@ func (p *Prober) broker(key string) *brokerLeaks {
 	defer p.mu.Unlock()
 	bl := p.brokers[key]
 	if bl == nil {
-		bl = &brokerLeaks{tombs: map[string]*subject{}, results: map[probeKey]probeResult{}}
+		bl = &brokerLeaks{tombs: map[string]*subject{}, results: map[probeKey]probeResult{}, lmq: map[probeKey]string{}}
 		p.brokers[key] = bl
 	}
 	return bl
@@ -155,7 +159,7 @@ func (p *Prober) Probe(ctx context.Context, b *snapshot.Broker, prev *snapshot.B
 	p.leftoverTopics(bl, rep, b, groups, now)
 	p.expire(bl, topics, groups, now)
 	p.probe(ctx, bl, b.Addr, now)
-	p.report(bl, rep)
+	p.report(bl, b, rep)
 	rep.Tombstones = map[string]int{string(KindTopic): 0, string(KindGroup): 0}
 	for _, s := range bl.tombs {
 		if !s.derived {
@@ -238,10 +242,12 @@ func (bl *brokerLeaks) drop(id string) {
 func (p *Prober) derive(bl *brokerLeaks, b *snapshot.Broker, rep *snapshot.LeakReport, offsets *admin.ConsumerOffsets, topics map[string]*snapshot.Topic, groups map[string]bool, now time.Time) {
 	lmq := map[string]int{}
 	lmqGroups := map[string]bool{}
+	lmqKeys := map[probeKey]string{}
 	for _, e := range offsets.Entries {
 		if strings.HasPrefix(e.Topic, snapshot.LMQPrefix) {
 			lmq[snapshot.LMQParent(e.Topic)]++
 			lmqGroups[e.Group] = true
+			lmqKeys[probeKey{"GROUP_GET_NUMS", e.Topic + "@" + e.Group}] = "lmq:" + e.Topic
 			continue // LMQs never have a topic config: not orphans
 		}
 		topicGone, groupGone := topics[e.Topic] == nil, !groups[e.Group]
@@ -268,6 +274,12 @@ func (p *Prober) derive(bl *brokerLeaks, b *snapshot.Broker, rep *snapshot.LeakR
 	if len(lmq) > 0 {
 		b.LMQ = &snapshot.LMQReport{Queues: lmq, Groups: len(lmqGroups)}
 	}
+	for k, id := range bl.results {
+		if strings.HasPrefix(id.subject, "lmq:") && lmqKeys[k] == "" {
+			delete(bl.results, k) // that LMQ's offsets are gone: forget it
+		}
+	}
+	bl.lmq = lmqKeys
 }
 
 // leftoverTopics lists %RETRY%/%DLQ% topics whose group is gone.
@@ -376,6 +388,20 @@ func (p *Prober) probe(ctx context.Context, bl *brokerLeaks, addr string, now ti
 			}
 		}
 	}
+	lmqKeys := make([]probeKey, 0, len(bl.lmq))
+	for k := range bl.lmq {
+		lmqKeys = append(lmqKeys, k)
+	}
+	sort.Slice(lmqKeys, func(i, j int) bool { return lmqKeys[i].key < lmqKeys[j].key })
+	for _, k := range lmqKeys {
+		r, asked := bl.results[k]
+		switch {
+		case !asked:
+			jobs = append(jobs, job{k, bl.lmq[k], 1 << 61}) // after never-asked deletions
+		case now.Sub(r.at) >= p.cfg.Reprobe:
+			jobs = append(jobs, job{k, bl.lmq[k], now.Sub(r.at)})
+		}
+	}
 	sort.SliceStable(jobs, func(i, j int) bool { return jobs[i].age > jobs[j].age })
 	if len(jobs) > p.cfg.MaxProbes {
 		jobs = jobs[:p.cfg.MaxProbes]
@@ -398,8 +424,17 @@ func (p *Prober) probe(ctx context.Context, bl *brokerLeaks, addr string, now ti
 	}
 }
 
-func (p *Prober) report(bl *brokerLeaks, rep *snapshot.LeakReport) {
+func (p *Prober) report(bl *brokerLeaks, b *snapshot.Broker, rep *snapshot.LeakReport) {
 	for k, r := range bl.results {
+		if strings.HasPrefix(r.subject, "lmq:") {
+			if b.LMQ != nil {
+				b.LMQ.ProbedKeys++
+				if r.exists {
+					b.LMQ.StatItems++
+				}
+			}
+			continue
+		}
 		rep.ProbedKeys[k.stats]++
 		if r.exists {
 			rep.StatItems[k.stats]++

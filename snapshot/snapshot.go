@@ -270,6 +270,11 @@ type LMQReport struct {
 	Queues map[string]int
 	// Groups counts groups with offsets on LMQs.
 	Groups int
+	// StatItems counts per-LMQ stat items (GROUP_GET_NUMS %LMQ%…@group)
+	// the broker answered for among ProbedKeys asked; they exist only with
+	// enableLmqStats and are never cleaned.
+	StatItems  int
+	ProbedKeys int
 }
 
 // LMQParent names the family an LMQ belongs to: the part of its name after
