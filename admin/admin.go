@@ -92,13 +92,33 @@ func (c *Client) TopicRoute(ctx context.Context, namesrv, topic string) (*TopicR
 // BrokerRuntimeInfo returns the broker's runtime key/value table. Every
 // value is a string; their formats differ between versions.
 func (c *Client) BrokerRuntimeInfo(ctx context.Context, broker string) (map[string]string, error) {
+	ri, err := c.BrokerRuntime(ctx, broker)
+	if err != nil {
+		return nil, err
+	}
+	return ri.Table, nil
+}
+
+// RuntimeInfo answers GET_BROKER_RUNTIME_INFO.
+type RuntimeInfo struct {
+	Table map[string]string
+	// VersionCode is the broker's MQVersion ordinal (407 for V4_9_7, 479
+	// for V5_3_3), read from the response header, which every broker
+	// version fills. The table's own brokerVersion key says the same up to
+	// 5.3.3; 5.4.0 dropped that key.
+	VersionCode int
+}
+
+// BrokerRuntime returns the runtime table and the broker's version code.
+func (c *Client) BrokerRuntime(ctx context.Context, broker string) (*RuntimeInfo, error) {
 	var kv struct {
 		Table map[string]string `json:"table"`
 	}
-	if _, err := c.call(ctx, broker, remoting.GetBrokerRuntimeInfo, nil, nil, &kv); err != nil {
+	resp, err := c.call(ctx, broker, remoting.GetBrokerRuntimeInfo, nil, nil, &kv)
+	if err != nil {
 		return nil, err
 	}
-	return kv.Table, nil
+	return &RuntimeInfo{Table: kv.Table, VersionCode: resp.Version}, nil
 }
 
 // AllTopicConfig returns every topic config the broker holds (never LMQs).
@@ -125,7 +145,10 @@ func (c *Client) TopicStats(ctx context.Context, broker, topic string) (*TopicSt
 	if _, err := c.call(ctx, broker, remoting.GetTopicStatsInfo, map[string]string{"topic": topic}, nil, &w); err != nil {
 		return nil, err
 	}
-	ts := &TopicStats{TopicPutTps: w.TopicPutTps, Queues: make([]QueueOffsets, 0, len(w.OffsetTable))}
+	ts := &TopicStats{Queues: make([]QueueOffsets, 0, len(w.OffsetTable))}
+	if w.TopicPutTps != nil {
+		ts.TopicPutTps, ts.HasTopicPutTps = *w.TopicPutTps, true
+	}
 	for k, v := range w.OffsetTable {
 		mq, err := parseMessageQueue(k)
 		if err != nil {
@@ -253,6 +276,21 @@ func (c *Client) QueryTopicConsumeByWho(ctx context.Context, broker, topic strin
 	}
 	sort.Strings(gl.GroupList)
 	return gl.GroupList, nil
+}
+
+// TopicsByConsumer lists the topics group has committed offsets for on
+// broker (QUERY_TOPICS_BY_CONSUMER, 5.0+). 4.x brokers do not know the
+// request: they answer REQUEST_CODE_NOT_SUPPORTED, which
+// remoting.IsNotSupported recognises.
+func (c *Client) TopicsByConsumer(ctx context.Context, broker, group string) ([]string, error) {
+	var tl struct {
+		TopicList []string `json:"topicList"`
+	}
+	if _, err := c.call(ctx, broker, remoting.QueryTopicsByConsumer, map[string]string{"group": group}, nil, &tl); err != nil {
+		return nil, err
+	}
+	sort.Strings(tl.TopicList)
+	return tl.TopicList, nil
 }
 
 // QueryConsumeTimeSpan returns, per queue of topic, the store times that

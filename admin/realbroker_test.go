@@ -81,6 +81,17 @@ func (r *recorder) save(t *testing.T) {
 	t.Logf("recorded %d bodies into %s", len(r.bodies), dir)
 }
 
+func isV4(version string) bool { return strings.HasPrefix(version, "4.") }
+
+// atLeast reports whether version is major.minor or later.
+func atLeast(version string, major, minor int) bool {
+	var ma, mi int
+	if _, err := fmt.Sscanf(version, "%d.%d", &ma, &mi); err != nil {
+		return false
+	}
+	return ma > major || ma == major && mi >= minor
+}
+
 func ctxT(t *testing.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
@@ -123,11 +134,32 @@ func TestClusterInfoListsBroker(t *testing.T) {
 func TestRuntimeInfoAndConfig(t *testing.T) {
 	needBroker(t)
 	ctx := ctxT(t, 20*time.Second)
-	kv, err := adm.BrokerRuntimeInfo(ctx, cluster.BrokerAddr)
+	ri, err := adm.BrokerRuntime(ctx, cluster.BrokerAddr)
 	if err != nil {
 		t.Fatal(err)
 	}
+	kv := ri.Table
 	info := runtimeinfo.Parse(kv)
+	// The keys that come and go between the versions this project supports.
+	v4 := isV4(cluster.Version)
+	for key, want := range map[string]bool{
+		"getTransferedTps":  v4,                              // 4.x spelling
+		"getTransferredTps": !v4,                             // 5.x spelling
+		"brokerActive":      !v4,                             // 5.x only
+		"timerReadBehind":   !v4,                             // 5.x timer wheel
+		"brokerVersion":     !atLeast(cluster.Version, 5, 4), // dropped in 5.4.0
+	} {
+		if _, has := kv[key]; has != want {
+			t.Errorf("RocketMQ %s: runtime key %s present = %v, want %v", cluster.Version, key, has, want)
+		}
+	}
+	// The header's version code stands in for the dropped brokerVersion key.
+	if ri.VersionCode < 400 {
+		t.Errorf("version code %d from the response header", ri.VersionCode)
+	}
+	if bv, ok := kv["brokerVersion"]; ok && bv != fmt.Sprint(ri.VersionCode) {
+		t.Errorf("brokerVersion key %s, header version %d", bv, ri.VersionCode)
+	}
 	if v, ok := info.Value("bootTimestamp"); !ok || v < 1e12 {
 		t.Errorf("bootTimestamp = %v, %v", v, ok)
 	}
@@ -257,8 +289,20 @@ func TestTopicAndGroupLifecycle(t *testing.T) {
 		if sum != N || len(ts.Queues) != 2 {
 			return fmt.Errorf("sum of max offsets %d over %d queues, want %d over 2", sum, len(ts.Queues), N)
 		}
+		if ts.HasTopicPutTps == isV4(cluster.Version) {
+			return fmt.Errorf("RocketMQ %s: topicPutTps sent = %v", cluster.Version, ts.HasTopicPutTps)
+		}
 		return nil
 	})
+	// QUERY_TOPICS_BY_CONSUMER came with 5.0: 4.x must refuse it as unknown.
+	byConsumer, err := adm.TopicsByConsumer(ctx, b, group)
+	if isV4(cluster.Version) {
+		if !remoting.IsNotSupported(err) || !strings.Contains(fmt.Sprint(err), "not supported by this broker version") {
+			t.Errorf("RocketMQ %s: topics by consumer: %v, want REQUEST_CODE_NOT_SUPPORTED", cluster.Version, err)
+		}
+	} else if err != nil || !slices.Contains(byConsumer, topic) {
+		t.Errorf("topics by consumer %v %v, want %s", byConsumer, err, topic)
+	}
 	eventually(t, 30*time.Second, "consume stats", func() error {
 		cs, err := adm.ConsumeStats(ctx, b, group, topic)
 		if err != nil {

@@ -15,13 +15,52 @@ type MessageQueue struct {
 	QueueID    int    `json:"queueId"`
 }
 
-// parseMessageQueue reads a map key that fastjson wrote as a raw object and
-// the normaliser turned into that object's JSON text.
+// parseMessageQueue reads a map key that fastjson (1 and 2 alike, with
+// their default features) wrote as a raw object and the normaliser turned
+// into that object's JSON text. fastjson2 with BrowserCompatible (what the
+// 5.4.0 namesrv uses for routes) writes such a key as the Java toString,
+// "MessageQueue [topic=T, brokerName=b, queueId=3]": that form is read too.
 func parseMessageQueue(key string) (MessageQueue, error) {
 	var mq MessageQueue
+	if rest, ok := strings.CutPrefix(key, "MessageQueue ["); ok {
+		return parseMessageQueueString(key, rest)
+	}
 	if err := json.Unmarshal([]byte(key), &mq); err != nil {
 		return mq, fmt.Errorf("message-queue key %q: %w", key, err)
 	}
+	return mq, nil
+}
+
+// parseMessageQueueString reads "topic=T, brokerName=b, queueId=3]". Topic
+// and broker names cannot hold ", brokerName=" or ", queueId=", so the last
+// occurrences split the fields.
+func parseMessageQueueString(key, rest string) (MessageQueue, error) {
+	var mq MessageQueue
+	bad := func(why string) (MessageQueue, error) {
+		return MessageQueue{}, fmt.Errorf("message-queue key %q: %s", key, why)
+	}
+	rest, ok := strings.CutSuffix(rest, "]")
+	if !ok {
+		return bad("no closing ]")
+	}
+	i := strings.LastIndex(rest, ", queueId=")
+	if i < 0 {
+		return bad("no queueId")
+	}
+	id, err := strconv.Atoi(rest[i+len(", queueId="):])
+	if err != nil {
+		return bad("queueId is not a number")
+	}
+	rest = rest[:i]
+	j := strings.LastIndex(rest, ", brokerName=")
+	if j < 0 {
+		return bad("no brokerName")
+	}
+	mq.BrokerName = rest[j+len(", brokerName="):]
+	if mq.Topic, ok = strings.CutPrefix(rest[:j], "topic="); !ok {
+		return bad("no topic")
+	}
+	mq.QueueID = id
 	return mq, nil
 }
 
@@ -159,13 +198,17 @@ type QueueOffsets struct {
 
 // TopicStats answers GET_TOPIC_STATS_INFO, queues sorted by id.
 type TopicStats struct {
-	Queues      []QueueOffsets
-	TopicPutTps float64 // 5.3.3+; 0 on older brokers
+	Queues []QueueOffsets
+	// TopicPutTps is the broker's TOPIC_PUT_NUMS minute rate, sent by 5.x
+	// brokers only; HasTopicPutTps tells a real 0 from a 4.x broker that
+	// does not send it.
+	TopicPutTps    float64
+	HasTopicPutTps bool
 }
 
 type topicStatsWire struct {
 	OffsetTable map[string]QueueOffsets `json:"offsetTable"`
-	TopicPutTps float64                 `json:"topicPutTps"`
+	TopicPutTps *float64                `json:"topicPutTps"`
 }
 
 // ConsumeOffsets is one queue's progress in consume stats.

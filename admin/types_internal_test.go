@@ -1,0 +1,28 @@
+package admin
+
+import "testing"
+
+// TestParseMessageQueueKeys reads the key forms fastjson writes for a
+// MessageQueue map key (the strings below are what fastjson 1.2.83 and
+// fastjson2 2.0.43 produced for MessageQueue("T,o:p{i}c\"é", "b", 3),
+// after normalisation).
+func TestParseMessageQueueKeys(t *testing.T) {
+	want := MessageQueue{Topic: "T,o:p{i}c\"é", BrokerName: "b", QueueID: 3}
+	for _, key := range []string{
+		`{"brokerName":"b","queueId":3,"topic":"T,o:p{i}c\"é"}`,     // default features, 1 and 2
+		`MessageQueue [topic=T,o:p{i}c"é, brokerName=b, queueId=3]`, // fastjson2 BrowserCompatible
+	} {
+		got, err := parseMessageQueue(key)
+		if err != nil || got != want {
+			t.Errorf("parseMessageQueue(%s) = %+v, %v; want %+v", key, got, err, want)
+		}
+	}
+	for _, bad := range []string{
+		`MessageQueue [topic=T, brokerName=b, queueId=x]`, `MessageQueue [topic=T, brokerName=b, queueId=3`,
+		`MessageQueue [topic=T, queueId=3]`, `MessageQueue [T, brokerName=b, queueId=3]`, `{"topic":`, `7`,
+	} {
+		if mq, err := parseMessageQueue(bad); err == nil {
+			t.Errorf("parseMessageQueue(%s) = %+v, want an error", bad, mq)
+		}
+	}
+}
