@@ -124,11 +124,11 @@ func FromEnv(ctx context.Context, opts Options) (*Cluster, error) {
 		c.BrokerAddr = ba
 	} else {
 		first, _, _ := strings.Cut(ns, ";")
-		ci, err := getClusterInfo(ctx, strings.TrimSpace(first))
+		ci, err := c.clusterInfo(ctx, strings.TrimSpace(first))
 		if err != nil {
 			return nil, fmt.Errorf("realbroker: ROCKETMQ_NAMESRV_ADDR=%s: cluster info: %w", ns, err)
 		}
-		cluster, name, addr, ok := ci.master(opts.BrokerName)
+		cluster, name, addr, ok := masterOf(ci, opts.BrokerName)
 		if !ok {
 			return nil, fmt.Errorf("realbroker: ROCKETMQ_NAMESRV_ADDR=%s lists no broker %q; set ROCKETMQ_BROKER_ADDR", ns, opts.BrokerName)
 		}

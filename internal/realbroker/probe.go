@@ -2,175 +2,73 @@ package realbroker
 
 import (
 	"context"
-	"encoding/binary"
-	"encoding/json"
-	"fmt"
-	"io"
-	"net"
-	"regexp"
-	"sort"
-	"strconv"
-	"sync/atomic"
 	"time"
+
+	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
+	"github.com/rocketmq-exporter/rocketmq_exporter/remoting"
 )
 
-// A minimal RocketMQ remoting client, enough to poll the namesrv while a
-// cluster starts (starting an mqadmin JVM per poll costs 4-6 s).
+// The harness polls the namesrv and the broker while a cluster starts
+// (starting an mqadmin JVM per poll costs 4-6 s) with the project's own
+// remoting client and admin decoders.
 
-const (
-	codeGetBrokerClusterInfo = 106
-	codeGetBrokerRuntimeInfo = 28
-)
+// probeTimeout bounds one poll.
+const probeTimeout = 3 * time.Second
 
-var probeOpaque atomic.Int32
-
-// rpc sends one request with an empty body and returns the response code,
-// remark and body.
-func rpc(ctx context.Context, addr string, code int, timeout time.Duration) (respCode int, remark string, body []byte, err error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+// probe runs f with an admin client of its own, signed with the cluster's
+// Credentials, and a context bounded by d. Each probe dials afresh: polls
+// are rare, and a fresh socket never carries over a stale connection to a
+// broker that was stopped or paused in between.
+func (c *Cluster) probe(ctx context.Context, d time.Duration, f func(context.Context, *admin.Client) error) error {
+	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return 0, "", nil, err
-	}
-	defer conn.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(dl)
-	}
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	rc := remoting.NewClient(remoting.Options{Credentials: c.Credentials, DialTimeout: d})
+	defer rc.Close()
+	return f(ctx, admin.New(rc))
+}
 
-	opaque := probeOpaque.Add(1)
-	header, _ := json.Marshal(map[string]any{
-		"code":                    code,
-		"language":                "JAVA",
-		"version":                 0,
-		"opaque":                  opaque,
-		"flag":                    0,
-		"serializeTypeCurrentRPC": "JSON",
+// clusterInfo asks namesrv for GET_BROKER_CLUSTER_INFO.
+func (c *Cluster) clusterInfo(ctx context.Context, namesrv string) (ci *admin.ClusterInfo, err error) {
+	err = c.probe(ctx, probeTimeout, func(ctx context.Context, a *admin.Client) error {
+		ci, err = a.ClusterInfo(ctx, namesrv)
+		return err
 	})
-	frame := make([]byte, 8+len(header))
-	binary.BigEndian.PutUint32(frame[0:], uint32(4+len(header)))
-	binary.BigEndian.PutUint32(frame[4:], uint32(len(header))) // serialize type 0 (JSON) in the top byte
-	copy(frame[8:], header)
-	if _, err := conn.Write(frame); err != nil {
-		return 0, "", nil, err
-	}
-
-	var lenBuf [4]byte
-	if _, err := io.ReadFull(conn, lenBuf[:]); err != nil {
-		return 0, "", nil, err
-	}
-	total := binary.BigEndian.Uint32(lenBuf[:])
-	if total < 4 || total > 64<<20 {
-		return 0, "", nil, fmt.Errorf("bad frame length %d", total)
-	}
-	resp := make([]byte, total)
-	if _, err := io.ReadFull(conn, resp); err != nil {
-		return 0, "", nil, err
-	}
-	hl := binary.BigEndian.Uint32(resp[:4])
-	serType, hlen := byte(hl>>24), int(hl&0xFFFFFF)
-	if 4+hlen > len(resp) {
-		return 0, "", nil, fmt.Errorf("bad header length %d", hlen)
-	}
-	h, body := resp[4:4+hlen], resp[4+hlen:]
-	switch serType {
-	case 0:
-		var jh struct {
-			Code   int    `json:"code"`
-			Remark string `json:"remark"`
-		}
-		if err := json.Unmarshal(h, &jh); err != nil {
-			return 0, "", nil, fmt.Errorf("response header: %w", err)
-		}
-		return jh.Code, jh.Remark, body, nil
-	case 1:
-		if len(h) < 2 {
-			return 0, "", nil, fmt.Errorf("short binary header")
-		}
-		return int(binary.BigEndian.Uint16(h[:2])), "", body, nil
-	default:
-		return 0, "", nil, fmt.Errorf("unknown serialize type %d", serType)
-	}
+	return ci, err
 }
 
-// fastjson writes integer map keys unquoted ({0:"127.0.0.1:10911"}).
-var bareIntKeyRE = regexp.MustCompile(`([{,])(-?[0-9]+):`)
-
-type clusterInfo struct {
-	BrokerAddrTable map[string]struct {
-		Cluster     string            `json:"cluster"`
-		BrokerName  string            `json:"brokerName"`
-		BrokerAddrs map[string]string `json:"brokerAddrs"`
-	} `json:"brokerAddrTable"`
+// brokerAnswers asks the broker for GET_BROKER_RUNTIME_INFO and reports
+// why it did not answer with a table.
+func (c *Cluster) brokerAnswers(ctx context.Context, d time.Duration) error {
+	return c.probe(ctx, d, func(ctx context.Context, a *admin.Client) error {
+		_, err := a.BrokerRuntimeInfo(ctx, c.BrokerAddr)
+		return err
+	})
 }
 
-// getClusterInfo asks a namesrv for GET_BROKER_CLUSTER_INFO.
-func getClusterInfo(ctx context.Context, namesrv string) (*clusterInfo, error) {
-	code, remark, body, err := rpc(ctx, namesrv, codeGetBrokerClusterInfo, 3*time.Second)
-	if err != nil {
-		return nil, err
-	}
-	if code != 0 {
-		return nil, fmt.Errorf("GET_BROKER_CLUSTER_INFO: code %d %s", code, remark)
-	}
-	var ci clusterInfo
-	if err := jsonUnmarshalFastjson(body, &ci); err != nil {
-		return nil, fmt.Errorf("GET_BROKER_CLUSTER_INFO body: %w", err)
-	}
-	return &ci, nil
-}
-
-// jsonUnmarshalFastjson decodes fastjson output whose integer map keys are
-// unquoted. (The rewrite could also touch string contents of the form
-// `,12:`; cluster info has none.)
-func jsonUnmarshalFastjson(body []byte, v any) error {
-	return json.Unmarshal(bareIntKeyRE.ReplaceAll(body, []byte(`$1"$2":`)), v)
-}
-
-// registered reports whether brokerAddr is among the addresses the namesrv knows.
-func (ci *clusterInfo) registered(brokerAddr string) bool {
-	for _, bd := range ci.BrokerAddrTable {
-		for _, a := range bd.BrokerAddrs {
-			if a == brokerAddr {
-				return true
-			}
+// listsAddr reports whether brokerAddr is among the addresses ci lists.
+func listsAddr(ci *admin.ClusterInfo, brokerAddr string) bool {
+	for _, b := range ci.Instances() {
+		if b.Addr == brokerAddr {
+			return true
 		}
 	}
 	return false
 }
 
-// master picks a broker (the named one if given, else the first by name) and
-// returns its cluster, name and lowest-id (master) address.
-func (ci *clusterInfo) master(brokerName string) (cluster, name, addr string, ok bool) {
-	names := make([]string, 0, len(ci.BrokerAddrTable))
-	for n := range ci.BrokerAddrTable {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	if brokerName != "" {
-		names = []string{brokerName}
-	}
-	for _, n := range names {
-		bd, found := ci.BrokerAddrTable[n]
-		if !found || len(bd.BrokerAddrs) == 0 {
+// masterOf picks a broker group (the named one if given, else the first by
+// name) and returns its cluster, name and lowest-id (master) address.
+func masterOf(ci *admin.ClusterInfo, brokerName string) (cluster, name, addr string, ok bool) {
+	var best *admin.BrokerInstance
+	for _, b := range ci.Instances() {
+		if brokerName != "" && b.BrokerName != brokerName {
 			continue
 		}
-		best := -1
-		for id, a := range bd.BrokerAddrs {
-			i, err := strconv.Atoi(id)
-			if err != nil || a == "" {
-				continue
-			}
-			if best < 0 || i < best {
-				best, addr = i, a
-			}
-		}
-		if best >= 0 {
-			return bd.Cluster, n, addr, true
+		if best == nil || b.BrokerName < best.BrokerName || (b.BrokerName == best.BrokerName && b.BrokerID < best.BrokerID) {
+			best = &b
 		}
 	}
-	return "", "", "", false
+	if best == nil {
+		return "", "", "", false
+	}
+	return best.Cluster, best.BrokerName, best.Addr, true
 }

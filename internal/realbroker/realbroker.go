@@ -33,6 +33,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/rocketmq-exporter/rocketmq_exporter/remoting"
 )
 
 // DefaultVersion is the RocketMQ version started when neither
@@ -48,6 +50,9 @@ type Options struct {
 	Version    string            // "" → env ROCKETMQ_VERSION, else DefaultVersion
 	BrokerConf []string          // extra broker.conf lines, e.g. "aclEnable=true"; they come last, so they override the defaults
 	ExtraFiles map[string]string // files written under the rocketmq home dir before start, path relative to home (e.g. "conf/plain_acl.yml")
+	// Credentials sign the harness's own polls (cluster info, the broker's
+	// runtime info) for a broker started with ACL enabled; nil: unsigned.
+	Credentials *remoting.Credentials
 
 	ClusterName, BrokerName string // defaults "DefaultCluster", "broker-a"
 
@@ -63,6 +68,9 @@ type Cluster struct {
 	BrokerAddr  string // "127.0.0.1:port" (listenPort)
 	Home        string // temp dir (rocketmq.home.dir); removed by Stop
 	External    bool   // true when ROCKETMQ_NAMESRV_ADDR pointed us at a running cluster
+
+	// Credentials are Options.Credentials: what the harness signs its polls with.
+	Credentials *remoting.Credentials
 
 	logf        func(string, ...any)
 	java        string
@@ -105,6 +113,7 @@ func newCluster(opts Options) *Cluster {
 		Version:     resolveVersion(opts.Version),
 		ClusterName: opts.ClusterName,
 		BrokerName:  opts.BrokerName,
+		Credentials: opts.Credentials,
 		logf:        opts.Logf,
 	}
 	if c.ClusterName == "" {
@@ -351,7 +360,7 @@ func (c *Cluster) waitNamesrv(ctx context.Context) error {
 		if ns.exited() {
 			return fmt.Errorf("namesrv exited: %v", ns.exitErr())
 		}
-		if _, err := getClusterInfo(ctx, c.NamesrvAddr); err == nil {
+		if _, err := c.clusterInfo(ctx, c.NamesrvAddr); err == nil {
 			return nil
 		}
 		if err := sleepCtx(ctx, 150*time.Millisecond); err != nil {
@@ -372,26 +381,22 @@ func (c *Cluster) waitRegistered(ctx context.Context, br *process) error {
 			return fmt.Errorf("broker exited: %v", br.exitErr())
 		}
 		if !registered {
-			ci, err := getClusterInfo(ctx, c.NamesrvAddr)
+			ci, err := c.clusterInfo(ctx, c.NamesrvAddr)
 			switch {
 			case err != nil:
 				lastErr = fmt.Errorf("namesrv: %w", err)
-			case ci.registered(c.BrokerAddr):
+			case listsAddr(ci, c.BrokerAddr):
 				registered = true
 			default:
 				lastErr = fmt.Errorf("namesrv does not list %s yet", c.BrokerAddr)
 			}
 		}
 		if registered {
-			code, remark, _, err := rpc(ctx, c.BrokerAddr, codeGetBrokerRuntimeInfo, 3*time.Second)
-			if err == nil && code == 0 {
+			err := c.brokerAnswers(ctx, probeTimeout)
+			if err == nil {
 				return nil
 			}
-			if err != nil {
-				lastErr = fmt.Errorf("broker runtime info: %w", err)
-			} else {
-				lastErr = fmt.Errorf("broker runtime info: code %d %s", code, remark)
-			}
+			lastErr = fmt.Errorf("broker runtime info: %w", err)
 		}
 		if err := sleepCtx(ctx, 250*time.Millisecond); err != nil {
 			if lastErr != nil {
@@ -407,8 +412,8 @@ func (c *Cluster) waitUnregistered(ctx context.Context, d time.Duration) bool {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	for {
-		ci, err := getClusterInfo(ctx, c.NamesrvAddr)
-		if err == nil && !ci.registered(c.BrokerAddr) {
+		ci, err := c.clusterInfo(ctx, c.NamesrvAddr)
+		if err == nil && !listsAddr(ci, c.BrokerAddr) {
 			return true
 		}
 		if sleepCtx(ctx, 200*time.Millisecond) != nil {

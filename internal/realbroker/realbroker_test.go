@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
+	"github.com/rocketmq-exporter/rocketmq_exporter/fastjson"
 )
 
 var cluster *Cluster
@@ -119,21 +122,21 @@ func TestVersionResolution(t *testing.T) {
 func TestClusterInfoParsing(t *testing.T) {
 	body := `{"brokerAddrTable":{"broker-b":{"brokerAddrs":{1:"127.0.0.1:3",0:"127.0.0.1:2"},"brokerName":"broker-b","cluster":"C"},` +
 		`"broker-a":{"brokerAddrs":{0:"127.0.0.1:1"},"brokerName":"broker-a","cluster":"C","enableActingMaster":false}},"clusterAddrTable":{"C":["broker-a","broker-b"]}}`
-	var ci clusterInfo
-	if err := jsonUnmarshalFastjson([]byte(body), &ci); err != nil {
+	var ci admin.ClusterInfo
+	if err := fastjson.Unmarshal([]byte(body), &ci); err != nil {
 		t.Fatal(err)
 	}
-	if !ci.registered("127.0.0.1:3") || ci.registered("127.0.0.1:4") {
+	if !listsAddr(&ci, "127.0.0.1:3") || listsAddr(&ci, "127.0.0.1:4") {
 		t.Errorf("registered wrong: %+v", ci)
 	}
-	if cl, n, a, ok := ci.master(""); !ok || cl != "C" || n != "broker-a" || a != "127.0.0.1:1" {
-		t.Errorf("master(\"\") = %q %q %q %v", cl, n, a, ok)
+	if cl, n, a, ok := masterOf(&ci, ""); !ok || cl != "C" || n != "broker-a" || a != "127.0.0.1:1" {
+		t.Errorf("masterOf(\"\") = %q %q %q %v", cl, n, a, ok)
 	}
-	if _, n, a, ok := ci.master("broker-b"); !ok || n != "broker-b" || a != "127.0.0.1:2" {
-		t.Errorf("master(broker-b) = %q %q %v", n, a, ok)
+	if _, n, a, ok := masterOf(&ci, "broker-b"); !ok || n != "broker-b" || a != "127.0.0.1:2" {
+		t.Errorf("masterOf(broker-b) = %q %q %v", n, a, ok)
 	}
-	if _, _, _, ok := ci.master("nope"); ok {
-		t.Error("master(nope) found something")
+	if _, _, _, ok := masterOf(&ci, "nope"); ok {
+		t.Error("masterOf(nope) found something")
 	}
 }
 
@@ -225,7 +228,7 @@ func TestFromEnvExternal(t *testing.T) {
 	if _, err := os.Stat(ext.Home); !os.IsNotExist(err) {
 		t.Errorf("external scratch dir %s not removed: %v", ext.Home, err)
 	}
-	if _, _, _, err := rpc(ctx, c.BrokerAddr, codeGetBrokerRuntimeInfo, 5*time.Second); err != nil {
+	if err := c.brokerAnswers(ctx, 5*time.Second); err != nil {
 		t.Fatalf("external Stop touched the real broker: %v", err)
 	}
 
@@ -246,21 +249,21 @@ func TestPauseResume(t *testing.T) {
 		t.Skip("external cluster")
 	}
 	ctx := context.Background()
-	if code, remark, _, err := rpc(ctx, c.BrokerAddr, codeGetBrokerRuntimeInfo, 5*time.Second); err != nil || code != 0 {
-		t.Fatalf("broker runtime info before pause: code %d %s, %v", code, remark, err)
+	if err := c.brokerAnswers(ctx, 5*time.Second); err != nil {
+		t.Fatalf("broker runtime info before pause: %v", err)
 	}
 	if err := c.PauseBroker(); err != nil {
 		t.Fatal(err)
 	}
-	_, _, _, err := rpc(ctx, c.BrokerAddr, codeGetBrokerRuntimeInfo, 1500*time.Millisecond)
+	err := c.brokerAnswers(ctx, 1500*time.Millisecond)
 	if rerr := c.ResumeBroker(); rerr != nil {
 		t.Fatal(rerr)
 	}
 	if err == nil {
 		t.Error("a paused broker answered")
 	}
-	if code, remark, _, err := rpc(ctx, c.BrokerAddr, codeGetBrokerRuntimeInfo, 5*time.Second); err != nil || code != 0 {
-		t.Fatalf("broker runtime info after resume: code %d %s, %v", code, remark, err)
+	if err := c.brokerAnswers(ctx, 5*time.Second); err != nil {
+		t.Fatalf("broker runtime info after resume: %v", err)
 	}
 }
 
