@@ -5,6 +5,7 @@ package workload
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -159,4 +160,22 @@ func ConsumeAll(ctx context.Context, namesrv, group, topic string, n int64) erro
 		err = cerr
 	}
 	return err
+}
+
+// ProduceMultiDispatch sends n messages to topic, each also dispatched by
+// the broker to every light message queue in lmqs, as rocketmq-mqtt does
+// (the broker needs enableLmq and enableMultiDispatch).
+func (p *Producer) ProduceMultiDispatch(ctx context.Context, topic string, lmqs []string, n int) error {
+	for i := 0; i < n; i++ {
+		msg := primitive.NewMessage(topic, []byte("mqtt"))
+		msg.WithProperty("INNER_MULTI_DISPATCH", strings.Join(lmqs, ","))
+		res, err := p.p.SendSync(ctx, msg)
+		if err != nil {
+			return fmt.Errorf("multi-dispatch send %d/%d: %w", i+1, n, err)
+		}
+		if res.Status != primitive.SendOK {
+			return fmt.Errorf("multi-dispatch send %d/%d: status %v", i+1, n, res.Status)
+		}
+	}
+	return nil
 }
