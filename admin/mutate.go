@@ -90,7 +90,9 @@ func NewGroupConfig(name string) SubscriptionGroupConfig {
 // DeleteSubscriptionGroup deletes a group's config on a broker, and its
 // offsets when cleanOffset is set. Its %RETRY% and %DLQ% topics stay.
 func (c *Client) DeleteSubscriptionGroup(ctx context.Context, broker, group string, cleanOffset bool) error {
-	ext := map[string]string{"groupName": group, "cleanOffset": strconv.FormatBool(cleanOffset)}
+	// 5.x reads cleanOffset, 4.x removeOffset; each ignores the other.
+	ext := map[string]string{"groupName": group, "cleanOffset": strconv.FormatBool(cleanOffset),
+		"removeOffset": strconv.FormatBool(cleanOffset)}
 	_, err := c.call(ctx, broker, remoting.DeleteSubscriptionGroup, ext, nil, nil)
 	return err
 }

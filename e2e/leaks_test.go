@@ -184,8 +184,8 @@ func TestLeakMatrix(t *testing.T) {
 						t.Errorf("cleanup on: %s should be cleaned, %d reported leaked", cleaned, row.byStats[cleaned])
 					}
 				}
-				if row.byStats["SNDBCK2DLQ_TIMES"] == 0 {
-					t.Errorf("cleanup on: SNDBCK2DLQ_TIMES is never cleaned and should be reported, got %v", row.byStats)
+				if strings.HasPrefix(row.version, "5.") && row.byStats["SNDBCK2DLQ_TIMES"] == 0 {
+					t.Errorf("cleanup on (5.x): SNDBCK2DLQ_TIMES is never cleaned and should be reported, got %v", row.byStats)
 				}
 			}
 		})
