@@ -20,7 +20,8 @@ build:
 
 # A local RocketMQ, a demo workload and the exporter on :5557. Ctrl-C stops all.
 run: build
-	$(GO) run ./cmd/demo -exporter ./$(BIN)
+	$(GO) build -o bin/demo ./cmd/demo
+	./bin/demo -exporter ./$(BIN)
 
 # Every test: unit, fuzz (bounded), and end-to-end against a real broker
 # (started per test package) and a real Prometheus.
