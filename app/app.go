@@ -133,7 +133,20 @@ func New(s Settings, logger *slog.Logger) (*App, error) {
 	}
 	a.Collector = collector.New(a.Poller, collector.Options{Compat: s.Compat, QueueMetrics: s.QueueMetrics,
 		ClientMetrics: s.ClientMetrics, MaxSeries: s.MaxSeries, Logger: logger})
-	a.Registry.MustRegister(a.Collector, versioncollector.NewCollector(Name),
+	overruns := prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "rocketmq_exporter_cycle_overruns_total",
+		Help: "Collection cycles that hit their deadline or ran longer than the interval (the next cycle then starts late, never skipped).",
+	}, func() float64 { return float64(a.Poller.Overruns()) })
+	cycles := prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "rocketmq_exporter_cycles_total",
+		Help: "Collection cycles completed.",
+	}, func() float64 {
+		if s := a.Poller.Snapshot(); s != nil {
+			return float64(s.Seq)
+		}
+		return 0
+	})
+	a.Registry.MustRegister(a.Collector, overruns, cycles, versioncollector.NewCollector(Name),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.Handler = web.NewRouter(web.Options{TelemetryPath: s.TelemetryPath, Version: version.Version,
 		Gatherer: a.Registry, Source: a.Poller, Series: a.Collector, Logger: logger, Removed: a.Tracker.Totals})
