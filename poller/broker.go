@@ -29,7 +29,25 @@ type brokerMemory struct {
 	config   map[string]string
 	topics   map[string]topicMemory
 	pairs    map[string]pairMemory // topic@group
+	// store is the broker's commit-log end and topic-config version at the
+	// last full topic refresh: while neither moves, no topic's offsets can
+	// have changed and GET_TOPIC_STATS_INFO need not be asked again.
+	store        storeMark
+	sinceRefresh int
+	// offlineChecked is the cycle in which each offline group's connection
+	// list was last asked for.
+	offlineChecked map[string]int
 }
+
+type storeMark struct {
+	commitLogMax float64
+	topicVersion int64
+	known        bool
+}
+
+// fullRefreshEvery bounds how long offsets are reused while the store
+// stands still (minimum offsets move when old files are deleted).
+const fullRefreshEvery = 20
 
 type topicMemory struct {
 	maxOffset int64
@@ -270,6 +288,7 @@ func queueMax(cs *admin.BrokerConsumeStats) map[string]map[int]int64 {
 
 func (p *Poller) topics(ctx context.Context, b *snapshot.Broker, mem *brokerMemory, l *listings, now time.Time) []snapshot.Topic {
 	covered := queueMax(l.consume)
+	still := p.storeStill(b, mem, l)
 	prev := map[string]*snapshot.Topic{}
 	if mem.last != nil {
 		for i := range mem.last.Topics {
@@ -300,6 +319,9 @@ func (p *Poller) topics(ctx context.Context, b *snapshot.Broker, mem *brokerMemo
 			if pt := prev[name]; pt != nil {
 				t.MinOffset, t.LastPut = pt.MinOffset, pt.LastPut
 			}
+		} else if pt := prev[name]; still && pt != nil && pt.HasOffsets {
+			// Nothing was written since the last refresh: same offsets.
+			t.HasOffsets, t.MaxOffset, t.MinOffset, t.LastPut, t.Queues = true, pt.MaxOffset, pt.MinOffset, pt.LastPut, pt.Queues
 		} else {
 			fetch = append(fetch, i)
 		}
@@ -329,6 +351,20 @@ func (p *Poller) topics(ctx context.Context, b *snapshot.Broker, mem *brokerMemo
 	})
 	p.topicRates(ctx, b, mem, out, putTPS, now)
 	return out
+}
+
+// storeStill reports whether the broker has written nothing and changed no
+// topic since the last full refresh, and records this cycle's mark.
+func (p *Poller) storeStill(b *snapshot.Broker, mem *brokerMemory, l *listings) bool {
+	end, ok := b.Runtime.Value("commitLogMaxOffset")
+	mark := storeMark{commitLogMax: end, topicVersion: l.topics.DataVersion.Counter, known: ok}
+	still := ok && mem.store == mark && mem.sinceRefresh < fullRefreshEvery && mem.last != nil
+	if still {
+		mem.sinceRefresh++
+	} else {
+		mem.store, mem.sinceRefresh = mark, 0
+	}
+	return still
 }
 
 // topicRates reads the broker's minute window for topics that moved within
@@ -420,7 +456,7 @@ func (p *Poller) groups(ctx context.Context, b *snapshot.Broker, mem *brokerMemo
 		sort.Slice(g.Topics, func(a, c int) bool { return g.Topics[a].Topic < g.Topics[c].Topic })
 		out[i] = g
 	}
-	p.each(ctx, len(out), func(i int) { p.connections(ctx, b, &out[i], prev[out[i].Name]) })
+	p.onlineStates(ctx, b, mem, out, prev)
 	p.groupRates(ctx, b, mem, out, now)
 	if p.cfg.ClientRunningInfo {
 		p.runningInfo(ctx, b, out)
@@ -476,6 +512,33 @@ func foldLMQ(topics []snapshot.GroupTopic) []snapshot.GroupTopic {
 		}
 	}
 	return out
+}
+
+// onlineStates asks for the connection list of every group that was online
+// or is new, and of offline groups only every OfflineRefreshCycles cycles:
+// going offline shows at once, coming online within that many cycles, and
+// the calls do not grow with the many groups that are offline for good.
+func (p *Poller) onlineStates(ctx context.Context, b *snapshot.Broker, mem *brokerMemory, out []snapshot.Group, prev map[string]*snapshot.Group) {
+	checked := make(map[string]int, len(out))
+	var ask []int
+	for i := range out {
+		g := &out[i]
+		pg := prev[g.Name]
+		last, seen := mem.offlineChecked[g.Name]
+		if pg != nil && !pg.Online && seen && mem.cycles-last < p.cfg.OfflineRefreshCycles {
+			g.MessageModel, g.ConsumeType = pg.MessageModel, pg.ConsumeType
+			checked[g.Name] = last
+			continue
+		}
+		ask = append(ask, i)
+	}
+	p.each(ctx, len(ask), func(k int) { p.connections(ctx, b, &out[ask[k]], prev[out[ask[k]].Name]) })
+	for _, i := range ask {
+		if !out[i].Online {
+			checked[out[i].Name] = mem.cycles
+		}
+	}
+	mem.offlineChecked = checked
 }
 
 // connections fills a group's online clients. CONSUMER_NOT_ONLINE is an

@@ -55,6 +55,9 @@ type Config struct {
 	LagSeconds bool
 	// BrokerConfigEvery re-reads GET_BROKER_CONFIG every this many cycles.
 	BrokerConfigEvery int
+	// OfflineRefreshCycles is how often (in cycles) the connection list of a
+	// group seen offline is asked again; 1 asks every cycle.
+	OfflineRefreshCycles int
 	// Prober, when set, probes leftovers of deleted topics and groups.
 	Prober LeakProber
 	Logger *slog.Logger
@@ -113,6 +116,9 @@ func New(cfg Config, adm *admin.Client, rec *rpcstats.Recorder) *Poller {
 	}
 	if cfg.BrokerConfigEvery <= 0 {
 		cfg.BrokerConfigEvery = 20
+	}
+	if cfg.OfflineRefreshCycles <= 0 {
+		cfg.OfflineRefreshCycles = 1
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
