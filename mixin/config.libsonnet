@@ -1,0 +1,99 @@
+// Settings of the RocketMQ mixin. Override any of them with
+//
+//   (import 'mixin.libsonnet') + { _config+:: { diskWarningRatio: 0.8 } }
+//
+// Thresholds are in base units (seconds, bytes, ratios 0-1), as the
+// exporter serves them.
+{
+  _config+:: {
+    // Selects the exporter's targets. Every alert and dashboard query uses it
+    // (the dashboards through their job variable).
+    rocketmqExporterSelector: 'job="rocketmq"',
+
+    // Labels the alerts keep when they aggregate broker, topic or group
+    // series. The exporter's own instance is dropped (with max by) so two
+    // exporters watching the same cluster do not double every alert.
+    groupLabels: 'job, cluster',
+
+    // Where each alert's runbook_url points: %s is the alert name in lower
+    // case, which is the GitHub anchor of its section in docs/runbooks.md.
+    runbookURLPattern: 'https://github.com/rocketmq-exporter/rocketmq_exporter/blob/main/docs/runbooks.md#%s',
+
+    // Per-alert `for` overrides, by alert name, applied after everything
+    // else: e.g. { RocketMQBrokerLeakedStatItems: '0s' } for a test.
+    forOverrides: {},
+
+    // --- exporter ---
+    // The exporter's --collect.interval, in seconds.
+    collectIntervalSeconds: 15,
+    // A cycle taking longer than this fraction of the interval is slow; the
+    // exporter's own cycle deadline defaults to 0.9 of the interval.
+    slowCycleRatio: 0.75,
+    // Age of the served snapshot (seconds) past which the exporter is not
+    // collecting: by default eight intervals.
+    snapshotMaxAgeSeconds: 120,
+    // Share of a request's calls failing with an unexpected code.
+    rpcErrorRatio: 0.1,
+    // RPC answers that are part of normal operation and never count as
+    // errors: a group nobody consumes answers CONSUMER_NOT_ONLINE, a topic
+    // or group deleted during a cycle answers *_NOT_EXIST, and a leak probe
+    // of a stat item that is (rightly) gone answers SYSTEM_ERROR "not exist".
+    rpcExpectedErrors: [
+      { request: '.*', code: 'CONSUMER_NOT_ONLINE|TOPIC_NOT_EXIST|SUBSCRIPTION_GROUP_NOT_EXIST' },
+      { request: 'VIEW_BROKER_STATS_DATA', code: 'SYSTEM_ERROR' },
+    ],
+
+    // --- brokers ---
+    // A cluster with fewer brokers than it had at any time in this window.
+    brokerCountWindow: '1h',
+    // rocketmq_broker_disk_used_ratio: the broker starts deleting files
+    // before their retention at diskSpaceCleanForciblyRatio (0.85) and
+    // rejects writes at diskSpaceWarningLevelRatio (0.90).
+    diskWarningRatio: 0.85,
+    diskCriticalRatio: 0.9,
+    // Broker's own 99th percentile put latency.
+    putLatencyP99Seconds: 0.5,
+    // Failed puts over all puts.
+    putFailureRatio: 0.01,
+    // The broker answers queued sends with SYSTEM_BUSY once they waited
+    // waitTimeMillsInSendQueue (default 200 ms).
+    sendQueueHeadWaitSeconds: 0.2,
+    // A slave this far behind its master is out of sync (haMaxGapNotInSync,
+    // default 256 MiB); a SYNC_MASTER then answers SLAVE_NOT_AVAILABLE.
+    replicationLagBytes: 256 * 1024 * 1024,
+
+    // --- consumer groups ---
+    // Extra matchers for consumer-group alerts, e.g. 'group!~"TEST_.*"'.
+    consumerGroupSelector: 'group!~"TOOLS_CONSUMER|CID_ONSAPI_.*|CID_ONS-HTTP-PROXY|FILTERSRV_CONSUMER|SELF_TEST_C_GROUP|CID_RMQ_SYS_.*"',
+    // Unconsumed messages of a group on a topic, over every broker.
+    lagMessagesThreshold: 100000,
+    // Age of the oldest unconsumed message of a group on a topic.
+    lagSecondsThreshold: 600,
+    // Lag that grows for lagGrowingFor is only reported past this size.
+    lagGrowingMinMessages: 1000,
+    lagGrowingFor: '30m',
+    // The oldest unconsumed message ages this many seconds per second (1
+    // means nothing is consumed at all).
+    lagSecondsGrowthRate: 0.5,
+    lagSecondsGrowingMin: 60,
+    // Backlog a group with no online consumer may have without an alert.
+    offlineGroupMaxLag: 0,
+
+    // --- garbage collection ---
+    // Series served must have risen in each of seriesGrowthSteps steps of
+    // seriesGrowthStepMinutes (a one-off step, such as a flag that adds
+    // families, does not count), by seriesGrowthRatio over the whole window,
+    // while the topics and groups the exporter tracks grew by no more than
+    // entityGrowthTolerance: a cluster that grows is not a leak.
+    seriesGrowthStepMinutes: 60,
+    seriesGrowthSteps: 3,
+    seriesGrowthRatio: 0.2,
+    seriesGrowthMinSeries: 100,
+    entityGrowthTolerance: 0.02,
+    // Leaked stat items rising in each of leakGrowthSteps steps. Keep the
+    // window shorter than the exporter's --leak.tombstone-ttl (6h): only
+    // deletions it still remembers are probed.
+    leakGrowthStepMinutes: 60,
+    leakGrowthSteps: 2,
+  },
+}
