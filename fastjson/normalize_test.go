@@ -77,3 +77,35 @@ func FuzzNormalize(f *testing.F) {
 		}
 	})
 }
+
+// TestFastjson2Output feeds what fastjson2 2.0.43 (RocketMQ 5.4.0's
+// serialiser) wrote for Map<Long,String>, Map<MessageQueue,Long>,
+// Map<Integer,Long> and beans holding NaN, +Inf, Long.MAX_VALUE, 1.0E-4 and a
+// raw U+2028, with its default features and with BrowserCompatible (used by
+// the 5.4.0 namesrv for routes).
+func TestFastjson2Output(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{`{0:"127.0.0.1:10911",1:"x"}`, `{"0":"127.0.0.1:10911","1":"x"}`},
+		{`{{"brokerName":"b","queueId":3,"topic":"T,o:p{i}c\"é"}:7}`, `{"{\"brokerName\":\"b\",\"queueId\":3,\"topic\":\"T,o:p{i}c\\\"é\"}":7}`},
+		{`{-1:5}`, `{"-1":5}`},
+		{"{\"d\":null,\"f\":null,\"l\":9223372036854775807,\"s\":\"ctl\\u0001\\t/\u2028\"}", "{\"d\":null,\"f\":null,\"l\":9223372036854775807,\"s\":\"ctl\\u0001\\t/\u2028\"}"},
+		{`{"d":1.0E-4,"f":3.5E10,"l":-1,"s":""}`, `{"d":1.0E-4,"f":3.5E10,"l":-1,"s":""}`},
+		// BrowserCompatible: keys already quoted, objects as their toString.
+		{`{"MessageQueue [topic=T, brokerName=b, queueId=3]":7}`, `{"MessageQueue [topic=T, brokerName=b, queueId=3]":7}`},
+		{`{"d":null,"l":"9223372036854775807"}`, `{"d":null,"l":"9223372036854775807"}`},
+	}
+	for _, c := range cases {
+		got, err := Normalize([]byte(c.in))
+		if err != nil || string(got) != c.want {
+			t.Errorf("Normalize(%s)\n got %s, %v\nwant %s", c.in, got, err, c.want)
+		}
+	}
+	var v struct {
+		D *float64 `json:"d"`
+		L int64    `json:"l"`
+		S string   `json:"s"`
+	}
+	if err := Unmarshal([]byte("{\"d\":null,\"l\":9223372036854775807,\"s\":\"a\u2028b\"}"), &v); err != nil || v.D != nil || v.L != 1<<63-1 || v.S != "a\u2028b" {
+		t.Errorf("decoded %+v, %v", v, err)
+	}
+}
