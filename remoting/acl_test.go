@@ -33,7 +33,9 @@ func TestSignatureMatchesJava(t *testing.T) {
 
 // TestAuthErrors classifies the refusals real brokers answer: ACL 2.0
 // (5.x) with NO_PERMISSION, ACL 1.0 (4.9.x) with SYSTEM_ERROR carrying the
-// AclException text (the remarks below are verbatim broker answers).
+// AclException text. The authentication remarks are verbatim answers of
+// 5.3.3 and 4.9.7 brokers (admin/acl_test.go); the authorization one and the
+// broker's own permission refusals follow the 5.3.3 source's formats.
 func TestAuthErrors(t *testing.T) {
 	cases := []struct {
 		code          int
@@ -50,6 +52,12 @@ func TestAuthErrors(t *testing.T) {
 		{CodeSystemError, "org.apache.rocketmq.acl.common.AclException: No accessKey is configured, org.apache.rocketmq.acl.plain.PlainPermissionManager.validate(PlainPermissionManager.java:663)",
 			nil, true, "No accessKey is configured", "unsigned request"},
 		{CodeSystemError, "The stats TOPIC_PUT_NUMS x not exist", nil, false, "", ""},
+		// The broker's own permission refusals, not about credentials.
+		{CodeNoPermission, "the topic[T] pulling message is forbidden", &Credentials{AccessKey: "rocketmq2", SecretKey: "s"}, false, "", ""},
+		{CodeNoPermission, "subscription group no permission, G", nil, false, "", ""},
+		// ACL 2.0 authorization (5.x): authenticated, but not allowed.
+		{CodeNoPermission, "User:u has no permission to access Topic:T from 127.0.0.1, no matched policies.", &Credentials{AccessKey: "u", SecretKey: "s"}, true,
+			"User:u has no permission to access Topic:T from 127.0.0.1, no matched policies.", `access key "u"`},
 		{CodeTopicNotExist, "No topic route info in name server for the topic: x", nil, false, "", ""},
 	}
 	for _, c := range cases {

@@ -112,13 +112,15 @@ func IsAuthError(err error) bool {
 }
 
 // isAuthAnswer recognises an ACL refusal among the broker's answers.
-// NO_PERMISSION is what ACL 2.0 answers; the broker also uses it for a
-// topic or group whose permission forbids the operation, which for an
-// exporter's reads amounts to the same thing: this identity may not ask.
+// NO_PERMISSION is what ACL 2.0 answers, but the broker also uses it when
+// a topic's, group's or its own permission forbids the operation whoever
+// asks ("the topic[T] pulling message is forbidden", "subscription group
+// no permission, G"): those are not about credentials.
 func isAuthAnswer(re *ResponseError) bool {
 	switch re.Code {
 	case CodeNoPermission:
-		return true
+		return !containsFold(re.Remark, "is forbidden", "subscription group no permission",
+			"can not consume by broadcast", "not allowed", "black list")
 	case CodeSystemError:
 		return strings.Contains(re.Remark, "AclException") ||
 			containsFold(re.Remark, "accesskey", "check signature", "authentication", "username cannot be null")
