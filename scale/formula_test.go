@@ -1,0 +1,107 @@
+package scale
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/rocketmq-exporter/rocketmq_exporter/app"
+	"github.com/rocketmq-exporter/rocketmq_exporter/simbroker"
+	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func startSim(t testing.TB, o simbroker.Options) *simbroker.Cluster {
+	t.Helper()
+	c, err := simbroker.Start(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+func newExporter(t testing.TB, namesrv string, mod func(*app.Settings)) *app.App {
+	t.Helper()
+	a, err := NewExporter(namesrv, mod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return a
+}
+
+// complete reports what the snapshot of broker name lacks against truth.
+func complete(t *testing.T, s *snapshot.Snapshot, truth simbroker.BrokerTruth) {
+	t.Helper()
+	for _, b := range s.Brokers {
+		if b.Name != truth.Name || !b.IsMaster() {
+			continue
+		}
+		if !b.Up || b.Stale {
+			t.Errorf("%s: up %v stale %v err %q", b.Name, b.Up, b.Stale, b.Err)
+			return
+		}
+		var lag int64
+		pairs := 0
+		for _, g := range b.Groups {
+			for _, gt := range g.Topics {
+				lag += gt.Lag
+				pairs++
+			}
+		}
+		offsets := 0
+		for _, tp := range b.Topics {
+			if tp.HasOffsets {
+				offsets++
+			}
+		}
+		if len(b.Topics) != truth.Topics || offsets != truth.Topics || len(b.Groups) != truth.Groups || pairs != truth.Pairs || lag != truth.Lag {
+			t.Errorf("%s: %d topics (%d with offsets), %d groups, %d pairs, lag %d; the broker holds %d topics, %d groups, %d pairs, lag %d",
+				b.Name, len(b.Topics), offsets, len(b.Groups), pairs, lag, truth.Topics, truth.Groups, truth.Pairs, truth.Lag)
+		}
+		return
+	}
+	t.Errorf("%s: not in the snapshot", truth.Name)
+}
+
+// TestRPCFormula checks the calls of the first two cycles, by request,
+// against Expected on what the simulated brokers hold, and the data
+// against the brokers' own figures.
+func TestRPCFormula(t *testing.T) {
+	t.Run("traffic", func(t *testing.T) { formula(t, false) })
+	t.Run("idle", func(t *testing.T) { formula(t, true) })
+}
+
+func formula(t *testing.T, idle bool) {
+	c := startSim(t, simbroker.Options{Brokers: 3, Slaves: true, Topics: 300, Groups: 150, Latency: time.Millisecond})
+	sim := Local(c)
+	a := newExporter(t, sim.Namesrv(), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for i := 0; i < 6; i++ {
+		ph := Phase{K: i + 1, Warm: true, Slaves: 3, Idle: idle}
+		if i > 0 && !idle {
+			sim.Tick()
+		}
+		cy, err := RunCycle(ctx, a, sim)
+		if err != nil {
+			t.Fatal(err)
+		}
+		truth, _ := sim.Truth(ActiveWindow)
+		want := Expected(truth, ph)
+		for _, d := range Diff(want, cy.RPCs) {
+			t.Errorf("cycle %d: %s", i+1, d)
+		}
+		if cy.BrokersUp != 6 {
+			t.Errorf("cycle %d: %d brokers up", i+1, cy.BrokersUp)
+		}
+		for _, b := range truth {
+			complete(t, cy.Snapshot, b)
+		}
+		t.Logf("cycle %d: %d RPCs in %v, %d bytes read", i+1, cy.TotalRPCs, cy.Duration.Round(time.Millisecond), cy.BytesRead)
+	}
+}

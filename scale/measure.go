@@ -1,0 +1,293 @@
+package scale
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/rocketmq-exporter/rocketmq_exporter/app"
+	"github.com/rocketmq-exporter/rocketmq_exporter/simbroker"
+	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
+)
+
+// ActiveWindow is how long the poller counts a topic or pair as moving
+// after it last moved (poller/broker.go activeWindow).
+const ActiveWindow = 70 * time.Second
+
+// NewExporter assembles the exporter as cmd/exporter does, with the
+// defaults of its flags, pointed at namesrv. mod may change settings.
+func NewExporter(namesrv string, mod func(*app.Settings)) (*app.App, error) {
+	s := app.Defaults()
+	s.Namesrvs = []string{namesrv}
+	s.CycleTimeout = 60 * time.Second // measure the cycle, do not cut it
+	if mod != nil {
+		mod(&s)
+	}
+	return app.New(s, nil)
+}
+
+// Cycle is one measured collection cycle.
+type Cycle struct {
+	Snapshot    *snapshot.Snapshot
+	Duration    time.Duration
+	RPCs        map[string]int
+	TotalRPCs   int
+	BytesRead   int64  // bytes the simulated servers wrote during the cycle
+	Allocs      uint64 // heap objects allocated in this process during the cycle
+	AllocBytes  uint64
+	BrokersUp   int
+	BrokersDown int
+}
+
+// RunCycle runs one cycle of a and measures it.
+func RunCycle(ctx context.Context, a *app.App, sim Sim) (Cycle, error) {
+	var before, after runtime.MemStats
+	b0, err := sim.BytesOut()
+	if err != nil {
+		return Cycle{}, err
+	}
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	s := a.Poller.Cycle(ctx)
+	d := time.Since(start)
+	runtime.ReadMemStats(&after)
+	b1, err := sim.BytesOut()
+	if err != nil {
+		return Cycle{}, err
+	}
+	c := Cycle{Snapshot: s, Duration: d, RPCs: s.RPCs, BytesRead: b1 - b0,
+		Allocs: after.Mallocs - before.Mallocs, AllocBytes: after.TotalAlloc - before.TotalAlloc}
+	for _, n := range s.RPCs {
+		c.TotalRPCs += n
+	}
+	for _, b := range s.Brokers {
+		if b.Up {
+			c.BrokersUp++
+		} else {
+			c.BrokersDown++
+		}
+	}
+	return c, nil
+}
+
+// Phase places a cycle in the exporter's life, for the parts of the
+// formula that depend on it.
+type Phase struct {
+	// K is the exporter's cycle number, from 1.
+	K int
+	// Idle: no message was written on any broker since the exporter
+	// started (no Tick). Otherwise traffic ticks before every cycle.
+	Idle bool
+	// Warm: within ActiveWindow of the exporter's first sight of the
+	// pairs, every (topic, group) pair counts as consuming.
+	Warm   bool
+	Slaves int
+	// OfflineRefresh is app.Settings.OfflineRefresh (0: its default, 4).
+	OfflineRefresh int
+}
+
+// Poller constants the formula follows (poller.Config defaults and
+// poller/broker.go fullRefreshEvery).
+const (
+	brokerConfigEvery = 20
+	fullRefreshEvery  = 20
+)
+
+// Expected is the number of calls of each request the exporter's poller
+// (poller/broker.go collectInto) makes in cycle ph.K over brokers holding
+// truth, with the default settings (lag seconds and leak probes on,
+// running info off) and no churn:
+//
+//	GET_BROKER_CLUSTER_INFO           1 per namesrv set
+//	GET_BROKER_RUNTIME_INFO           1 per broker process (masters and slaves)
+//	GET_BROKER_CONFIG                 1 per process in cycles 1, 21, 41, …
+//	GET_ALL_TOPIC_CONFIG, GET_ALL_SUBSCRIPTIONGROUP_CONFIG,
+//	GET_BROKER_CONSUME_STATS, GET_ALL_PRODUCER_INFO,
+//	GET_ALL_CONSUMER_OFFSET (leak prober)   1 per master each
+//	GET_TOPIC_STATS_INFO              1 per topic no group has offsets on (the
+//	                                  others come with consume stats); none while
+//	                                  the broker's commit log and topic config
+//	                                  stand still, but for a refresh every 21 cycles
+//	GET_CONSUMER_CONNECTION_LIST      1 per group online last cycle or new, and
+//	                                  1 per offline group every 4th cycle (1, 5, 9, …)
+//	VIEW_BROKER_STATS_DATA            2 per topic that moved within 70 s
+//	                                  + 2 per pair consuming within 70 s (and every
+//	                                    pair within 70 s of its first sight)
+//	                                  + leak probes (≤ 64 per master, after deletions)
+//	QUERY_CONSUME_TIME_SPAN           1 per lagging pair whose consumer offset
+//	                                  moved (or is new) since the last cycle
+//
+// No term multiplies topics by groups: the cost is linear in topics,
+// groups and brokers.
+func Expected(truth []simbroker.BrokerTruth, ph Phase) map[string]int {
+	m := map[string]int{}
+	first := ph.K <= 1
+	refresh := ph.OfflineRefresh
+	if refresh <= 0 {
+		refresh = 4
+	}
+	masters := len(truth)
+	m["GET_BROKER_CLUSTER_INFO"] = 1
+	m["GET_BROKER_RUNTIME_INFO"] = masters + ph.Slaves
+	if (ph.K-1)%brokerConfigEvery == 0 {
+		m["GET_BROKER_CONFIG"] = masters + ph.Slaves
+	}
+	for _, k := range []string{"GET_ALL_TOPIC_CONFIG", "GET_ALL_SUBSCRIPTIONGROUP_CONFIG", "GET_BROKER_CONSUME_STATS",
+		"GET_ALL_PRODUCER_INFO", "GET_ALL_CONSUMER_OFFSET"} {
+		m[k] = masters
+	}
+	topicStats := first || !ph.Idle || (ph.K-1)%(fullRefreshEvery+1) == 0
+	offline := (ph.K-1)%refresh == 0
+	for _, b := range truth {
+		if topicStats {
+			m["GET_TOPIC_STATS_INFO"] += b.Topics - b.Covered
+		}
+		m["GET_CONSUMER_CONNECTION_LIST"] += b.OnlineGroups
+		if offline {
+			m["GET_CONSUMER_CONNECTION_LIST"] += b.Groups - b.OnlineGroups
+		}
+		if !first {
+			m["VIEW_BROKER_STATS_DATA"] += 2 * b.ActiveTopics
+		}
+		if ph.Warm || first {
+			m["VIEW_BROKER_STATS_DATA"] += 2 * b.Pairs
+		} else {
+			m["VIEW_BROKER_STATS_DATA"] += 2 * b.ConsumingPairs
+		}
+		if first {
+			m["QUERY_CONSUME_TIME_SPAN"] += b.LaggingPairs
+		}
+	}
+	for k, v := range m {
+		if v == 0 {
+			delete(m, k)
+		}
+	}
+	return m
+}
+
+// Total sums a count table.
+func Total(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// Diff lists the requests whose measured count differs from the formula.
+func Diff(want, got map[string]int) []string {
+	keys := map[string]bool{}
+	for k := range want {
+		keys[k] = true
+	}
+	for k := range got {
+		keys[k] = true
+	}
+	var out []string
+	for k := range keys {
+		if want[k] != got[k] {
+			out = append(out, fmt.Sprintf("%s: measured %d, formula %d", k, got[k], want[k]))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Scrape is one measured GET /metrics and its parts.
+type Scrape struct {
+	Duration time.Duration // the whole handler, plain text, no compression
+	Bytes    int
+	Series   int
+	Gather   time.Duration // Registry.Gather alone: collect, build, sort
+	Encode   time.Duration // expfmt text encoding of the gathered families alone
+	Gzip     time.Duration // the whole handler with Accept-Encoding: gzip
+	GzBytes  int
+}
+
+// RunScrape serves /metrics from a's handler the way Prometheus asks for it,
+// then gathers once and times encoding those families alone.
+func RunScrape(a *app.App) (Scrape, error) {
+	var s Scrape
+	req := httptest.NewRequest(http.MethodGet, a.Settings.TelemetryPath, nil)
+	req.Header.Set("Accept", "text/plain;version=0.0.4")
+	rec := httptest.NewRecorder()
+	start := time.Now()
+	a.Handler.ServeHTTP(rec, req)
+	s.Duration = time.Since(start)
+	if rec.Code != http.StatusOK {
+		return s, fmt.Errorf("/metrics answered %d", rec.Code)
+	}
+	s.Bytes = rec.Body.Len()
+	for _, line := range bytes.Split(rec.Body.Bytes(), []byte("\n")) {
+		if len(line) > 0 && line[0] != '#' {
+			s.Series++
+		}
+	}
+	req.Header.Set("Accept-Encoding", "gzip")
+	rec = httptest.NewRecorder()
+	start = time.Now()
+	a.Handler.ServeHTTP(rec, req)
+	s.Gzip, s.GzBytes = time.Since(start), rec.Body.Len()
+
+	start = time.Now()
+	mfs, err := a.Registry.Gather()
+	s.Gather = time.Since(start)
+	if err != nil {
+		return s, err
+	}
+	var buf bytes.Buffer
+	buf.Grow(s.Bytes)
+	start = time.Now()
+	enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, mf := range mfs {
+		if err := enc.Encode(mf); err != nil {
+			return s, err
+		}
+	}
+	s.Encode = time.Since(start)
+	return s, nil
+}
+
+// Memory is this process's memory after a full GC.
+type Memory struct {
+	LiveHeap   uint64 // HeapAlloc after runtime.GC
+	RSS        uint64 // VmRSS
+	Goroutines int
+}
+
+// ReadMemory collects garbage and reads the process's memory.
+func ReadMemory() Memory {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return Memory{LiveHeap: m.HeapAlloc, RSS: RSS(os.Getpid()), Goroutines: runtime.NumGoroutine()}
+}
+
+// RSS reads a process's resident set size from /proc, 0 when unknown.
+func RSS(pid int) uint64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			f := strings.Fields(v)
+			if len(f) > 0 {
+				n, _ := strconv.ParseUint(f[0], 10, 64)
+				return n << 10
+			}
+		}
+	}
+	return 0
+}
