@@ -146,7 +146,11 @@ func Spawn(exe string, args []string, opts simbroker.Options) (*Remote, error) {
 		return nil, err
 	}
 	r := &Remote{cmd: cmd, in: in, out: bufio.NewReaderSize(out, 64<<10)}
-	b, _ := json.Marshal(opts)
+	b, err := json.Marshal(opts)
+	if err != nil {
+		r.kill()
+		return nil, err
+	}
 	if _, err := in.Write(append(b, '\n')); err != nil {
 		r.kill()
 		return nil, err

@@ -62,10 +62,10 @@ type Options struct {
 	// 5.x, false on 4.x, which keeps answering for deleted subjects).
 	AutoDeleteUnusedStats *bool
 
-	Latency       time.Duration // added to every answer of every server
-	BinaryHeaders bool          // answer with ROCKETMQ binary headers, not JSON
-	Seed          int64         // for Churn's choice
-	Now           func() time.Time
+	Latency       time.Duration    // added to every answer of every server
+	BinaryHeaders bool             // answer with ROCKETMQ binary headers, not JSON
+	Seed          int64            // for Churn's choice
+	Now           func() time.Time `json:"-"`
 }
 
 func (o *Options) autoDelete() bool {

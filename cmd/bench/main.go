@@ -1,0 +1,366 @@
+// Command bench measures the exporter against a simulated cluster (package
+// simbroker, run in a child process so the figures are the exporter's own)
+// and prints the tables of BENCHMARKS.md: cycle time, RPCs per cycle by
+// request against the formula, bytes read, allocations, scrape time and
+// size against client_golang's encoding alone, memory, and a churn soak.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rocketmq-exporter/rocketmq_exporter/app"
+	"github.com/rocketmq-exporter/rocketmq_exporter/scale"
+	"github.com/rocketmq-exporter/rocketmq_exporter/simbroker"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "-sim-child" {
+		if err := scale.ServeChild(os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "simulator:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	sizes := flag.String("sizes", "1000,10000,100000", "topic counts to measure (groups = topics/2)")
+	brokers := flag.Int("brokers", 3, "broker groups")
+	queues := flag.Int("queues", 4, "queues per topic")
+	latency := flag.Duration("latency", time.Millisecond, "simulated latency per call")
+	steady := flag.Duration("steady", 75*time.Second, "run cycles this long before measuring the steady state (the poller's 70 s activity window)")
+	measured := flag.Int("measured", 3, "steady cycles averaged")
+	soakTopics := flag.Int("soak-topics", 10000, "topics in the churn soak (0: no soak)")
+	soakCycles := flag.Int("soak-cycles", 1000, "cycles in the churn soak")
+	soakFrac := flag.Float64("soak-churn", 0.01, "share of topics and groups deleted and created per soak cycle")
+	flag.Parse()
+
+	exe, err := os.Executable()
+	if err != nil {
+		fail(err)
+	}
+	fmt.Printf("# rocketmq_exporter benchmark\n\n")
+	fmt.Printf("date %s, %s, %d CPUs (%s), GOMAXPROCS %d\n", time.Now().UTC().Format(time.RFC3339), runtime.Version(),
+		runtime.NumCPU(), cpuModel(), runtime.GOMAXPROCS(0))
+	fmt.Printf("command: %s\n", strings.Join(os.Args, " "))
+	fmt.Printf("cluster: %d brokers, %d queues per topic, groups = topics/2 (1 in 10 online, 1 client each), 1 in 10 topics with traffic every cycle, %v per call\n\n",
+		*brokers, *queues, *latency)
+
+	var rows []row
+	for _, f := range strings.Split(*sizes, ",") {
+		t, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			fail(err)
+		}
+		r, err := measureSize(exe, simbroker.Options{Brokers: *brokers, Topics: t, Groups: t / 2, Queues: *queues,
+			Latency: *latency, Seed: 1}, *steady, *measured)
+		if err != nil {
+			fail(fmt.Errorf("%d topics: %w", t, err))
+		}
+		rows = append(rows, r)
+	}
+	printRows(rows)
+	if *soakTopics > 0 && *soakCycles > 0 {
+		if err := soak(exe, simbroker.Options{Brokers: *brokers, Topics: *soakTopics, Groups: *soakTopics / 2, Queues: *queues,
+			Latency: *latency, Seed: 2}, *soakCycles, *soakFrac); err != nil {
+			fail(err)
+		}
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "bench:", err)
+	os.Exit(1)
+}
+
+func cpuModel() string {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "model name"); ok {
+			return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+		}
+	}
+	return "unknown CPU"
+}
+
+type row struct {
+	topics, groups         int
+	first, warm, steady    scale.Cycle
+	steadyRPCs             map[string]int // averaged
+	warmWant, steadyWant   map[string]int
+	warmDiff, steadyDiff   []string
+	scrape                 scale.Scrape
+	mem                    scale.Memory
+	simRSS                 uint64
+	steadyCycles           int
+	steadyTime, steadyDur  time.Duration
+	steadyBytes            int64
+	steadyAllocs, allocsMB float64
+}
+
+func spawn(exe string, o simbroker.Options) (*scale.Remote, error) {
+	return scale.Spawn(exe, []string{"-sim-child"}, o)
+}
+
+func measureSize(exe string, o simbroker.Options, steady time.Duration, measured int) (row, error) {
+	r := row{topics: o.Topics, groups: o.Groups}
+	fmt.Fprintf(os.Stderr, "bench: %d topics: starting the simulator\n", o.Topics)
+	sim, err := spawn(exe, o)
+	if err != nil {
+		return r, err
+	}
+	defer sim.Close()
+	a, err := scale.NewExporter(sim.Namesrv(), nil)
+	if err != nil {
+		return r, err
+	}
+	defer a.Close()
+	ctx := context.Background()
+	k := 0
+	cycle := func() (scale.Cycle, error) {
+		k++
+		if k > 1 {
+			if err := sim.Tick(); err != nil {
+				return scale.Cycle{}, err
+			}
+		}
+		cy, err := scale.RunCycle(ctx, a, sim)
+		if err == nil && cy.BrokersDown > 0 {
+			err = fmt.Errorf("cycle %d: %d brokers down: %s", k, cy.BrokersDown, downReason(cy))
+		}
+		return cy, err
+	}
+	start := time.Now()
+	if r.first, err = cycle(); err != nil {
+		return r, err
+	}
+	if r.warm, err = cycle(); err != nil {
+		return r, err
+	}
+	truth, err := sim.Truth(scale.ActiveWindow)
+	if err != nil {
+		return r, err
+	}
+	r.warmWant = scale.Expected(truth, scale.Phase{K: k, Warm: true})
+	r.warmDiff = scale.Diff(r.warmWant, r.warm.RPCs)
+	fmt.Fprintf(os.Stderr, "bench: %d topics: first cycle %v, second %v; cycling until the 70 s window passes\n",
+		o.Topics, r.first.Duration.Round(time.Millisecond), r.warm.Duration.Round(time.Millisecond))
+	for time.Since(start) < steady {
+		if _, err := cycle(); err != nil {
+			return r, err
+		}
+	}
+	// Steady state: average `measured` cycles, none of them a config
+	// or offline-refresh cycle, each checked against the formula.
+	r.steadyRPCs = map[string]int{}
+	for r.steadyCycles < measured {
+		if (k)%4 == 0 || k%20 == 0 { // the next cycle (k+1) asks offline groups or config
+			if _, err := cycle(); err != nil {
+				return r, err
+			}
+			continue
+		}
+		cy, err := cycle()
+		if err != nil {
+			return r, err
+		}
+		truth, err := sim.Truth(scale.ActiveWindow)
+		if err != nil {
+			return r, err
+		}
+		want := scale.Expected(truth, scale.Phase{K: k})
+		r.steadyDiff = append(r.steadyDiff, scale.Diff(want, cy.RPCs)...)
+		r.steadyWant = want
+		r.steady = cy
+		for n, v := range cy.RPCs {
+			r.steadyRPCs[n] += v
+		}
+		r.steadyDur += cy.Duration
+		r.steadyBytes += cy.BytesRead
+		r.steadyAllocs += float64(cy.Allocs)
+		r.allocsMB += float64(cy.AllocBytes) / (1 << 20)
+		r.steadyCycles++
+	}
+	n := r.steadyCycles
+	for name := range r.steadyRPCs {
+		r.steadyRPCs[name] /= n
+	}
+	r.steadyTime = r.steadyDur / time.Duration(n)
+	r.steadyBytes /= int64(n)
+	r.steadyAllocs /= float64(n)
+	r.allocsMB /= float64(n)
+
+	var best scale.Scrape
+	for i := 0; i < 3; i++ {
+		s, err := scale.RunScrape(a)
+		if err != nil {
+			return r, err
+		}
+		if i == 0 || s.Duration < best.Duration {
+			best = s
+		}
+	}
+	r.scrape = best
+	r.mem = scale.ReadMemory()
+	r.simRSS = scale.RSS(sim.Pid())
+	fmt.Fprintf(os.Stderr, "bench: %d topics: done (%d cycles)\n", o.Topics, k)
+	return r, nil
+}
+
+func downReason(cy scale.Cycle) string {
+	for _, b := range cy.Snapshot.Brokers {
+		if !b.Up {
+			return b.Name + ": " + b.Err
+		}
+	}
+	return ""
+}
+
+func mib(b uint64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+func printRows(rows []row) {
+	fmt.Println("## Collection cycle")
+	fmt.Println()
+	fmt.Println("| topics / groups | first cycle | 2nd cycle (pairs new < 70 s) | steady cycle | RPCs first / 2nd / steady | formula 2nd / steady | bytes read / steady cycle | allocs / steady cycle |")
+	fmt.Println("|---|---|---|---|---|---|---|---|")
+	for _, r := range rows {
+		fmt.Printf("| %d / %d | %v | %v | %v | %d / %d / %d | %d / %d | %s | %.0f (%.0f MiB) |\n", r.topics, r.groups,
+			r.first.Duration.Round(time.Millisecond), r.warm.Duration.Round(time.Millisecond), r.steadyTime.Round(time.Millisecond),
+			r.first.TotalRPCs, r.warm.TotalRPCs, scale.Total(r.steadyRPCs), scale.Total(r.warmWant), scale.Total(r.steadyWant),
+			mib(uint64(r.steadyBytes)), r.steadyAllocs, r.allocsMB)
+	}
+	fmt.Println()
+	fmt.Println("## Steady-state RPCs per cycle by request (measured = formula unless noted)")
+	fmt.Println()
+	names := map[string]bool{}
+	for _, r := range rows {
+		for n := range r.steadyRPCs {
+			names[n] = true
+		}
+		for n := range r.first.RPCs {
+			names[n] = true
+		}
+	}
+	var order []string
+	for n := range names {
+		order = append(order, n)
+	}
+	sort.Strings(order)
+	fmt.Print("| request |")
+	for _, r := range rows {
+		fmt.Printf(" %d topics: first | steady |", r.topics)
+	}
+	fmt.Println()
+	fmt.Print("|---|")
+	for range rows {
+		fmt.Print("---|---|")
+	}
+	fmt.Println()
+	for _, n := range order {
+		fmt.Printf("| %s |", n)
+		for _, r := range rows {
+			fmt.Printf(" %d | %d |", r.first.RPCs[n], r.steadyRPCs[n])
+		}
+		fmt.Println()
+	}
+	for _, r := range rows {
+		for _, d := range r.warmDiff {
+			fmt.Printf("\n%d topics, 2nd cycle differs from the formula: %s", r.topics, d)
+		}
+		for _, d := range r.steadyDiff {
+			fmt.Printf("\n%d topics, steady cycle differs from the formula: %s", r.topics, d)
+		}
+	}
+	fmt.Println()
+	fmt.Println("## Scrape and memory")
+	fmt.Println()
+	fmt.Println("| topics | series | /metrics size (gzip) | scrape | scrape, gzip | gather alone | text encoding alone | scrape / encoding | exporter RSS | live heap | goroutines | simulator RSS |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|")
+	for _, r := range rows {
+		s := r.scrape
+		fmt.Printf("| %d | %d | %s (%s) | %v | %v | %v | %v | %.2fx | %s | %s | %d | %s |\n", r.topics, s.Series,
+			mib(uint64(s.Bytes)), mib(uint64(s.GzBytes)), s.Duration.Round(time.Millisecond), s.Gzip.Round(time.Millisecond),
+			s.Gather.Round(time.Millisecond), s.Encode.Round(time.Millisecond), float64(s.Duration)/float64(s.Encode),
+			mib(r.mem.RSS), mib(r.mem.LiveHeap), r.mem.Goroutines, mib(r.simRSS))
+	}
+	fmt.Println()
+}
+
+func soak(exe string, o simbroker.Options, cycles int, frac float64) error {
+	fmt.Fprintf(os.Stderr, "bench: churn soak, %d topics, %d cycles\n", o.Topics, cycles)
+	sim, err := spawn(exe, o)
+	if err != nil {
+		return err
+	}
+	defer sim.Close()
+	a, err := scale.NewExporter(sim.Namesrv(), func(s *app.Settings) { s.Interval = time.Second })
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	type point struct {
+		cycle  int
+		mem    scale.Memory
+		series int
+		rpcs   int
+		took   time.Duration
+		tombs  int
+	}
+	var points []point
+	take := func(k int, cy scale.Cycle) error {
+		s, err := scale.RunScrape(a)
+		if err != nil {
+			return err
+		}
+		tombs := 0
+		for _, b := range cy.Snapshot.Brokers {
+			if b.Leaks != nil {
+				for _, n := range b.Leaks.Tombstones {
+					tombs += n
+				}
+			}
+		}
+		points = append(points, point{k, scale.ReadMemory(), s.Series, cy.TotalRPCs, cy.Duration, tombs})
+		return nil
+	}
+	ctx := context.Background()
+	start := time.Now()
+	for k := 1; k <= cycles; k++ {
+		if k > 1 {
+			if err := sim.Churn(frac); err != nil {
+				return err
+			}
+			if err := sim.Tick(); err != nil {
+				return err
+			}
+		}
+		cy, err := scale.RunCycle(ctx, a, sim)
+		if err != nil {
+			return err
+		}
+		if cy.BrokersDown > 0 {
+			return fmt.Errorf("soak cycle %d: %s", k, downReason(cy))
+		}
+		if k == 1 || k == 10 || k == 100 || k%250 == 0 || k == cycles {
+			if err := take(k, cy); err != nil {
+				return err
+			}
+			fmt.Fprintf(os.Stderr, "bench: soak cycle %d after %v\n", k, time.Since(start).Round(time.Second))
+		}
+	}
+	fmt.Printf("## Churn soak: %d topics / %d groups, %.0f%% of each deleted and created per cycle, %d cycles back to back (%v)\n\n",
+		o.Topics, o.Groups, frac*100, cycles, time.Since(start).Round(time.Second))
+	fmt.Println("| after cycle | live heap | RSS | goroutines | series | tombstones held | RPCs in the cycle | cycle time |")
+	fmt.Println("|---|---|---|---|---|---|---|---|")
+	for _, p := range points {
+		fmt.Printf("| %d | %s | %s | %d | %d | %d | %d | %v |\n", p.cycle, mib(p.mem.LiveHeap), mib(p.mem.RSS), p.mem.Goroutines,
+			p.series, p.tombs, p.rpcs, p.took.Round(time.Millisecond))
+	}
+	fmt.Println()
+	return nil
+}
