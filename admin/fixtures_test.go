@@ -1,9 +1,7 @@
 package admin_test
 
 import (
-	"bufio"
 	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,44 +10,18 @@ import (
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/remoting"
+	"github.com/rocketmq-exporter/rocketmq_exporter/remoting/remotingtest"
 )
 
 // fixtureServer answers every request with the recorded body of its code.
 func fixtureServer(t *testing.T, dir string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					req, _, err := remoting.ReadFrame(br, nil)
-					if err != nil {
-						return
-					}
-					resp := &remoting.Command{Opaque: req.Opaque, Flag: 1}
-					body, err := os.ReadFile(filepath.Join(dir, remoting.RequestName(req.Code)+".json"))
-					if err != nil {
-						resp.Code, resp.Remark = remoting.CodeSystemError, "no fixture"
-					} else {
-						resp.Body = body
-					}
-					b, _ := remoting.AppendFrame(nil, resp)
-					c.Write(b)
-				}
-			}()
+	return remotingtest.Serve(t, func(req *remoting.Command, _ string) *remoting.Command {
+		body, err := os.ReadFile(filepath.Join(dir, remoting.RequestName(req.Code)+".json"))
+		if err != nil {
+			return &remoting.Command{Code: remoting.CodeSystemError, Remark: "no fixture"}
 		}
-	}()
-	return ln.Addr().String()
+		return &remoting.Command{Body: body}
+	})
 }
 
 // TestGoldenFixtures decodes every body recorded from each real broker

@@ -5,7 +5,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"net"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/remoting"
+	"github.com/rocketmq-exporter/rocketmq_exporter/remoting/remotingtest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden /metrics files")
@@ -24,45 +24,19 @@ var update = flag.Bool("update", false, "rewrite the golden /metrics files")
 // the cluster info points at this server, which plays namesrv and broker.
 func replayBroker(t *testing.T, dir string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	self := ln.Addr().String()
-	addrRE := regexp.MustCompile(`127\.0\.0\.1:[0-9]+`)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					req, _, err := remoting.ReadFrame(br, nil)
-					if err != nil {
-						return
-					}
-					resp := &remoting.Command{Opaque: req.Opaque, Flag: 1}
-					body, err := os.ReadFile(filepath.Join(dir, remoting.RequestName(req.Code)+".json"))
-					switch {
-					case err != nil:
-						resp.Code, resp.Remark = remoting.CodeRequestCodeNotSupported, "not recorded"
-					case req.Code == remoting.GetBrokerClusterInfo:
-						resp.Body = addrRE.ReplaceAll(body, []byte(self)) // the recorded broker is us
-					default:
-						resp.Body = body
-					}
-					b, _ := remoting.AppendFrame(nil, resp)
-					c.Write(b)
-				}
-			}()
+	return remotingtest.Serve(t, func(req *remoting.Command, self string) *remoting.Command {
+		body, err := os.ReadFile(filepath.Join(dir, remoting.RequestName(req.Code)+".json"))
+		switch {
+		case err != nil:
+			return &remoting.Command{Code: remoting.CodeRequestCodeNotSupported, Remark: "not recorded"}
+		case req.Code == remoting.GetBrokerClusterInfo:
+			return &remoting.Command{Body: recordedAddr.ReplaceAll(body, []byte(self))} // the recorded broker is us
 		}
-	}()
-	return self
+		return &remoting.Command{Body: body}
+	})
 }
+
+var recordedAddr = regexp.MustCompile(`127\.0\.0\.1:[0-9]+`)
 
 // volatile families depend on the clock of the run, not on the recording.
 var volatile = regexp.MustCompile(`^(# (HELP|TYPE) )?(go_|process_|rocketmq_exporter_|rocketmq_broker_collect_duration_seconds|rocketmq_broker_last_success_timestamp_seconds|rocketmq_consumer_group_lag_seconds|rocketmq_group_get_latency_by_storetime)`)
@@ -92,7 +66,7 @@ func TestGoldenMetrics(t *testing.T) {
 			sc := bufio.NewScanner(rr.Body)
 			sc.Buffer(make([]byte, 1<<20), 1<<20)
 			for sc.Scan() {
-				line := regexp.MustCompile(`127\.0\.0\.1:[0-9]+`).ReplaceAllString(sc.Text(), "BROKER_ADDR")
+				line := recordedAddr.ReplaceAllString(sc.Text(), "BROKER_ADDR")
 				if !volatile.MatchString(line) {
 					kept = append(kept, line)
 				}

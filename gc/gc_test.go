@@ -1,9 +1,7 @@
 package gc
 
 import (
-	"bufio"
 	"context"
-	"net"
 	"slices"
 	"sync"
 	"testing"
@@ -11,6 +9,7 @@ import (
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/remoting"
+	"github.com/rocketmq-exporter/rocketmq_exporter/remoting/remotingtest"
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
 )
 
@@ -59,49 +58,22 @@ type fakeBroker struct {
 }
 
 func (f *fakeBroker) serve(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
+	return remotingtest.Serve(t, func(req *remoting.Command, _ string) *remoting.Command {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		switch req.Code {
+		case remoting.GetAllConsumerOffset:
+			return &remoting.Command{Body: []byte(f.offsets)}
+		case remoting.ViewBrokerStatsData:
+			k := req.ExtFields["statsName"] + " " + req.ExtFields["statsKey"]
+			f.asked = append(f.asked, k)
+			if f.held[k] {
+				return &remoting.Command{Body: []byte(`{"statsDay":{"avgpt":0.0,"sum":0,"tps":0.0},"statsHour":{"avgpt":0.0,"sum":0,"tps":0.0},"statsMinute":{"avgpt":0.0,"sum":0,"tps":0.0}}`)}
 			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					req, _, err := remoting.ReadFrame(br, nil)
-					if err != nil {
-						return
-					}
-					resp := &remoting.Command{Opaque: req.Opaque, Flag: 1}
-					f.mu.Lock()
-					switch req.Code {
-					case remoting.GetAllConsumerOffset:
-						resp.Body = []byte(f.offsets)
-					case remoting.ViewBrokerStatsData:
-						k := req.ExtFields["statsName"] + " " + req.ExtFields["statsKey"]
-						f.asked = append(f.asked, k)
-						if f.held[k] {
-							resp.Body = []byte(`{"statsDay":{"avgpt":0.0,"sum":0,"tps":0.0},"statsHour":{"avgpt":0.0,"sum":0,"tps":0.0},"statsMinute":{"avgpt":0.0,"sum":0,"tps":0.0}}`)
-						} else {
-							resp.Code, resp.Remark = 1, "The stats <"+req.ExtFields["statsName"]+"> <"+req.ExtFields["statsKey"]+"> not exist"
-						}
-					default:
-						resp.Code = remoting.CodeRequestCodeNotSupported
-					}
-					f.mu.Unlock()
-					b, _ := remoting.AppendFrame(nil, resp)
-					c.Write(b)
-				}
-			}()
+			return &remoting.Command{Code: 1, Remark: "The stats <" + req.ExtFields["statsName"] + "> <" + req.ExtFields["statsKey"] + "> not exist"}
 		}
-	}()
-	return ln.Addr().String()
+		return &remoting.Command{Code: remoting.CodeRequestCodeNotSupported}
+	})
 }
 
 func TestProberFindsLeftoversOfDeletions(t *testing.T) {
