@@ -148,11 +148,16 @@ type listings struct {
 
 func (p *Poller) collectInto(ctx context.Context, b *snapshot.Broker, mem *brokerMemory) error {
 	var l listings
-	if err := p.call(ctx, func(c context.Context) (err error) { l.runtime, err = p.adm.BrokerRuntimeInfo(c, b.Addr); return }); err != nil {
+	var ri *admin.RuntimeInfo
+	if err := p.call(ctx, func(c context.Context) (err error) { ri, err = p.adm.BrokerRuntime(c, b.Addr); return }); err != nil {
 		return fmt.Errorf("runtime info: %w", err)
 	}
+	l.runtime = ri.Table
 	b.Runtime = runtimeinfo.Parse(l.runtime)
 	b.Version = b.Runtime.Strings["brokerVersionDesc"]
+	// 5.4.0 dropped the brokerVersion key; every answer's header still
+	// carries the same ordinal.
+	b.VersionCode = ri.VersionCode
 	if v, ok := b.Runtime.Value("brokerVersion"); ok {
 		b.VersionCode = int(v)
 	}
