@@ -35,7 +35,8 @@ func run(args []string, stdout, stderr *os.File) int {
 	ka := kingpin.New(app.Name, "Prometheus exporter for Apache RocketMQ: broker, topic and consumer-group metrics, with stat-series garbage collection and broker stat-leak detection.").DefaultEnvars()
 	ka.HelpFlag.Short('h')
 	ka.Version(version.Print(app.Name))
-	ka.Terminate(nil)
+	printed := false // --help or --version printed; kingpin would exit the process
+	ka.Terminate(func(int) { printed = true })
 	ka.UsageWriter(stdout)
 	ka.ErrorWriter(stderr)
 	ka.Flag("rocketmq.namesrv-addr", "Namesrv addresses of one cluster, ';' or ',' separated; repeat the flag for several clusters.").StringsVar(&s.Namesrvs)
@@ -73,12 +74,12 @@ func run(args []string, stdout, stderr *os.File) int {
 	auditCommand.Flag("output", "Output format: text or json.").Default("text").EnumVar(&auditOutput, "text", "json")
 
 	cmd, err := ka.Parse(args)
+	if printed {
+		return 0
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: error: %v (try --help)\n", app.Name, err)
 		return 2
-	}
-	if cmd == "" {
-		return 0 // --help or --version was printed
 	}
 	logger := promslog.New(logConfig)
 	a, err := app.New(s, logger)

@@ -52,3 +52,11 @@ func TestAuditUnreachableNamesrvIsAnError(t *testing.T) {
 		t.Fatalf("audit against nothing: exit %d, want 2", code)
 	}
 }
+
+func TestVersionAndHelpExitZero(t *testing.T) {
+	for _, args := range [][]string{{"--version"}, {"--help"}, {"audit", "--help"}} {
+		if code, stderr := runCapture(t, args...); code != 0 {
+			t.Errorf("%v: exit %d (%s)", args, code, stderr)
+		}
+	}
+}
