@@ -11,6 +11,15 @@
 // deletes and creates topics and groups; SetFault makes one server slow,
 // silent, rude or wrong. It is for benchmarks and fault tests: nothing in
 // it is a broker.
+//
+//	c, err := simbroker.Start(simbroker.Options{Brokers: 3, Topics: 1000, Groups: 500, Latency: time.Millisecond})
+//	...
+//	defer c.Close()
+//	// point the exporter at c.Namesrv.Addr; between its cycles:
+//	c.Tick()                                                 // traffic
+//	c.Churn(0.01)                                            // 1 % of topics and groups replaced
+//	c.Brokers[1].Master.SetFault(simbroker.Fault{Hold: true}) // one broker goes silent
+//	truth := c.Truth(70 * time.Second)                       // what each broker holds
 package simbroker
 
 import (
