@@ -583,14 +583,19 @@ func (p *Poller) groupRates(ctx context.Context, b *snapshot.Broker, mem *broker
 			gt := &out[gi].Topics[ti]
 			key := gt.Topic + "@" + out[gi].Name
 			m, known := mem.pairs[key]
-			if !known || m.consumerOffset != gt.ConsumerOffset {
+			switch {
+			case !known:
+				// First sight says nothing about movement: the broker's own
+				// consume TPS tells whether the pair consumes right now.
+				m = pairMemory{consumerOffset: gt.ConsumerOffset}
+			case m.consumerOffset != gt.ConsumerOffset:
 				m = pairMemory{consumerOffset: gt.ConsumerOffset, changed: now}
 			}
 			next[key] = m
 			if !p.cfg.ExpandLMQ && strings.HasPrefix(gt.Topic, snapshot.LMQPrefix) {
 				continue // a folded LMQ family has no stat item or queue of its own to ask about
 			}
-			if gt.Get.TPS > 0 || now.Sub(m.changed) < activeWindow {
+			if gt.Get.TPS > 0 || (!m.changed.IsZero() && now.Sub(m.changed) < activeWindow) {
 				consuming = append(consuming, ref{gi, ti})
 			}
 			if gt.Lag == 0 {
