@@ -121,8 +121,8 @@ const (
 //	GET_CONSUMER_CONNECTION_LIST      1 per group online last cycle or new, and
 //	                                  1 per offline group every 4th cycle (1, 5, 9, …)
 //	VIEW_BROKER_STATS_DATA            2 per topic that moved within 70 s
-//	                                  + 2 per pair consuming within 70 s (and every
-//	                                    pair within 70 s of its first sight)
+//	                                  + 2 per pair consuming (broker TPS > 0) or
+//	                                    whose offset moved within 70 s
 //	                                  + leak probes (≤ 64 per master, after deletions)
 //	QUERY_CONSUME_TIME_SPAN           1 per lagging pair whose consumer offset
 //	                                  moved (or is new) since the last cycle
@@ -159,11 +159,7 @@ func Expected(truth []simbroker.BrokerTruth, ph Phase) map[string]int {
 		if !first {
 			m["VIEW_BROKER_STATS_DATA"] += 2 * b.ActiveTopics
 		}
-		if ph.Warm || first {
-			m["VIEW_BROKER_STATS_DATA"] += 2 * b.Pairs
-		} else {
-			m["VIEW_BROKER_STATS_DATA"] += 2 * b.ConsumingPairs
-		}
+		m["VIEW_BROKER_STATS_DATA"] += 2 * b.ConsumingPairs
 		if first {
 			m["QUERY_CONSUME_TIME_SPAN"] += b.LaggingPairs
 		}
