@@ -72,18 +72,18 @@ func Defaults() Settings {
 
 // App is an assembled exporter.
 type App struct {
-	Settings  Settings
-	Targets   [][]string
-	Remoting  *remoting.Client
-	Admin     *admin.Client
-	RPC       *rpcstats.Recorder
-	Registry  *prometheus.Registry
-	Config    poller.Config
-	Prober    *gc.Prober
-	Poller    *poller.Poller
-	Tracker   *gc.Tracker
-	Collector *collector.Collector
-	Handler   http.Handler
+	Settings Settings
+	Targets  [][]string
+	Remoting *remoting.Client
+	Admin    *admin.Client
+	RPC      *rpcstats.Recorder
+	Registry *prometheus.Registry
+	Config   poller.Config
+	Prober   *gc.Prober
+	Poller   *poller.Poller
+	Tracker  *gc.Tracker
+	Cache    *collector.Cache
+	Handler  http.Handler
 }
 
 // New validates s and builds every part; nothing talks to RocketMQ yet.
@@ -134,8 +134,21 @@ func New(s Settings, logger *slog.Logger) (*App, error) {
 	if a.Prober != nil {
 		a.Poller.AddObserver(a.Prober)
 	}
-	a.Collector = collector.New(a.Poller, collector.Options{Compat: s.Compat, QueueMetrics: s.QueueMetrics,
+	// The snapshot's families are encoded once per cycle, right after it is
+	// published; scrapes send those bytes. Only the scrape-clock family and
+	// the exporter's own counters are gathered per scrape.
+	a.Cache = collector.NewCache(collector.Options{Compat: s.Compat, QueueMetrics: s.QueueMetrics,
 		ClientMetrics: s.ClientMetrics, MaxSeries: s.MaxSeries, Logger: logger})
+	a.Poller.AddPublishHook(a.Cache.Build)
+	age := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: collector.AgeFamily,
+		Help: "Age of the served snapshot at scrape time: now minus when its cycle finished, in seconds.",
+	}, func() float64 {
+		if s := a.Poller.Snapshot(); s != nil && !s.Finished.IsZero() {
+			return time.Since(s.Finished).Seconds()
+		}
+		return 0
+	})
 	overruns := prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "rocketmq_exporter_cycle_overruns_total",
 		Help: "Collection cycles that hit their deadline or ran longer than the interval (the next cycle then starts late, never skipped).",
@@ -149,10 +162,10 @@ func New(s Settings, logger *slog.Logger) (*App, error) {
 		}
 		return 0
 	})
-	a.Registry.MustRegister(a.Collector, overruns, cycles, versioncollector.NewCollector(Name),
+	a.Registry.MustRegister(age, overruns, cycles, versioncollector.NewCollector(Name),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.Handler = web.NewRouter(web.Options{TelemetryPath: s.TelemetryPath, Version: version.Version,
-		Gatherer: a.Registry, Source: a.Poller, Series: a.Collector, Logger: logger, Removed: a.Tracker.Totals})
+		Gatherer: a.Registry, Cached: a.Cache, Source: a.Poller, Series: a.Cache, Logger: logger, Removed: a.Tracker.Totals})
 	return a, nil
 }
 

@@ -47,6 +47,10 @@ type Options struct {
 	MaxSeries int
 	// Logger receives warnings; nil discards them.
 	Logger *slog.Logger
+
+	// omit leaves families out by name (the cache serves the clock-bound
+	// ones live instead).
+	omit map[string]bool
 }
 
 // Collector is a prometheus.Collector over a Source.

@@ -71,6 +71,9 @@ type family struct {
 }
 
 func (f *family) enabled(o Options) bool {
+	if o.omit[f.name] {
+		return false
+	}
 	return (f.needs&needCompat == 0 || o.Compat) &&
 		(f.needs&needQueue == 0 || o.QueueMetrics) &&
 		(f.needs&needClient == 0 || o.ClientMetrics)

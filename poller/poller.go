@@ -91,6 +91,7 @@ type Poller struct {
 	targets   []*snapshot.Target
 	instances [][]admin.BrokerInstance // per target: brokers its namesrv listed this cycle
 	observer  []Observer
+	publish   []func(*snapshot.Snapshot)
 	overruns  atomic.Int64
 }
 
@@ -134,6 +135,11 @@ func New(cfg Config, adm *admin.Client, rec *rpcstats.Recorder) *Poller {
 
 // AddObserver registers o for every published snapshot. Call before Run.
 func (p *Poller) AddObserver(o Observer) { p.observer = append(p.observer, o) }
+
+// AddPublishHook registers f to run right after each snapshot is
+// published, before readiness is signalled (the metrics cache builds
+// there). Call before Run.
+func (p *Poller) AddPublishHook(f func(*snapshot.Snapshot)) { p.publish = append(p.publish, f) }
 
 // Snapshot returns the latest published snapshot, nil before the first.
 func (p *Poller) Snapshot() *snapshot.Snapshot { return p.cur.Load() }
@@ -274,6 +280,9 @@ func (p *Poller) Cycle(parent context.Context) *snapshot.Snapshot {
 		o.Observe(s)
 	}
 	p.cur.Store(s)
+	for _, f := range p.publish {
+		f(s)
+	}
 	p.once.Do(func() { close(p.ready) })
 	return s
 }

@@ -34,10 +34,14 @@ type SeriesCounter interface {
 type Options struct {
 	TelemetryPath string
 	Version       string
-	Gatherer      prometheus.Gatherer
-	Source        Source
-	Series        SeriesCounter
-	Logger        *slog.Logger
+	// Gatherer serves the live families (the exporter's own counters).
+	Gatherer prometheus.Gatherer
+	// Cached, when set, holds the snapshot's families already encoded;
+	// they are appended to the live ones.
+	Cached Encoded
+	Source Source
+	Series SeriesCounter
+	Logger *slog.Logger
 	// Removed returns series-removal totals by kind (nil: not shown).
 	Removed func() map[string]float64
 }
@@ -64,10 +68,14 @@ func NewRouter(o Options) http.Handler {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	r := chi.NewRouter()
-	r.Handle(o.TelemetryPath, promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{
-		ErrorHandling: promhttp.ContinueOnError, // one bad series never blanks the scrape
-		ErrorLog:      slog.NewLogLogger(o.Logger.Handler(), slog.LevelError),
-	}))
+	if o.Cached != nil {
+		r.Handle(o.TelemetryPath, telemetry(o.Gatherer, o.Cached, o.Logger))
+	} else {
+		r.Handle(o.TelemetryPath, promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{
+			ErrorHandling: promhttp.ContinueOnError, // one bad series never blanks the scrape
+			ErrorLog:      slog.NewLogLogger(o.Logger.Handler(), slog.LevelError),
+		}))
+	}
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("ok\n"))
 	})

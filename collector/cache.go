@@ -1,0 +1,88 @@
+package collector
+
+import (
+	"bytes"
+	"compress/gzip"
+	"sync"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
+)
+
+// AgeFamily is the one family whose value depends on the scrape's clock;
+// a Cache leaves it out for the caller to serve live.
+const AgeFamily = "rocketmq_exporter_snapshot_age_seconds"
+
+// Cache holds the latest snapshot's metrics already encoded (text format,
+// gzipped), built once per snapshot. A snapshot never changes after it is
+// published, so neither do its metrics: a scrape then costs a write of
+// bytes, not the construction and encoding of every series again.
+type Cache struct {
+	coll *Collector
+	reg  *prometheus.Registry
+	snap atomic.Pointer[snapshot.Snapshot] // what coll collects from
+	enc  atomic.Pointer[encoded]
+	mu   sync.Mutex // one build at a time
+}
+
+type encoded struct {
+	seq uint64
+	gz  []byte
+}
+
+// NewCache builds a cache for the families opts selects, minus AgeFamily.
+func NewCache(opts Options) *Cache {
+	opts.omit = map[string]bool{AgeFamily: true}
+	c := &Cache{reg: prometheus.NewRegistry()}
+	c.coll = New(cacheSource{c}, opts)
+	c.reg.MustRegister(c.coll)
+	return c
+}
+
+type cacheSource struct{ c *Cache }
+
+func (s cacheSource) Snapshot() *snapshot.Snapshot { return s.c.snap.Load() }
+
+// Build encodes s unless it is already the cached one. Series that fail
+// to build are left out (and logged by the collector); the rest is served.
+func (c *Cache) Build(s *snapshot.Snapshot) {
+	if s == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.enc.Load(); e != nil && e.seq == s.Seq {
+		return
+	}
+	c.snap.Store(s)
+	mfs, _ := c.reg.Gather() // partial on error, which is what ContinueOnError would serve
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	enc := expfmt.NewEncoder(zw, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, mf := range mfs {
+		if err := enc.Encode(mf); err != nil {
+			c.coll.log.Warn("encoding a metric family failed; it is left out", "family", mf.GetName(), "err", err)
+		}
+	}
+	zw.Close()
+	c.enc.Store(&encoded{seq: s.Seq, gz: buf.Bytes()})
+	c.snap.Store(nil) // the encoding is all that is needed from here on
+}
+
+// Gzipped returns the encoded metrics of the last built snapshot (one gzip
+// member) and that snapshot's sequence number; nil before the first build.
+func (c *Cache) Gzipped() ([]byte, uint64) {
+	if e := c.enc.Load(); e != nil {
+		return e.gz, e.seq
+	}
+	return nil, 0
+}
+
+// LastSeries reports the series per family of the last build.
+func (c *Cache) LastSeries() map[string]int { return c.coll.LastSeries() }
+
+// LastDropped reports what --max-series dropped in the last build.
+func (c *Cache) LastDropped() map[string]int { return c.coll.LastDropped() }
