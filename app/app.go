@@ -122,7 +122,7 @@ func New(s Settings, logger *slog.Logger) (*App, error) {
 	a.Admin = admin.New(a.Remoting)
 	a.Config = poller.Config{Targets: targets, Interval: s.Interval, CycleTimeout: s.CycleTimeout, CallTimeout: s.Timeout,
 		BrokerConcurrency: s.BrokerConc, CallConcurrency: s.CallConc, GraceCycles: s.Grace, Topics: topics, Groups: groups,
-		QueueDetail: s.QueueMetrics, ExpandLMQ: s.ExpandLMQ, OfflineRefreshCycles: s.OfflineRefresh, ClientRunningInfo: s.RunningInfo, LagSeconds: s.LagSeconds, Logger: logger}
+		LagSecondsBudget: 2000, QueueDetail: s.QueueMetrics, ExpandLMQ: s.ExpandLMQ, OfflineRefreshCycles: s.OfflineRefresh, ClientRunningInfo: s.RunningInfo, LagSeconds: s.LagSeconds, Logger: logger}
 	if s.LeakProbes > 0 {
 		a.Prober = gc.NewProber(a.Admin, gc.ProberConfig{MaxProbes: s.LeakProbes, TombstoneTTL: s.TombTTL,
 			MaxTombstones: s.MaxTombs, CallTimeout: s.Timeout})

@@ -620,6 +620,12 @@ func (p *Poller) groupRates(ctx context.Context, b *snapshot.Broker, mem *broker
 			gt.SendBack = &snapshot.Window{TPS: sb.StatsMinute.Tps, Sum: sb.StatsMinute.Sum}
 		}
 	})
+	if budget := p.cfg.LagSecondsBudget; budget > 0 && len(lagging) > budget {
+		// The first cycle over a large broker finds every lagging pair new;
+		// spread the look-ups over cycles (answers are cached while a
+		// group stands still, so the backlog drains).
+		lagging = lagging[:budget]
+	}
 	oldest := make([]int64, len(lagging))
 	p.each(ctx, len(lagging), func(k int) {
 		g := &out[lagging[k].g]

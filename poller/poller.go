@@ -53,6 +53,9 @@ type Config struct {
 	// group and topic (QUERY_CONSUME_TIME_SPAN), cached while the group
 	// does not move.
 	LagSeconds bool
+	// LagSecondsBudget caps QUERY_CONSUME_TIME_SPAN calls per broker per
+	// cycle; 0 means no cap.
+	LagSecondsBudget int
 	// BrokerConfigEvery re-reads GET_BROKER_CONFIG every this many cycles.
 	BrokerConfigEvery int
 	// OfflineRefreshCycles is how often (in cycles) the connection list of a
