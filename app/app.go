@@ -56,17 +56,20 @@ type Settings struct {
 	// OfflineRefresh is how many cycles an offline group's connection list
 	// is reused before it is asked again.
 	OfflineRefresh int
-	TopicInclude   string
-	TopicExclude   string
-	GroupInclude   string
-	GroupExclude   string
-	TelemetryPath  string
+	// IdleTopicRefresh is how many cycles a still, unconsumed topic's
+	// offsets are reused before they are asked again.
+	IdleTopicRefresh int
+	TopicInclude     string
+	TopicExclude     string
+	GroupInclude     string
+	GroupExclude     string
+	TelemetryPath    string
 }
 
 // Defaults are the flag defaults, for tests and embedders.
 func Defaults() Settings {
 	return Settings{Timeout: 5 * time.Second, Interval: 15 * time.Second, BrokerConc: 8, CallConc: 16, Grace: 3,
-		ClientMetrics: true, LagSeconds: true, OfflineRefresh: 4, Compat: true, LeakProbes: 64, TombTTL: 6 * time.Hour,
+		ClientMetrics: true, LagSeconds: true, OfflineRefresh: 4, IdleTopicRefresh: 4, Compat: true, LeakProbes: 64, TombTTL: 6 * time.Hour,
 		MaxTombs: 5000, TelemetryPath: "/metrics"}
 }
 
@@ -122,7 +125,7 @@ func New(s Settings, logger *slog.Logger) (*App, error) {
 	a.Admin = admin.New(a.Remoting)
 	a.Config = poller.Config{Targets: targets, Interval: s.Interval, CycleTimeout: s.CycleTimeout, CallTimeout: s.Timeout,
 		BrokerConcurrency: s.BrokerConc, CallConcurrency: s.CallConc, GraceCycles: s.Grace, Topics: topics, Groups: groups,
-		LagSecondsBudget: 2000, QueueDetail: s.QueueMetrics, ExpandLMQ: s.ExpandLMQ, OfflineRefreshCycles: s.OfflineRefresh, ClientRunningInfo: s.RunningInfo, LagSeconds: s.LagSeconds, Logger: logger}
+		LagSecondsBudget: 2000, QueueDetail: s.QueueMetrics, ExpandLMQ: s.ExpandLMQ, OfflineRefreshCycles: s.OfflineRefresh, IdleTopicRefreshCycles: s.IdleTopicRefresh, ClientRunningInfo: s.RunningInfo, LagSeconds: s.LagSeconds, Logger: logger}
 	if s.LeakProbes > 0 {
 		a.Prober = gc.NewProber(a.Admin, gc.ProberConfig{MaxProbes: s.LeakProbes, TombstoneTTL: s.TombTTL,
 			MaxTombstones: s.MaxTombs, CallTimeout: s.Timeout})

@@ -324,8 +324,9 @@ func (p *Poller) topics(ctx context.Context, b *snapshot.Broker, mem *brokerMemo
 			if pt := prev[name]; pt != nil {
 				t.MinOffset, t.LastPut = pt.MinOffset, pt.LastPut
 			}
-		} else if pt := prev[name]; still && pt != nil && pt.HasOffsets {
-			// Nothing was written since the last refresh: same offsets.
+		} else if pt := prev[name]; pt != nil && pt.HasOffsets && (still || p.idleTopic(mem, name, now)) {
+			// Nothing was written since the last refresh, or the topic has
+			// been still for a while and this is not its refresh cycle.
 			t.HasOffsets, t.MaxOffset, t.MinOffset, t.LastPut, t.Queues = true, pt.MaxOffset, pt.MinOffset, pt.LastPut, pt.Queues
 		} else {
 			fetch = append(fetch, i)
@@ -356,6 +357,21 @@ func (p *Poller) topics(ctx context.Context, b *snapshot.Broker, mem *brokerMemo
 	})
 	p.topicRates(ctx, b, mem, out, putTPS, now)
 	return out
+}
+
+// idleTopic reports whether a topic's offsets may be reused this cycle:
+// they have not moved for longer than the stats window and this is not one
+// of its refresh cycles (every IdleTopicRefreshCycles). A topic that starts
+// receiving again is seen within that many cycles.
+func (p *Poller) idleTopic(mem *brokerMemory, name string, now time.Time) bool {
+	if p.cfg.IdleTopicRefreshCycles <= 1 || mem.cycles%p.cfg.IdleTopicRefreshCycles == 0 {
+		return false
+	}
+	m, ok := mem.topics[name]
+	if !ok || now.Sub(m.seen) < activeWindow {
+		return false
+	}
+	return m.changed.IsZero() || now.Sub(m.changed) >= activeWindow
 }
 
 // storeStill reports whether the broker has written nothing and changed no

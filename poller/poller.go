@@ -53,6 +53,10 @@ type Config struct {
 	// group and topic (QUERY_CONSUME_TIME_SPAN), cached while the group
 	// does not move.
 	LagSeconds bool
+	// IdleTopicRefreshCycles re-asks the offsets of a topic that no group
+	// consumes and that has not moved for a minute only every this many
+	// cycles; 0 or 1 asks every cycle.
+	IdleTopicRefreshCycles int
 	// LagSecondsBudget caps QUERY_CONSUME_TIME_SPAN calls per broker per
 	// cycle; 0 means no cap.
 	LagSecondsBudget int

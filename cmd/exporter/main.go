@@ -51,6 +51,7 @@ func run(args []string, stdout, stderr *os.File) int {
 	ka.Flag("collect.call-concurrency", "Calls in flight to one broker at once.").Default("16").IntVar(&s.CallConc)
 	ka.Flag("collect.grace-cycles", "Failed cycles during which an unreachable broker's last data is still served (with rocketmq_up 0).").Default("3").IntVar(&s.Grace)
 	ka.Flag("collect.offline-group-refresh", "Cycles between connection-list checks of a consumer group seen offline (online groups are checked every cycle).").Default("4").IntVar(&s.OfflineRefresh)
+	ka.Flag("collect.idle-topic-refresh", "Cycles between offset checks of a topic that no group consumes and that has not moved for a minute (moving topics are checked every cycle).").Default("4").IntVar(&s.IdleTopicRefresh)
 	ka.Flag("collect.queue-metrics", "Serve per-queue families (one series per queue).").Default("false").BoolVar(&s.QueueMetrics)
 	ka.Flag("collect.client-metrics", "Serve per-client families (client info and running info).").Default("true").BoolVar(&s.ClientMetrics)
 	ka.Flag("collect.client-running-info", "Ask every online consumer client for its own figures (one call per client per cycle).").Default("false").BoolVar(&s.RunningInfo)
