@@ -34,7 +34,7 @@ func main() {
 	queues := flag.Int("queues", 4, "queues per topic")
 	latency := flag.Duration("latency", time.Millisecond, "simulated latency per call")
 	steady := flag.Duration("steady", 75*time.Second, "run cycles this long before measuring the steady state (the poller's 70 s activity window)")
-	measured := flag.Int("measured", 3, "steady cycles averaged")
+	measured := flag.Int("measured", 4, "consecutive steady cycles averaged (4 spans the every-4th-cycle refreshes)")
 	soakTopics := flag.Int("soak-topics", 10000, "topics in the churn soak (0: no soak)")
 	soakCycles := flag.Int("soak-cycles", 1000, "cycles in the churn soak")
 	soakFrac := flag.Float64("soak-churn", 0.01, "share of topics and groups deleted and created per soak cycle")
@@ -99,6 +99,8 @@ type row struct {
 	simRSS                 uint64
 	steadyCycles           int
 	steadyTime, steadyDur  time.Duration
+	steadyCollect          time.Duration
+	steadyPublish          time.Duration
 	steadyBytes            int64
 	steadyAllocs, allocsMB float64
 }
@@ -155,16 +157,16 @@ func measureSize(exe string, o simbroker.Options, steady time.Duration, measured
 			return r, err
 		}
 	}
-	// Steady state: average `measured` cycles, none of them a config
-	// or offline-refresh cycle, each checked against the formula.
+	// Steady state: the mean of `measured` consecutive cycles (4: one
+	// period of the every-4th-cycle refreshes of idle topics and offline
+	// groups), each checked against the formula.
 	r.steadyRPCs = map[string]int{}
-	for r.steadyCycles < measured {
-		if (k)%4 == 0 || k%20 == 0 { // the next cycle (k+1) asks offline groups or config
-			if _, err := cycle(); err != nil {
-				return r, err
-			}
-			continue
+	for k%4 != 1 {
+		if _, err := cycle(); err != nil {
+			return r, err
 		}
+	}
+	for r.steadyCycles < measured {
 		cy, err := cycle()
 		if err != nil {
 			return r, err
@@ -181,6 +183,8 @@ func measureSize(exe string, o simbroker.Options, steady time.Duration, measured
 			r.steadyRPCs[n] += v
 		}
 		r.steadyDur += cy.Duration
+		r.steadyCollect += cy.Collect
+		r.steadyPublish += cy.Publish
 		r.steadyBytes += cy.BytesRead
 		r.steadyAllocs += float64(cy.Allocs)
 		r.allocsMB += float64(cy.AllocBytes) / (1 << 20)
@@ -191,6 +195,8 @@ func measureSize(exe string, o simbroker.Options, steady time.Duration, measured
 		r.steadyRPCs[name] /= n
 	}
 	r.steadyTime = r.steadyDur / time.Duration(n)
+	r.steadyCollect /= time.Duration(n)
+	r.steadyPublish /= time.Duration(n)
 	r.steadyBytes /= int64(n)
 	r.steadyAllocs /= float64(n)
 	r.allocsMB /= float64(n)
@@ -226,11 +232,12 @@ func mib(b uint64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 func printRows(rows []row) {
 	fmt.Println("## Collection cycle")
 	fmt.Println()
-	fmt.Println("| topics / groups | first cycle | 2nd cycle (pairs new < 70 s) | steady cycle | RPCs first / 2nd / steady | formula 2nd / steady | bytes read / steady cycle | allocs / steady cycle |")
-	fmt.Println("|---|---|---|---|---|---|---|---|")
+	fmt.Println("| topics / groups | first cycle | 2nd cycle (< 70 s) | steady cycle | steady: collection + metrics encoding | RPCs first / 2nd / steady | formula 2nd / steady | bytes read / steady cycle | allocs / steady cycle |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|")
 	for _, r := range rows {
-		fmt.Printf("| %d / %d | %v | %v | %v | %d / %d / %d | %d / %d | %s | %.0f (%.0f MiB) |\n", r.topics, r.groups,
+		fmt.Printf("| %d / %d | %v | %v | %v | %v + %v | %d / %d / %d | %d / %d | %s | %.0f (%.0f MiB) |\n", r.topics, r.groups,
 			r.first.Duration.Round(time.Millisecond), r.warm.Duration.Round(time.Millisecond), r.steadyTime.Round(time.Millisecond),
+			r.steadyCollect.Round(time.Millisecond), r.steadyPublish.Round(time.Millisecond),
 			r.first.TotalRPCs, r.warm.TotalRPCs, scale.Total(r.steadyRPCs), scale.Total(r.warmWant), scale.Total(r.steadyWant),
 			mib(uint64(r.steadyBytes)), r.steadyAllocs, r.allocsMB)
 	}
@@ -279,7 +286,7 @@ func printRows(rows []row) {
 	fmt.Println()
 	fmt.Println("## Scrape and memory")
 	fmt.Println()
-	fmt.Println("| topics | series | /metrics size (gzip) | scrape | scrape, gzip | gather alone | text encoding alone | scrape / encoding | exporter RSS | live heap | goroutines | simulator RSS |")
+	fmt.Println("| topics | series | /metrics size (gzip) | scrape | scrape, gzip | gather (per-scrape path, for reference) | client_golang encoding alone | scrape / encoding | exporter RSS | live heap | goroutines | simulator RSS |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range rows {
 		s := r.scrape
@@ -313,6 +320,7 @@ func soak(exe string, o simbroker.Options, cycles int, frac float64) error {
 	}
 	var points []point
 	take := func(k int, cy scale.Cycle) error {
+		runtime.GC() // the scrape below measures; its garbage is not the cycle's
 		s, err := scale.RunScrape(a)
 		if err != nil {
 			return err
