@@ -177,7 +177,12 @@ func measureSize(exe string, o simbroker.Options, steady time.Duration, measured
 		}
 		want := scale.Expected(truth, scale.Phase{K: k})
 		r.steadyDiff = append(r.steadyDiff, scale.Diff(want, cy.RPCs)...)
-		r.steadyWant = want
+		if r.steadyWant == nil {
+			r.steadyWant = map[string]int{}
+		}
+		for name, v := range want {
+			r.steadyWant[name] += v
+		}
 		r.steady = cy
 		for n, v := range cy.RPCs {
 			r.steadyRPCs[n] += v
@@ -192,7 +197,10 @@ func measureSize(exe string, o simbroker.Options, steady time.Duration, measured
 	}
 	n := r.steadyCycles
 	for name := range r.steadyRPCs {
-		r.steadyRPCs[name] /= n
+		r.steadyRPCs[name] = (r.steadyRPCs[name] + n/2) / n
+	}
+	for name := range r.steadyWant {
+		r.steadyWant[name] = (r.steadyWant[name] + n/2) / n
 	}
 	r.steadyTime = r.steadyDur / time.Duration(n)
 	r.steadyCollect /= time.Duration(n)
