@@ -80,6 +80,10 @@ mappedFileSizeConsumeQueue=600000
 messageIndexEnable=false
 autoCreateTopicEnable=true
 autoCreateSubscriptionGroup=true
+# A loaded 2-core test machine can stall the send queue past the default
+# 200 ms, which the broker answers with "[TIMEOUT_CLEAN_QUEUE] broker busy".
+waitTimeMillsInSendQueue=5000
+osPageCacheBusyTimeOutMills=5000
 `, c.ClusterName, c.BrokerName, c.NamesrvAddr, c.brokerPort, c.Home, c.path("store"), c.path("store", "commitlog"))
 	if len(extra) > 0 {
 		b.WriteString("# Options.BrokerConf (later lines win)\n")

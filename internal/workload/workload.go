@@ -55,7 +55,7 @@ func NewProducer(namesrv, group string) (*Producer, error) {
 // Send sends n messages of body to topic, synchronously.
 func (p *Producer) Send(ctx context.Context, topic string, n int, body []byte) error {
 	for i := 0; i < n; i++ {
-		res, err := p.p.SendSync(ctx, primitive.NewMessage(topic, body))
+		res, err := p.sendRetry(ctx, primitive.NewMessage(topic, body))
 		if err != nil {
 			return fmt.Errorf("send %d/%d to %s: %w", i+1, n, topic, err)
 		}
@@ -64,6 +64,22 @@ func (p *Producer) Send(ctx context.Context, topic string, n int, body []byte) e
 		}
 	}
 	return nil
+}
+
+// sendRetry sends msg, retrying while the broker answers that it is busy
+// (flow control on a loaded machine), as a production client would.
+func (p *Producer) sendRetry(ctx context.Context, msg *primitive.Message) (*primitive.SendResult, error) {
+	for attempt := 0; ; attempt++ {
+		res, err := p.p.SendSync(ctx, msg)
+		if err == nil || attempt == 5 || !strings.Contains(err.Error(), "busy") {
+			return res, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(time.Duration(200*(attempt+1)) * time.Millisecond):
+		}
+	}
 }
 
 // Close shuts the producer down.
@@ -169,7 +185,7 @@ func (p *Producer) ProduceMultiDispatch(ctx context.Context, topic string, lmqs 
 	for i := 0; i < n; i++ {
 		msg := primitive.NewMessage(topic, []byte("mqtt"))
 		msg.WithProperty("INNER_MULTI_DISPATCH", strings.Join(lmqs, ","))
-		res, err := p.p.SendSync(ctx, msg)
+		res, err := p.sendRetry(ctx, msg)
 		if err != nil {
 			return fmt.Errorf("multi-dispatch send %d/%d: %w", i+1, n, err)
 		}
