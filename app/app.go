@@ -4,6 +4,7 @@
 package app
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -24,6 +25,7 @@ import (
 	"github.com/rocketmq-exporter/rocketmq_exporter/poller"
 	"github.com/rocketmq-exporter/rocketmq_exporter/remoting"
 	"github.com/rocketmq-exporter/rocketmq_exporter/rpcstats"
+	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
 	"github.com/rocketmq-exporter/rocketmq_exporter/web"
 )
 
@@ -142,7 +144,7 @@ func New(s Settings, logger *slog.Logger) (*App, error) {
 	// the exporter's own counters are gathered per scrape.
 	a.Cache = collector.NewCache(collector.Options{Compat: s.Compat, QueueMetrics: s.QueueMetrics,
 		ClientMetrics: s.ClientMetrics, MaxSeries: s.MaxSeries, Logger: logger})
-	a.Poller.AddPublishHook(a.Cache.Build)
+	a.Poller.AddPublishHook(a.Cache.BuildAsync)
 	age := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: collector.AgeFamily,
 		Help: "Age of the served snapshot at scrape time: now minus when its cycle finished, in seconds.",
@@ -170,6 +172,14 @@ func New(s Settings, logger *slog.Logger) (*App, error) {
 	a.Handler = web.NewRouter(web.Options{TelemetryPath: s.TelemetryPath, Version: version.Version,
 		Gatherer: a.Registry, Cached: a.Cache, Source: a.Poller, Series: a.Cache, Logger: logger, Removed: a.Tracker.Totals})
 	return a, nil
+}
+
+// Cycle runs one collection and waits until its metrics are encoded, so a
+// scrape right after it serves this cycle (Run encodes in the background).
+func (a *App) Cycle(ctx context.Context) *snapshot.Snapshot {
+	s := a.Poller.Cycle(ctx)
+	a.Cache.Build(s)
+	return s
 }
 
 // Close releases the connections.

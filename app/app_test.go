@@ -19,7 +19,7 @@ func TestUnreachableNamesrv(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	snap := a.Poller.Cycle(context.Background())
+	snap := a.Cycle(context.Background())
 	if len(snap.Targets) != 1 || snap.Targets[0].Up || !strings.Contains(snap.Targets[0].Err, "127.0.0.1:2") {
 		t.Fatalf("target %+v: want down, with both namesrvs tried", snap.Targets[0])
 	}

@@ -59,7 +59,7 @@ func TestGoldenMetrics(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer a.Close()
-			a.Poller.Cycle(context.Background())
+			a.Cycle(context.Background())
 			rr := httptest.NewRecorder()
 			a.Handler.ServeHTTP(rr, httptest.NewRequest("GET", "/metrics", nil))
 			var kept []string

@@ -46,7 +46,7 @@ type cacheSource struct{ c *Cache }
 
 func (s cacheSource) Snapshot() *snapshot.Snapshot { return s.c.snap.Load() }
 
-// Build encodes s unless it is already the cached one. Series that fail
+// Build encodes s unless it, or a newer snapshot, is already encoded. Series that fail
 // to build are left out (and logged by the collector); the rest is served.
 func (c *Cache) Build(s *snapshot.Snapshot) {
 	if s == nil {
@@ -54,8 +54,8 @@ func (c *Cache) Build(s *snapshot.Snapshot) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e := c.enc.Load(); e != nil && e.seq == s.Seq {
-		return
+	if e := c.enc.Load(); e != nil && e.seq >= s.Seq {
+		return // this one, or a newer one, is encoded already
 	}
 	c.snap.Store(s)
 	mfs, _ := c.reg.Gather() // partial on error, which is what ContinueOnError would serve
@@ -79,6 +79,18 @@ func (c *Cache) Gzipped() ([]byte, uint64) {
 		return e.gz, e.seq
 	}
 	return nil, 0
+}
+
+// BuildAsync encodes s in the background once a first encoding exists,
+// so a long encoding (millions of series) never delays the next collection
+// cycle; until it is done scrapes serve the previous snapshot's bytes. The
+// first snapshot is encoded before returning, so readiness means metrics.
+func (c *Cache) BuildAsync(s *snapshot.Snapshot) {
+	if gz, _ := c.Gzipped(); gz == nil {
+		c.Build(s)
+		return
+	}
+	go c.Build(s)
 }
 
 // LastSeries reports the series per family of the last build.

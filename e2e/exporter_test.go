@@ -87,7 +87,7 @@ func waitMetrics(t *testing.T, a *app.App, d time.Duration, what string, check f
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for {
-		a.Poller.Cycle(context.Background())
+		a.Cycle(context.Background())
 		m, _, err := Scrape(a.Handler)
 		if err == nil {
 			err = check(m)

@@ -78,7 +78,7 @@ func trafficThenDelete(t *testing.T, ctx context.Context, c *realbroker.Cluster,
 	if err := workload.ConsumeAll(ctx, c.NamesrvAddr, group, topic, 6); err != nil {
 		t.Fatal(err)
 	}
-	a.Poller.Cycle(ctx) // the exporter knows the topic before it goes
+	a.Cycle(ctx) // the exporter knows the topic before it goes
 	if b := brokerOf(a.Poller.Snapshot(), c); b == nil || !slices.ContainsFunc(b.Topics, func(x snapshot.Topic) bool { return x.Name == topic }) {
 		t.Fatalf("exporter did not see topic %s before deletion", topic)
 	}
@@ -120,7 +120,7 @@ func TestLeakDetection(t *testing.T) {
 			c := tc.cluster(t, ctx)
 			a, _ := newApp(t, func(s *app.Settings) { s.LeakProbes = 200 }, c.NamesrvAddr)
 			topic, group := trafficThenDelete(t, ctx, c, a)
-			a.Poller.Cycle(ctx) // buries the topic and probes its keys
+			a.Cycle(ctx) // buries the topic and probes its keys
 			b := brokerOf(a.Poller.Snapshot(), c)
 			if b == nil || b.Leaks == nil {
 				t.Fatal("no leak report for the broker")
@@ -177,13 +177,13 @@ func TestOrphansAndLeftoversSurviveRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	running, _ := newApp(t, nil, cluster.NamesrvAddr)
-	running.Poller.Cycle(ctx)
+	running.Cycle(ctx)
 	if err := adm.DeleteSubscriptionGroup(ctx, cluster.BrokerAddr, group, false); err != nil {
 		t.Fatal(err)
 	}
-	running.Poller.Cycle(ctx)
+	running.Cycle(ctx)
 	fresh, _ := newApp(t, nil, cluster.NamesrvAddr)
-	fresh.Poller.Cycle(ctx)
+	fresh.Cycle(ctx)
 
 	for name, a := range map[string]*app.App{"running": running, "fresh": fresh} {
 		b := brokerOf(a.Poller.Snapshot(), cluster)
@@ -283,7 +283,7 @@ func TestChurn(t *testing.T) {
 		}
 		lastTopics, lastGroups = topics, groups
 
-		a.Poller.Cycle(ctx)
+		a.Cycle(ctx)
 		m, _, err := Scrape(a.Handler)
 		if err != nil {
 			t.Fatal(err)
@@ -321,7 +321,7 @@ func TestChurn(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	a.Poller.Cycle(ctx)
+	a.Cycle(ctx)
 	running := brokerOf(a.Poller.Snapshot(), cluster)
 	fresh, _ := newApp(t, nil, cluster.NamesrvAddr)
 	reports, code := audit.Run(ctx, fresh)
@@ -397,7 +397,7 @@ func TestPausedBroker(t *testing.T) {
 	}
 	a, _ := newApp(t, func(s *app.Settings) { s.Grace = 3; s.Timeout = 700 * time.Millisecond }, cluster.NamesrvAddr)
 	served := func() (up float64, has bool) {
-		a.Poller.Cycle(ctx)
+		a.Cycle(ctx)
 		m, _, err := Scrape(a.Handler)
 		if err != nil {
 			t.Fatal(err)

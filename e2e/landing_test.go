@@ -83,7 +83,7 @@ func TestLandingPageInChromium(t *testing.T) {
 	waitMetrics(t, a, time.Minute, "broker up", func(m Metrics) error {
 		return expect(m, "rocketmq_up", brokerUp, 1)
 	})
-	a.Poller.Cycle(context.Background()) // a second cycle: tracker and prober have a previous one
+	a.Cycle(context.Background()) // a second cycle: tracker and prober have a previous one
 
 	srv := httptest.NewServer(a.Handler)
 	defer srv.Close()

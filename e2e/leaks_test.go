@@ -93,7 +93,7 @@ func leakScenario(t *testing.T, ctx context.Context, c *realbroker.Cluster) leak
 	fc.Close()
 
 	a, _ := newApp(t, func(s *app.Settings) { s.LeakProbes = 500 }, c.NamesrvAddr)
-	a.Poller.Cycle(ctx)
+	a.Cycle(ctx)
 	if err := adm.DeleteTopicInBroker(ctx, c.BrokerAddr, topic); err != nil {
 		t.Fatal(err)
 	}
@@ -103,8 +103,8 @@ func leakScenario(t *testing.T, ctx context.Context, c *realbroker.Cluster) leak
 			t.Fatal(err)
 		}
 	}
-	a.Poller.Cycle(ctx)
-	a.Poller.Cycle(ctx)
+	a.Cycle(ctx)
+	a.Cycle(ctx)
 	b := brokerOf(a.Poller.Snapshot(), c)
 	if b == nil || b.Leaks == nil {
 		t.Fatal("no leak report")

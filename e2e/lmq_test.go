@@ -74,7 +74,7 @@ func TestLMQ(t *testing.T) {
 						t.Fatalf("commit %s: %v", q, err)
 					}
 				}
-				a.Poller.Cycle(ctx)
+				a.Cycle(ctx)
 				m, _, err := Scrape(a.Handler)
 				if err != nil {
 					t.Fatal(err)

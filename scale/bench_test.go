@@ -24,7 +24,7 @@ func benchCluster(b *testing.B, topics int) (Sim, *app.App) {
 	c := startSim(b, simbroker.Options{Brokers: 3, Topics: topics, Groups: topics / 2, Latency: time.Millisecond, Seed: 1})
 	sim := Local(c)
 	a := newExporter(b, sim.Namesrv(), nil)
-	a.Poller.Cycle(context.Background()) // the first cycle learns everything; not measured
+	a.Cycle(context.Background()) // the first cycle learns everything; not measured
 	return sim, a
 }
 
@@ -43,7 +43,7 @@ func BenchmarkCycle(b *testing.B) {
 				sim.Tick()
 				before, _ := sim.BytesOut()
 				b.StartTimer()
-				s := a.Poller.Cycle(ctx)
+				s := a.Cycle(ctx)
 				b.StopTimer()
 				after, _ := sim.BytesOut()
 				read += after - before

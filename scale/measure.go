@@ -66,7 +66,7 @@ func RunCycle(ctx context.Context, a *app.App, sim Sim) (Cycle, error) {
 	}
 	runtime.ReadMemStats(&before)
 	start := time.Now()
-	s := a.Poller.Cycle(ctx)
+	s := a.Cycle(ctx)
 	d := time.Since(start)
 	runtime.ReadMemStats(&after)
 	b1, err := sim.BytesOut()

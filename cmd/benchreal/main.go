@@ -225,7 +225,7 @@ func (b *bench) measure(ctx context.Context, s shape, every, steady time.Duratio
 	var first map[string]int
 	for k := 1; n < measured; k++ {
 		cstart := time.Now()
-		snap := a.Poller.Cycle(ctx)
+		snap := a.Cycle(ctx)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
