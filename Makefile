@@ -13,7 +13,7 @@ FUZZTIME  ?= 20s
 ROCKETMQ_VERSION ?= 5.3.3
 export ROCKETMQ_VERSION
 
-.PHONY: build run test test-short fuzz lint bench bench-real static-check clean
+.PHONY: build run test test-short fuzz lint bench bench-go bench-real static-check clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/exporter
@@ -46,8 +46,12 @@ static-check: build
 	@if file $(BIN) | grep -q 'dynamically linked'; then echo "$(BIN) is not static"; exit 1; fi
 	@echo "$(BIN) is statically linked"
 
+# The BENCHMARKS.md tables (simulated cluster, 1k/10k/100k topics, churn soak).
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) run ./cmd/bench
+
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem ./scale ./collector
 
 bench-real:
 	$(GO) run ./cmd/benchreal
