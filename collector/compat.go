@@ -294,13 +294,7 @@ func compatFamilies() []*family {
 			source: "GET_ALL_PRODUCER_INFO", replaces: "rocketmq_producer_count",
 			emit: func(v *view, s *sink) {
 				v.eachProducer(func(b *snapshot.Broker, p *snapshot.ProducerGroup) {
-					n := 0
-					for i := range p.Clients {
-						if i == 0 || p.Clients[i-1].ID != p.Clients[i].ID {
-							n++
-						}
-					}
-					s.add(float64(n), b.Cluster, b.Name, p.Name)
+					s.add(float64(distinctIDs(p.Clients, producerID)), b.Cluster, b.Name, p.Name)
 				})
 			},
 		},

@@ -661,13 +661,7 @@ func groupFamilies() []*family {
 			source: "GET_CONSUMER_CONNECTION_LIST", replaces: "rocketmq_group_count, label countOfOnlineConsumers",
 			emit: func(v *view, s *sink) {
 				v.eachGroup(func(b *snapshot.Broker, g *snapshot.Group) {
-					n := 0
-					for i := range g.Clients {
-						if i == 0 || g.Clients[i-1].ID != g.Clients[i].ID {
-							n++
-						}
-					}
-					s.add(float64(n), b.Cluster, b.Name, g.Name)
+					s.add(float64(distinctIDs(g.Clients, consumerID)), b.Cluster, b.Name, g.Name)
 				})
 			},
 		},
@@ -804,13 +798,7 @@ func groupFamilies() []*family {
 			source: "GET_ALL_PRODUCER_INFO", replaces: "rocketmq_producer_count",
 			emit: func(v *view, s *sink) {
 				v.eachProducer(func(b *snapshot.Broker, p *snapshot.ProducerGroup) {
-					n := 0
-					for i := range p.Clients {
-						if i == 0 || p.Clients[i-1].ID != p.Clients[i].ID {
-							n++
-						}
-					}
-					s.add(float64(n), b.Cluster, b.Name, p.Name)
+					s.add(float64(distinctIDs(p.Clients, producerID)), b.Cluster, b.Name, p.Name)
 				})
 			},
 		},

@@ -346,3 +346,18 @@ func seconds(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }
 
 // msToSeconds turns a millisecond figure into seconds.
 func msToSeconds(ms float64) float64 { return ms / 1000 }
+
+// distinctIDs counts the distinct client ids of a list sorted by id (a
+// client can hold several connections).
+func distinctIDs[T any](clients []T, id func(T) string) int {
+	n := 0
+	for i := range clients {
+		if i == 0 || id(clients[i-1]) != id(clients[i]) {
+			n++
+		}
+	}
+	return n
+}
+
+func consumerID(c snapshot.Client) string         { return c.ID }
+func producerID(c snapshot.ProducerClient) string { return c.ID }
