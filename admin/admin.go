@@ -19,8 +19,13 @@ import (
 
 // Client issues admin calls over a remoting client.
 type Client struct {
-	rc *remoting.Client
+	rc       *remoting.Client
+	onDecode func(requestCode int)
 }
+
+// OnDecodeError registers f to learn of every answer whose body did not
+// decode (the remoting layer saw a successful round trip). Call before use.
+func (c *Client) OnDecodeError(f func(requestCode int)) { c.onDecode = f }
 
 // New wraps a remoting client.
 func New(rc *remoting.Client) *Client { return &Client{rc: rc} }
@@ -48,10 +53,16 @@ func (c *Client) call(ctx context.Context, addr string, code int, ext map[string
 		return nil, err
 	}
 	if out != nil {
+		var err error
 		if len(resp.Body) == 0 {
-			return nil, &DecodeError{Addr: addr, RequestCode: code, Err: fmt.Errorf("empty body")}
+			err = fmt.Errorf("empty body")
+		} else {
+			err = fastjson.Unmarshal(resp.Body, out)
 		}
-		if err := fastjson.Unmarshal(resp.Body, out); err != nil {
+		if err != nil {
+			if c.onDecode != nil {
+				c.onDecode(code)
+			}
 			return nil, &DecodeError{Addr: addr, RequestCode: code, Err: err}
 		}
 	}
@@ -222,10 +233,7 @@ func (c *Client) ViewBrokerStatsData(ctx context.Context, broker, statsName, sta
 
 // IsStatsNotExist reports whether err is the broker saying it holds no
 // stat item for the requested name and key.
-func IsStatsNotExist(err error) bool {
-	var re *remoting.ResponseError
-	return errors.As(err, &re) && re.Code == remoting.CodeSystemError && strings.Contains(re.Remark, "not exist")
-}
+func IsStatsNotExist(err error) bool { return systemErrorSays(err, "not exist") }
 
 // ConsumerConnections lists an online group's client connections. An
 // offline group answers CONSUMER_NOT_ONLINE.
@@ -316,7 +324,7 @@ func (c *Client) AllConsumerOffsets(ctx context.Context, broker string) (*Consum
 	var w consumerOffsetWire
 	_, err := c.call(ctx, broker, remoting.GetAllConsumerOffset, nil, nil, &w)
 	if err != nil {
-		if isEmptyAnswer(err, "No consumer offset") {
+		if systemErrorSays(err, "No consumer offset") {
 			return &ConsumerOffsets{}, nil
 		}
 		return nil, err
@@ -353,7 +361,7 @@ func (c *Client) AllDelayOffsets(ctx context.Context, broker string) (map[int]in
 		OffsetTable map[string]int64 `json:"offsetTable"`
 	}
 	if _, err := c.call(ctx, broker, remoting.GetAllDelayOffset, nil, nil, &w); err != nil {
-		if isEmptyAnswer(err, "No delay offset") {
+		if systemErrorSays(err, "No delay offset") {
 			return map[int]int64{}, nil
 		}
 		return nil, err
@@ -369,9 +377,11 @@ func (c *Client) AllDelayOffsets(ctx context.Context, broker string) (map[int]in
 	return out, nil
 }
 
-func isEmptyAnswer(err error, remark string) bool {
+// systemErrorSays reports whether err is a SYSTEM_ERROR answer whose remark
+// contains text: the broker's way of saying "nothing there".
+func systemErrorSays(err error, text string) bool {
 	var re *remoting.ResponseError
-	return errors.As(err, &re) && re.Code == remoting.CodeSystemError && strings.Contains(re.Remark, remark)
+	return errors.As(err, &re) && re.Code == remoting.CodeSystemError && strings.Contains(re.Remark, text)
 }
 
 // BrokerConfig returns the broker's effective configuration. The body is

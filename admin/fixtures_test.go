@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -115,5 +116,26 @@ func TestFixturesHaveNoStrictJSONAssumption(t *testing.T) {
 	}
 	if !strings.Contains(string(b), `{{"brokerName"`) && !strings.Contains(string(b), `,{"brokerName"`) {
 		t.Fatalf("expected raw MessageQueue object keys in %s", b)
+	}
+}
+
+// TestDecodeErrorsReported: a successful round trip with a body that does
+// not parse reaches the OnDecodeError hook (the exporter counts it as an
+// RPC error with code "decode") and the caller gets a DecodeError.
+func TestDecodeErrorsReported(t *testing.T) {
+	addr := remotingtest.Serve(t, func(*remoting.Command, string) *remoting.Command {
+		return &remoting.Command{Body: []byte(`{"table":{`)}
+	})
+	a := admin.New(remoting.NewClient(remoting.Options{}))
+	defer a.Remoting().Close()
+	var got []int
+	a.OnDecodeError(func(code int) { got = append(got, code) })
+	_, err := a.BrokerRuntimeInfo(context.Background(), addr)
+	var de *admin.DecodeError
+	if !errors.As(err, &de) || de.RequestCode != remoting.GetBrokerRuntimeInfo {
+		t.Fatalf("got %v, want a DecodeError", err)
+	}
+	if len(got) != 1 || got[0] != remoting.GetBrokerRuntimeInfo {
+		t.Fatalf("hook saw %v", got)
 	}
 }

@@ -125,6 +125,7 @@ func New(s Settings, logger *slog.Logger) (*App, error) {
 	}
 	a.Remoting = remoting.NewClient(opts)
 	a.Admin = admin.New(a.Remoting)
+	a.Admin.OnDecodeError(a.RPC.DecodeFailed)
 	a.Config = poller.Config{Targets: targets, Interval: s.Interval, CycleTimeout: s.CycleTimeout, CallTimeout: s.Timeout,
 		BrokerConcurrency: s.BrokerConc, CallConcurrency: s.CallConc, GraceCycles: s.Grace, Topics: topics, Groups: groups,
 		LagSecondsBudget: 2000, QueueDetail: s.QueueMetrics, ExpandLMQ: s.ExpandLMQ, OfflineRefreshCycles: s.OfflineRefresh, IdleTopicRefreshCycles: s.IdleTopicRefresh, ClientRunningInfo: s.RunningInfo, LagSeconds: s.LagSeconds, Logger: logger}

@@ -85,20 +85,6 @@ type brokerLeaks struct {
 	lmq map[probeKey]string
 }
 
-// Tombstones returns the deletions held for a broker, by kind.
-func (p *Prober) Tombstones(brokerKey string) map[string]int {
-	bl := p.broker(brokerKey)
-	bl.mu.Lock()
-	defer bl.mu.Unlock()
-	out := map[string]int{string(KindTopic): 0, string(KindGroup): 0}
-	for _, s := range bl.tombs {
-		if !s.derived {
-			out[string(s.kind)]++
-		}
-	}
-	return out
-}
-
 func (p *Prober) broker(key string) *brokerLeaks {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -288,7 +274,7 @@ func (p *Prober) leftoverTopics(bl *brokerLeaks, rep *snapshot.LeakReport, b *sn
 		if t.Kind != snapshot.KindRetry && t.Kind != snapshot.KindDLQ {
 			continue
 		}
-		g := strings.TrimPrefix(strings.TrimPrefix(t.Name, snapshot.RetryPrefix), snapshot.DLQPrefix)
+		g, _ := snapshot.GroupOfTopic(t.Name)
 		if t.Kind == snapshot.KindRetry && popRetryOwnerAlive(g, groups) {
 			continue
 		}

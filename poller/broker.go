@@ -139,7 +139,6 @@ func (p *Poller) each(ctx context.Context, n int, fn func(i int)) {
 
 // listings are the calls whose failure makes the broker's data unknown.
 type listings struct {
-	runtime  map[string]string
 	topics   *admin.TopicConfigTable
 	groups   *admin.SubscriptionGroupTable
 	consume  *admin.BrokerConsumeStats
@@ -152,8 +151,7 @@ func (p *Poller) collectInto(ctx context.Context, b *snapshot.Broker, mem *broke
 	if err := p.call(ctx, func(c context.Context) (err error) { ri, err = p.adm.BrokerRuntime(c, b.Addr); return }); err != nil {
 		return fmt.Errorf("runtime info: %w", err)
 	}
-	l.runtime = ri.Table
-	b.Runtime = runtimeinfo.Parse(l.runtime)
+	b.Runtime = runtimeinfo.Parse(ri.Table)
 	b.Version = b.Runtime.Strings["brokerVersionDesc"]
 	// 5.4.0 dropped the brokerVersion key; every answer's header still
 	// carries the same ordinal.
@@ -253,20 +251,10 @@ func (p *Poller) producers(pt *admin.ProducerTable) []snapshot.ProducerGroup {
 	return out
 }
 
-// groupOf returns the group a %RETRY%/%DLQ% topic belongs to.
-func groupOf(topic string) (string, bool) {
-	for _, prefix := range []string{snapshot.RetryPrefix, snapshot.DLQPrefix} {
-		if g, ok := strings.CutPrefix(topic, prefix); ok {
-			return g, true
-		}
-	}
-	return "", false
-}
-
 // keepTopic applies the filters: a group's retry and DLQ topics follow the
 // group filter, every other topic the topic filter.
 func (p *Poller) keepTopic(name string) bool {
-	if g, ok := groupOf(name); ok {
+	if g, ok := snapshot.GroupOfTopic(name); ok {
 		return p.cfg.Groups.Keep(g)
 	}
 	return p.cfg.Topics.Keep(name)

@@ -7,7 +7,6 @@ package poller
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sort"
 	"sync"
@@ -346,6 +345,3 @@ func (p *Poller) setInstances(ti int, ci *admin.ClusterInfo) {
 		}
 	}
 }
-
-// String describes the poller's targets for logs.
-func (p *Poller) String() string { return fmt.Sprint(p.cfg.Targets) }

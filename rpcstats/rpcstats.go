@@ -72,8 +72,9 @@ func (r *Recorder) ObserveRPC(addr string, code int, d time.Duration, bytesIn in
 	r.mu.Unlock()
 }
 
-// DecodeFailed records a body that arrived but did not parse; the call
-// itself was already counted as a success by ObserveRPC.
+// DecodeFailed records a body that arrived but did not parse (wired to
+// admin.Client.OnDecodeError); the round trip itself was already counted
+// as a success by ObserveRPC.
 func (r *Recorder) DecodeFailed(code int) {
 	r.errors.WithLabelValues(remoting.RequestName(code), "decode").Inc()
 }
@@ -101,15 +102,4 @@ func (r *Recorder) TakeCycle() map[string]map[string]int {
 	out := r.cycle
 	r.cycle = map[string]map[string]int{}
 	return out
-}
-
-// Total sums a TakeCycle result.
-func Total(counts map[string]map[string]int) int {
-	n := 0
-	for _, m := range counts {
-		for _, c := range m {
-			n += c
-		}
-	}
-	return n
 }

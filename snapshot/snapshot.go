@@ -126,6 +126,16 @@ func ClassifyTopic(name string) TopicKind {
 	return KindNormal
 }
 
+// GroupOfTopic returns the group a %RETRY%/%DLQ% topic belongs to.
+func GroupOfTopic(topic string) (string, bool) {
+	for _, prefix := range []string{RetryPrefix, DLQPrefix} {
+		if g, ok := strings.CutPrefix(topic, prefix); ok {
+			return g, true
+		}
+	}
+	return "", false
+}
+
 // Topic is one topic on one broker.
 type Topic struct {
 	Name        string
