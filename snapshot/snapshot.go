@@ -34,6 +34,10 @@ func (s *Snapshot) Duration() time.Duration { return s.Finished.Sub(s.Started) }
 
 // Target is one namesrv set the exporter was told to watch.
 type Target struct {
+	// Name is the target's stable name: given as name= in
+	// --rocketmq.namesrv-addr, else its namesrvs joined with ';'. With
+	// more than one target it is the value of every series' target label.
+	Name        string
 	Namesrvs    []string
 	Up          bool   // cluster info answered this cycle
 	Err         string // why not, when !Up
@@ -55,6 +59,9 @@ type Broker struct {
 	ID      int64
 	Addr    string
 	Role    string
+	// Target indexes Snapshot.Targets: the namesrv set that listed the
+	// broker (the first one, when two list it).
+	Target int
 
 	Up          bool      // every listing call answered this cycle
 	Stale       bool      // entity data carried over from LastSuccess
