@@ -71,8 +71,9 @@ func parseMatcher(s string) (matcher, string, error) {
 	}
 	m.value = value
 	if m.op == "=~" || m.op == "!~" {
-		// Prometheus anchors regular expressions at both ends.
-		if _, err := regexp.Compile("^(?:" + value + ")$"); err != nil {
+		// RE2 syntax, as Prometheus uses (it anchors the expression, which
+		// changes no validity).
+		if _, err := regexp.Compile(value); err != nil {
 			return matcher{}, "", fmt.Errorf("label %s: %w", m.name, err)
 		}
 	}
