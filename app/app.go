@@ -22,6 +22,7 @@ import (
 	"github.com/rocketmq-exporter/rocketmq_exporter/collector"
 	"github.com/rocketmq-exporter/rocketmq_exporter/filter"
 	"github.com/rocketmq-exporter/rocketmq_exporter/gc"
+	"github.com/rocketmq-exporter/rocketmq_exporter/leak"
 	"github.com/rocketmq-exporter/rocketmq_exporter/poller"
 	"github.com/rocketmq-exporter/rocketmq_exporter/remoting"
 	"github.com/rocketmq-exporter/rocketmq_exporter/rpcstats"
@@ -71,7 +72,7 @@ type Settings struct {
 // Defaults are the flag defaults, for tests and embedders.
 func Defaults() Settings {
 	return Settings{Timeout: 5 * time.Second, Interval: 15 * time.Second, BrokerConc: 8, CallConc: 16, Grace: 3,
-		ClientMetrics: true, LagSeconds: true, OfflineRefresh: 4, IdleTopicRefresh: 4, Compat: true, LeakProbes: 64, TombTTL: 6 * time.Hour,
+		ClientMetrics: true, LagSeconds: true, OfflineRefresh: 4, IdleTopicRefresh: 4, Compat: true, LeakProbes: 64,
 		MaxTombs: 5000, TelemetryPath: "/metrics"}
 }
 
@@ -84,7 +85,7 @@ type App struct {
 	RPC      *rpcstats.Recorder
 	Registry *prometheus.Registry
 	Config   poller.Config
-	Prober   *gc.Prober
+	Leaks    *leak.Planner
 	Poller   *poller.Poller
 	Tracker  *gc.Tracker
 	Cache    *collector.Cache
@@ -130,16 +131,16 @@ func New(s Settings, logger *slog.Logger) (*App, error) {
 		BrokerConcurrency: s.BrokerConc, CallConcurrency: s.CallConc, GraceCycles: s.Grace, Topics: topics, Groups: groups,
 		LagSecondsBudget: 2000, QueueDetail: s.QueueMetrics, ExpandLMQ: s.ExpandLMQ, OfflineRefreshCycles: s.OfflineRefresh, IdleTopicRefreshCycles: s.IdleTopicRefresh, ClientRunningInfo: s.RunningInfo, LagSeconds: s.LagSeconds, Logger: logger}
 	if s.LeakProbes > 0 {
-		a.Prober = gc.NewProber(a.Admin, gc.ProberConfig{MaxProbes: s.LeakProbes, TombstoneTTL: s.TombTTL,
-			MaxTombstones: s.MaxTombs, CallTimeout: s.Timeout})
-		a.Config.Prober = a.Prober
+		lc := leak.DefaultConfig()
+		lc.Probes, lc.TTL, lc.MaxTombstones = s.LeakProbes, s.TombTTL, s.MaxTombs
+		if a.Leaks, err = leak.New(lc); err != nil {
+			return nil, err
+		}
+		a.Config.Leaks = a.Leaks
 	}
 	a.Poller = poller.New(a.Config, a.Admin, a.RPC)
 	a.Tracker = gc.NewTracker(a.Registry)
 	a.Poller.AddObserver(a.Tracker)
-	if a.Prober != nil {
-		a.Poller.AddObserver(a.Prober)
-	}
 	// The snapshot's families are encoded once per cycle, right after it is
 	// published; scrapes send those bytes. Only the scrape-clock family and
 	// the exporter's own counters are gathered per scrape.

@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/app"
-	"github.com/rocketmq-exporter/rocketmq_exporter/gc"
+	"github.com/rocketmq-exporter/rocketmq_exporter/leak"
 	"github.com/rocketmq-exporter/rocketmq_exporter/poller"
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
 )
@@ -43,7 +43,9 @@ const (
 // broker did not answer.
 func Run(ctx context.Context, a *app.App) ([]Report, int) {
 	cfg := a.Config
-	cfg.Prober = gc.NewProber(a.Admin, gc.ProberConfig{MaxProbes: 1 << 20, CallTimeout: a.Settings.Timeout})
+	lc := leak.DefaultConfig()
+	lc.Probes = 1 << 20 // one pass asks every key it can think of
+	cfg.Leaks, _ = leak.New(lc)
 	cfg.LagSeconds = false
 	if cfg.CycleTimeout <= 0 {
 		cfg.CycleTimeout = 10 * a.Settings.Interval // one pass that probes everything: give it room

@@ -887,10 +887,40 @@ func leakFamilies() []*family {
 		}
 	}
 	return []*family{
-		byStats("rocketmq_broker_leaked_stat_items", "Stat items (by stats name) the broker still holds for topics or groups that no longer exist.",
+		byStats("rocketmq_broker_leaked_stat_items", "Stat items (by stats name) the broker answered for, among the keys probed, "+
+			"that belong to topics or groups no longer in its unfiltered listings. Known deletions are those this process saw "+
+			"(until the broker restarts or --leak.max-tombstones pushes them out), those derived from the broker's consumer "+
+			"offsets and %RETRY%/%DLQ% topics, and names recalled from --leak.history-url/--leak.state-file; a subject "+
+			"deleted before any of these saw it is not counted. Keys still in the probe backlog are not counted yet.",
 			func(r *snapshot.LeakReport) map[string]int { return r.StatItems }, "VIEW_BROKER_STATS_DATA probes"),
-		byStats("rocketmq_broker_leak_probed_keys", "Stat keys (by stats name) the exporter probed for leftovers this cycle.",
+		byStats("rocketmq_broker_leak_probed_keys", "Stat keys (by stats name) the exporter asked the broker about this cycle while looking for leftovers.",
 			func(r *snapshot.LeakReport) map[string]int { return r.ProbedKeys }, "VIEW_BROKER_STATS_DATA probes"),
+		{
+			name: "rocketmq_broker_leak_probe_backlog", typ: gauge, labels: nameL, prio: prioNever,
+			help: "Stat keys of deleted topics and groups not asked yet. Keys are asked first in, first out, " +
+				"--leak.probes per cycle: a key queued behind N others is asked within ceil((N+1)/probes) cycles.",
+			source: "exporter", replaces: "(none)",
+			emit: func(v *view, s *sink) {
+				for _, b := range v.entities {
+					if b.Leaks != nil {
+						s.add(float64(b.Leaks.Backlog), b.Cluster, b.Name)
+					}
+				}
+			},
+		},
+		{
+			name: "rocketmq_exporter_tombstones_dropped_total", typ: counter, labels: nameL, prio: prioNever,
+			help: "Deleted topics and groups forgotten for the broker because --leak.max-tombstones was reached " +
+				"(those found clean first, then the oldest); their leftovers are no longer followed.",
+			source: "exporter", replaces: "(none)",
+			emit: func(v *view, s *sink) {
+				for _, b := range v.entities {
+					if b.Leaks != nil {
+						s.add(float64(b.Leaks.TombstonesDropped), b.Cluster, b.Name)
+					}
+				}
+			},
+		},
 		{
 			name: "rocketmq_broker_orphaned_consumer_offsets", typ: gauge, labels: nameL, prio: prioNever,
 			help:   "Committed consumer offsets on the broker whose topic or group no longer exists.",
@@ -928,7 +958,7 @@ func leakFamilies() []*family {
 		},
 		{
 			name: "rocketmq_exporter_tombstones", typ: gauge, labels: with(nameL, "kind"), prio: prioNever,
-			help:   "Deleted topics and groups the exporter still remembers for the broker to tell leftovers apart, by kind.",
+			help:   "Deleted topics and groups the exporter remembers for the broker (seen deleted, derived from its offsets and leftover topics, or recalled from history), by kind; kept until the broker restarts.",
 			source: "exporter", replaces: "(none)",
 			emit: func(v *view, s *sink) {
 				for _, b := range v.entities {

@@ -1,8 +1,8 @@
 // Package gc keeps the exporter's series in step with what exists: it
 // tracks every entity the series are labelled with (cluster, broker, topic,
-// group, client) from the authoritative listings in each snapshot, counts
-// the entities that vanished, and remembers deleted topics and groups long
-// enough to ask the broker whether it still holds stat items for them.
+// group, client) from the authoritative listings in each snapshot and
+// counts the entities that vanished. (What deleted topics and groups leave
+// on the broker is package leak's business.)
 //
 // Removal itself needs no bookkeeping: every snapshot is built from scratch
 // and the collector only serves the latest, so a vanished entity's series

@@ -198,8 +198,8 @@ func (p *Poller) collectInto(ctx context.Context, b *snapshot.Broker, mem *broke
 	now := time.Now()
 	b.Topics = p.topics(ctx, b, mem, &l, now)
 	b.Groups = p.groups(ctx, b, mem, &l, now)
-	if p.cfg.Prober != nil {
-		b.Leaks = p.cfg.Prober.Probe(ctx, b, mem.last)
+	if p.cfg.Leaks != nil {
+		p.probeLeaks(ctx, b, &l)
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/filter"
+	"github.com/rocketmq-exporter/rocketmq_exporter/leak"
 	"github.com/rocketmq-exporter/rocketmq_exporter/rpcstats"
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
 )
@@ -64,15 +65,10 @@ type Config struct {
 	// OfflineRefreshCycles is how often (in cycles) the connection list of a
 	// group seen offline is asked again; 1 asks every cycle.
 	OfflineRefreshCycles int
-	// Prober, when set, probes leftovers of deleted topics and groups.
-	Prober LeakProber
+	// Leaks, when set, plans the probing of what deleted topics and groups
+	// left on each master; the poller makes the calls.
+	Leaks *leak.Planner
 	Logger *slog.Logger
-}
-
-// LeakProber looks for what deleted topics and groups left on a broker.
-// It runs after a broker's listings are known, inside the cycle.
-type LeakProber interface {
-	Probe(ctx context.Context, b *snapshot.Broker, prev *snapshot.Broker) *snapshot.LeakReport
 }
 
 // Observer learns of every finished snapshot (the gc tracker, the web UI).
@@ -263,6 +259,7 @@ func (p *Poller) Cycle(parent context.Context) *snapshot.Snapshot {
 			delete(p.memory, key) // out of the listings and out of grace: forget it
 		}
 	}
+	p.forgetLeaks(seen)
 	for _, b := range results {
 		if b != nil {
 			s.Brokers = append(s.Brokers, b)

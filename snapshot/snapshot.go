@@ -264,6 +264,11 @@ type LeakReport struct {
 	// LeftoverTopics are %RETRY%/%DLQ% topics whose group is gone.
 	LeftoverTopics []string
 	Tombstones     map[string]int // held, by kind
+	// Backlog counts stat keys waiting for their first probe.
+	Backlog int
+	// TombstonesDropped counts tombstones the per-broker cap pushed out
+	// since the exporter started (their leaks are no longer followed).
+	TombstonesDropped int64
 }
 
 // LeakedItem is one stat item answered for a deleted subject.

@@ -1,0 +1,259 @@
+package leak
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
+)
+
+// fakeBroker is the other side of the wire for the planner: what it holds
+// decides the answers, and it counts what it was asked.
+type fakeBroker struct {
+	held  map[Probe]bool
+	asked map[Probe]int
+	down  bool
+}
+
+func (f *fakeBroker) answer(ps []Probe) []Answer {
+	out := make([]Answer, len(ps))
+	if f.asked == nil {
+		f.asked = map[Probe]int{}
+	}
+	for i, p := range ps {
+		if f.down {
+			continue
+		}
+		f.asked[p]++
+		out[i] = Answer{Asked: true, Exists: f.held[p]}
+	}
+	return out
+}
+
+// cycle runs one Observe/ask/Record round.
+func cycle(p *Planner, f *fakeBroker, l *Listing) (*snapshot.LeakReport, *snapshot.LMQReport, []Probe) {
+	probes := p.Observe(l)
+	rep, lmq := p.Record(l.Key, probes, f.answer(probes))
+	return rep, lmq, probes
+}
+
+func listing(topics []string, groups []string, pairs map[string][]string) *Listing {
+	l := &Listing{Key: "c/b/a:1", Boot: time.UnixMilli(1000), Topics: map[string]int{}, Groups: map[string]bool{}, Pairs: pairs, Offsets: []Offset{}}
+	for _, t := range topics {
+		l.Topics[t] = 4
+	}
+	for _, g := range groups {
+		l.Groups[g] = true
+	}
+	return l
+}
+
+func newPlanner(t *testing.T, cfg Config) *Planner {
+	t.Helper()
+	p, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestFindsLeftoversOfDeletions(t *testing.T) {
+	f := &fakeBroker{held: map[Probe]bool{
+		{"TOPIC_PUT_NUMS", "gone-t"}:                            true,
+		{"GROUP_GET_NUMS", "gone-t@live-g"}:                     true,
+		{"SNDBCK2DLQ_TIMES", "null@t1@gone-g@SEND_BACK_TO_DLQ"}: true,
+		{"GROUP_GET_NUMS", "%LMQ%p%c1@live-g"}:                  true,
+	}}
+	p := newPlanner(t, Config{Probes: 1000, MaxTombstones: 100, Reprobe: time.Hour})
+	cycle(p, f, listing([]string{"t1", "gone-t"}, []string{"live-g"}, map[string][]string{"gone-t": {"live-g"}, "t1": {"live-g"}}))
+
+	cur := listing([]string{"t1", "%RETRY%gone-g", "%RETRY%live-g+t1", "%RETRY%live-g_x"}, []string{"live-g"}, nil)
+	cur.Offsets = []Offset{{"t1", "gone-g", 2}, {"t1", "live-g", 1}, {"%LMQ%p%c1", "live-g", 1}}
+	rep, lmq, _ := cycle(p, f, cur)
+
+	if rep.StatItems["TOPIC_PUT_NUMS"] != 1 || rep.StatItems["GROUP_GET_NUMS"] != 1 || rep.StatItems["SNDBCK2DLQ_TIMES"] != 1 {
+		t.Errorf("leaked items by stats: %v (items %+v)", rep.StatItems, rep.Items)
+	}
+	// %RETRY%live-g_x: group live-g lives but topic x does not, so it is
+	// the retry topic of a deleted group "live-g_x", not a POP retry topic.
+	if want := []string{"%RETRY%gone-g", "%RETRY%live-g_x"}; !slices.Equal(rep.LeftoverTopics, want) {
+		t.Errorf("leftover topics %v, want %v", rep.LeftoverTopics, want)
+	}
+	if len(rep.OrphanedOffsets) != 1 || rep.OrphanedOffsets[0] != (snapshot.OrphanedOffset{Topic: "t1", Group: "gone-g", Missing: "group"}) {
+		t.Errorf("orphaned offsets %+v", rep.OrphanedOffsets)
+	}
+	if rep.Tombstones[KindTopic] != 1 {
+		t.Errorf("tombstones %v: want the deleted topic", rep.Tombstones)
+	}
+	if lmq == nil || lmq.Queues["p"] != 1 || lmq.StatItems != 1 {
+		t.Errorf("LMQ report %+v", lmq)
+	}
+
+	// Absent keys are not asked again; held ones only after Reprobe.
+	before := len(f.asked)
+	_, _, probes := cycle(p, f, cur)
+	if len(probes) != 0 || len(f.asked) != before {
+		t.Errorf("asked %v again within the reprobe interval", probes)
+	}
+
+	// The topic re-created under the same name starts fresh.
+	again := listing([]string{"t1", "gone-t", "%RETRY%gone-g", "%RETRY%live-g+t1", "%RETRY%live-g_x"}, []string{"live-g"}, nil)
+	again.Offsets = cur.Offsets
+	rep, _, _ = cycle(p, f, again)
+	if rep.Tombstones[KindTopic] != 0 || rep.StatItems["TOPIC_PUT_NUMS"] != 0 {
+		t.Errorf("after re-creation: tombstones %v, items %v", rep.Tombstones, rep.StatItems)
+	}
+}
+
+// TestLiveNamesAreNeverTombstones: whatever the listing holds is live,
+// however the exporter filters what it serves; only names that left it
+// (or never were in it) are candidates.
+func TestLiveNamesAreNeverTombstones(t *testing.T) {
+	f := &fakeBroker{held: map[Probe]bool{}}
+	p := newPlanner(t, DefaultConfig())
+	l := listing([]string{"a", "b", "%DLQ%g2"}, []string{"g1", "g2"}, map[string][]string{"a": {"g1"}, "b": {"g2"}})
+	l.Offsets = []Offset{{"a", "g1", 4}, {"b", "g2", 4}}
+	for i := 0; i < 3; i++ {
+		rep, _, probes := cycle(p, f, l)
+		if len(rep.OrphanedOffsets)+len(rep.LeftoverTopics)+rep.Tombstones[KindTopic]+rep.Tombstones[KindGroup]+len(probes) != 0 {
+			t.Fatalf("cycle %d: a live broker with nothing deleted has leftovers: %+v, probes %v", i, rep, probes)
+		}
+	}
+}
+
+// TestProbingIsFair: with deletions arriving every cycle (groups sorting
+// before topics, which starved topic keys before), every tombstone's keys
+// are all asked within ceil((backlog+1)/Probes) cycles of its burial.
+func TestProbingIsFair(t *testing.T) {
+	const probes = 40
+	p := newPlanner(t, Config{Probes: probes, MaxTombstones: 10_000, Reprobe: time.Hour})
+	f := &fakeBroker{held: map[Probe]bool{}}
+	var topics, groups []string
+	pairs := map[string][]string{}
+	for i := 0; i < 200; i++ {
+		tn, gn := fmt.Sprintf("t%03d", i), fmt.Sprintf("g%03d", i)
+		topics, groups = append(topics, tn), append(groups, gn)
+		pairs[tn] = []string{gn}
+	}
+	cycle(p, f, listing(topics, groups, maps.Clone(pairs)))
+	buried := map[Probe]int{} // key -> cycle its subject went
+	bound := map[Probe]int{}  // key -> latest cycle it may be asked in
+	for c := 1; c <= 60; c++ {
+		// Each cycle one topic and one group go: 5+8 and 4+8 keys, 25 a
+		// cycle against a budget of 40, so the backlog stays bounded.
+		if c <= 50 {
+			gone := topics[0]
+			topics, groups = topics[1:], groups[1:]
+			delete(pairs, gone)
+		}
+		l := listing(topics, groups, maps.Clone(pairs))
+		probesAsked := p.Observe(l)
+		// A key is at most at position q (every queued key, itself
+		// included, ahead of it): asked within ceil(q/probes) cycles.
+		q := p.brokers[l.Key].backlog()
+		for k, ks := range p.brokers[l.Key].keys {
+			if _, ok := buried[k]; !ok && ks.state == queued {
+				buried[k] = c
+				bound[k] = c + (q+probes-1)/probes - 1
+			}
+		}
+		p.Record(l.Key, probesAsked, f.answer(probesAsked))
+		for k := range buried {
+			if f.asked[k] == 0 && c > bound[k] {
+				t.Fatalf("cycle %d: key %v buried in cycle %d not asked by cycle %d", c, k, buried[k], bound[k])
+			}
+		}
+	}
+	for k := range buried {
+		if f.asked[k] != 1 {
+			t.Errorf("key %v asked %d times, want once (absent keys are not asked again)", k, f.asked[k])
+		}
+	}
+	if n := len(buried); n != 50*17 {
+		t.Errorf("%d keys buried, want 50 deletions x 17 keys", n)
+	}
+}
+
+// TestFailedCallsKeepTheirPlace: a broker that does not answer delays
+// probing but loses no key.
+func TestFailedCallsKeepTheirPlace(t *testing.T) {
+	p := newPlanner(t, Config{Probes: 3, MaxTombstones: 100, Reprobe: time.Hour})
+	f := &fakeBroker{held: map[Probe]bool{{"TOPIC_PUT_NUMS", "x"}: true}}
+	cycle(p, f, listing([]string{"x", "y"}, nil, nil))
+	l := listing([]string{"y"}, nil, nil)
+	f.down = true
+	for i := 0; i < 3; i++ {
+		rep, _, _ := cycle(p, f, l)
+		if rep.Backlog != 5 {
+			t.Fatalf("backlog %d while the broker is down, want the deleted topic's 5 keys", rep.Backlog)
+		}
+	}
+	f.down = false
+	rep, _, _ := cycle(p, f, l)
+	rep, _, _ = cycle(p, f, l)
+	if rep.Backlog != 0 || rep.StatItems["TOPIC_PUT_NUMS"] != 1 {
+		t.Errorf("after the broker answers again: backlog %d, items %v", rep.Backlog, rep.StatItems)
+	}
+}
+
+// TestTombstonesLiveUntilTheBrokerRestarts: no TTL by default; a new boot
+// time frees everything; the cap is counted, never silent.
+func TestTombstonesLiveUntilTheBrokerRestarts(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	p := newPlanner(t, Config{Probes: 100, MaxTombstones: 3, Reprobe: time.Hour})
+	p.now = func() time.Time { return now }
+	f := &fakeBroker{held: map[Probe]bool{{"TOPIC_PUT_NUMS", "a"}: true}}
+	cycle(p, f, listing([]string{"a", "b", "c", "d", "e"}, nil, nil))
+	l := listing(nil, nil, nil)
+	rep, _, _ := cycle(p, f, l)
+	if rep.Tombstones[KindTopic] != 3 || rep.TombstonesDropped != 2 {
+		t.Fatalf("tombstones %v dropped %d: want the cap of 3 kept and 2 counted", rep.Tombstones, rep.TombstonesDropped)
+	}
+	now = now.Add(30 * 24 * time.Hour)
+	rep, _, _ = cycle(p, f, l)
+	if rep.Tombstones[KindTopic] != 3 {
+		t.Fatalf("a month later: tombstones %v, want them kept until the broker restarts", rep.Tombstones)
+	}
+	l.Boot = l.Boot.Add(time.Hour)
+	rep, _, _ = cycle(p, f, l)
+	if rep.Tombstones[KindTopic] != 0 || len(rep.Items) != 0 {
+		t.Errorf("after the broker restarted: tombstones %v, items %v", rep.Tombstones, rep.Items)
+	}
+}
+
+// TestRecalledNamesBecomeTombstones: a restarted exporter gets names from
+// history; those the broker no longer lists are probed, with their pairs.
+func TestRecalledNamesBecomeTombstones(t *testing.T) {
+	p := newPlanner(t, DefaultConfig())
+	f := &fakeBroker{held: map[Probe]bool{{"TOPIC_PUT_NUMS", "old"}: true, {"GROUP_GET_NUMS", "old@g"}: true}}
+	l := listing([]string{"live"}, []string{"g"}, nil)
+	p.Recall(l.Key, Recalled{Topics: []string{"old", "live"}, Groups: []string{"g"}, Pairs: [][2]string{{"old", "g"}, {"live", "g"}}})
+	rep, _, _ := cycle(p, f, l)
+	if rep.StatItems["TOPIC_PUT_NUMS"] != 1 || rep.StatItems["GROUP_GET_NUMS"] != 1 || rep.Tombstones[KindGroup] != 0 {
+		t.Errorf("recalled: items %v, tombstones %v", rep.StatItems, rep.Tombstones)
+	}
+}
+
+// TestSharedPairKeySurvivesOneOwner: a pair of a deleted topic and a
+// deleted group stays followed when the topic is re-created.
+func TestSharedPairKeySurvivesOneOwner(t *testing.T) {
+	p := newPlanner(t, DefaultConfig())
+	f := &fakeBroker{held: map[Probe]bool{{"GROUP_GET_NUMS", "t@g"}: true}}
+	cycle(p, f, listing([]string{"t"}, []string{"g"}, map[string][]string{"t": {"g"}}))
+	cycle(p, f, listing(nil, nil, nil))
+	rep, _, _ := cycle(p, f, listing([]string{"t"}, nil, nil))
+	if rep.StatItems["GROUP_GET_NUMS"] != 1 || len(rep.Items) != 1 || rep.Items[0].Subject != "g" {
+		t.Errorf("after the topic came back: items %+v", rep.Items)
+	}
+}
+
+func TestConfigValidation(t *testing.T) {
+	for _, c := range []Config{{}, {Probes: 1, MaxTombstones: 1}, {Probes: 1, MaxTombstones: 1, Reprobe: time.Second, TTL: -1}} {
+		if _, err := New(c); err == nil {
+			t.Errorf("%+v accepted", c)
+		}
+	}
+}
