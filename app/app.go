@@ -22,6 +22,7 @@ import (
 	"github.com/rocketmq-exporter/rocketmq_exporter/collector"
 	"github.com/rocketmq-exporter/rocketmq_exporter/filter"
 	"github.com/rocketmq-exporter/rocketmq_exporter/gc"
+	"github.com/rocketmq-exporter/rocketmq_exporter/history"
 	"github.com/rocketmq-exporter/rocketmq_exporter/leak"
 	"github.com/rocketmq-exporter/rocketmq_exporter/poller"
 	"github.com/rocketmq-exporter/rocketmq_exporter/remoting"
@@ -67,13 +68,20 @@ type Settings struct {
 	GroupInclude     string
 	GroupExclude     string
 	TelemetryPath    string
+	// HistoryURL is a Prometheus that scraped this exporter: the topics and
+	// groups it served within HistoryWindow are recalled after a restart.
+	HistoryURL      string
+	HistoryWindow   time.Duration
+	HistorySelector string // label matchers narrowing what is read back
+	// StateFile keeps deleted topics and groups across restarts.
+	StateFile string
 }
 
 // Defaults are the flag defaults, for tests and embedders.
 func Defaults() Settings {
 	return Settings{Timeout: 5 * time.Second, Interval: 15 * time.Second, BrokerConc: 8, CallConc: 16, Grace: 3,
 		ClientMetrics: true, LagSeconds: true, OfflineRefresh: 4, IdleTopicRefresh: 4, Compat: true, LeakProbes: 64,
-		MaxTombs: 5000, TelemetryPath: "/metrics"}
+		MaxTombs: 5000, TelemetryPath: "/metrics", HistoryWindow: history.DefaultWindow}
 }
 
 // App is an assembled exporter.
@@ -90,6 +98,11 @@ type App struct {
 	Tracker  *gc.Tracker
 	Cache    *collector.Cache
 	Handler  http.Handler
+	// History recalls the topics and groups served before this process
+	// started: Prometheus, the state file, or both merged; nil when neither
+	// is configured. State is the state file, for saving; nil when unset.
+	History history.Source
+	State   *history.File
 }
 
 // New validates s and builds every part; nothing talks to RocketMQ yet.
@@ -115,7 +128,12 @@ func New(s Settings, logger *slog.Logger) (*App, error) {
 	if s.Interval <= 0 || s.Timeout <= 0 {
 		return nil, errors.New("--collect.interval and --rocketmq.timeout must be positive")
 	}
+	hist, state, err := historySources(s, logger)
+	if err != nil {
+		return nil, err
+	}
 	a := &App{Settings: s, Targets: targets, Registry: prometheus.NewRegistry()}
+	a.History, a.State = hist, state
 	a.RPC = rpcstats.New(a.Registry)
 	opts := remoting.Options{Observer: a.RPC, DialTimeout: s.Timeout}
 	if s.AccessKey != "" {
@@ -182,6 +200,39 @@ func (a *App) Cycle(ctx context.Context) *snapshot.Snapshot {
 	s := a.Poller.Cycle(ctx)
 	a.Cache.Build(s)
 	return s
+}
+
+// historySources builds what recalls deleted topics and groups across
+// restarts; the leak prober and audit read it.
+func historySources(s Settings, logger *slog.Logger) (history.Source, *history.File, error) {
+	if s.HistoryURL == "" && s.HistorySelector != "" {
+		return nil, nil, errors.New("--leak.history-selector needs --leak.history-url")
+	}
+	var srcs history.Sources
+	if s.HistoryURL != "" {
+		p, err := history.NewPrometheus(history.PrometheusConfig{URL: s.HistoryURL, Window: s.HistoryWindow,
+			Selector: s.HistorySelector, Logger: logger})
+		if err != nil {
+			return nil, nil, fmt.Errorf("--leak.history-*: %w", err)
+		}
+		srcs = append(srcs, p)
+	}
+	var state *history.File
+	if s.StateFile != "" {
+		f, err := history.NewFile(s.StateFile, 0)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--leak.state-file: %w", err)
+		}
+		state = f
+		srcs = append(srcs, f)
+	}
+	switch len(srcs) {
+	case 0:
+		return nil, nil, nil // a nil interface, not a nil Sources
+	case 1:
+		return srcs[0], state, nil
+	}
+	return srcs, state, nil
 }
 
 // Close releases the connections.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/common/promslog"
 	promslogflag "github.com/prometheus/common/promslog/flag"
 	"github.com/prometheus/common/version"
@@ -60,6 +61,10 @@ func run(args []string, stdout, stderr *os.File) int {
 	ka.Flag("leak.probes", "Stat keys asked per broker per cycle to find stat items left by deleted topics and groups; 0 disables leak probing.").Default("64").IntVar(&s.LeakProbes)
 	ka.Flag("leak.tombstone-ttl", "Forget a deleted topic or group after this long even though its broker did not restart; 0 (default) remembers it until the broker restarts, which frees its stat items.").Default(s.TombTTL.String()).DurationVar(&s.TombTTL)
 	ka.Flag("leak.max-tombstones", "Deleted topics and groups remembered per broker; beyond it the oldest (those found clean first) are forgotten and counted in rocketmq_exporter_tombstones_dropped_total.").Default(fmt.Sprint(s.MaxTombs)).IntVar(&s.MaxTombs)
+	ka.Flag("leak.history-url", "Prometheus base URL from which the topics and groups this exporter served within --leak.history-window are recalled at start, so those deleted since are still probed for leaks; empty: off.").StringVar(&s.HistoryURL)
+	ka.Flag("leak.history-window", "How far back --leak.history-url is read, in Prometheus' duration syntax (7d, 36h).").Default("7d").SetValue(promDuration{"--leak.history-window", &s.HistoryWindow})
+	ka.Flag("leak.history-selector", "Label matchers narrowing the series read from --leak.history-url, e.g. job=\"rocketmq\" (needed when the server scrapes several exporters of equally named clusters).").StringVar(&s.HistorySelector)
+	ka.Flag("leak.state-file", "File in which deleted topics and groups are kept across restarts for leak probing (replaced atomically); empty: off.").StringVar(&s.StateFile)
 	ka.Flag("max-series", "Cap on series per scrape; lowest-priority families are dropped whole beyond it. 0: no cap.").Default("0").IntVar(&s.MaxSeries)
 	ka.Flag("lmq.expand", "Serve one series per light message queue (%LMQ%…) instead of one per parent.").Default("false").BoolVar(&s.ExpandLMQ)
 	ka.Flag("topic.include", "Regular expression of topics to watch (whole name).").StringVar(&s.TopicInclude)
@@ -103,6 +108,23 @@ func run(args []string, stdout, stderr *os.File) int {
 	}
 	return 2
 }
+
+// promDuration is a flag in Prometheus' duration syntax, which has days.
+type promDuration struct {
+	flag string
+	d    *time.Duration
+}
+
+func (p promDuration) Set(v string) error {
+	d, err := model.ParseDuration(v)
+	if err != nil {
+		return fmt.Errorf("%s: %w", p.flag, err)
+	}
+	*p.d = time.Duration(d)
+	return nil
+}
+
+func (p promDuration) String() string { return model.Duration(*p.d).String() }
 
 func serveCmd(a *app.App, webFlags *web.FlagConfig, logger *slog.Logger) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
