@@ -21,11 +21,15 @@
 //     --group.include/--group.exclude, online or not, with or without
 //     offsets.
 //
+//     With several targets every series carries a target label, read into
+//     Broker.Target, so twin clusters' names stay apart.
+//
 //     Families that depend on traffic (offsets, rates, lag) would miss idle
 //     subjects, and per-group-and-topic families miss groups that never
-//     consumed. Both chosen families have the highest priority below the
-//     broker families, so --max-series drops them last; a cap so low that
-//     it drops them leaves holes in the history.
+//     consumed. Both chosen families carry their kind's highest
+//     --max-series priority (per topic, per group): a cap drops every
+//     per-client, per-queue and per-group-and-topic family before them, but
+//     a cap so low that it drops them leaves holes in the history.
 //
 //   - File: a small state file the exporter writes itself (Save) and reads
 //     back at start (Recall). It is bounded per broker; what overflows is
