@@ -43,7 +43,12 @@ func (c *Cluster) handleNamesrv(req *remoting.Command) *remoting.Command {
 		}
 		return ok(body)
 	case remoting.DeleteTopicInNamesrv:
-		return ok(nil) // routes follow the brokers' registrations here
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for _, st := range c.bs {
+			delete(st.routeOnly, req.ExtFields["topic"])
+		}
+		return ok(nil)
 	}
 	return notSupported(req)
 }
@@ -159,15 +164,11 @@ func (c *Cluster) mutate(st *brokerState, req *remoting.Command) *remoting.Comma
 		if perm == 0 {
 			perm = 6
 		}
-		now := c.nowMs()
 		t := st.topics[name]
 		if t == nil {
-			t = &topic{name: name, created: now, baseAt: now}
-			st.topics[name] = t
+			t = c.addTopic(st, name, q, c.nowMs())
 		}
 		t.queues, t.perm, t.order = q, perm, ext["order"] == "true"
-		st.topicVersion++
-		st.versionAt = now
 		return ok(nil)
 	case remoting.DeleteTopicInBroker:
 		if t := st.topics[ext["topic"]]; t != nil {
@@ -181,15 +182,16 @@ func (c *Cluster) mutate(st *brokerState, req *remoting.Command) *remoting.Comma
 		if err := json.Unmarshal(req.Body, &cfg); err != nil || cfg.GroupName == "" {
 			return fail(remoting.CodeSystemError, "bad subscription group config")
 		}
-		if st.groups[cfg.GroupName] == nil {
-			st.groups[cfg.GroupName] = &group{name: cfg.GroupName, created: c.nowMs()}
-		}
-		st.groupVersion++
-		st.versionAt = c.nowMs()
+		c.addGroup(st, cfg.GroupName, c.nowMs())
 		return ok(nil)
 	case remoting.DeleteSubscriptionGroup:
+		// 5.x reads cleanOffset, 4.x removeOffset; each ignores the other.
+		clean := ext["cleanOffset"] == "true"
+		if c.p.v4 {
+			clean = ext["removeOffset"] == "true"
+		}
 		if g := st.groups[ext["groupName"]]; g != nil {
-			c.deleteGroup(st, g, ext["cleanOffset"] == "true", false)
+			c.deleteGroup(st, g, clean, false)
 		}
 		return ok(nil)
 	}
@@ -237,17 +239,26 @@ func (c *Cluster) clusterInfoBody() []byte {
 	w := &jw{}
 	w.obj()
 	w.kobj("brokerAddrTable")
+	up := 0
 	for i, b := range c.Brokers {
+		if c.bs[i].down {
+			continue // a killed broker's registration went with it
+		}
+		up++
 		w.key(b.Name)
 		c.brokerData(w, i, false)
 	}
 	w.endObj()
 	w.kobj("clusterAddrTable")
-	w.karr(c.opts.Cluster)
-	for _, b := range c.Brokers {
-		w.str(b.Name)
+	if up > 0 {
+		w.karr(c.opts.Cluster)
+		for i, b := range c.Brokers {
+			if !c.bs[i].down {
+				w.str(b.Name)
+			}
+		}
+		w.endArr()
 	}
-	w.endArr()
 	w.endObj()
 	w.endObj()
 	return w.b
@@ -259,7 +270,16 @@ func (c *Cluster) topicListBody() []byte {
 	w.obj()
 	w.karr("topicList")
 	for _, st := range c.bs {
+		if st.down {
+			continue
+		}
 		for name := range st.topics {
+			if !seen[name] {
+				seen[name] = true
+				w.str(name)
+			}
+		}
+		for name := range st.routeOnly {
 			if !seen[name] {
 				seen[name] = true
 				w.str(name)
@@ -273,9 +293,17 @@ func (c *Cluster) topicListBody() []byte {
 
 func (c *Cluster) routeBody(topic string, standard bool) []byte {
 	var on []int
+	queues := map[int]int{}
 	for i, st := range c.bs {
-		if st.topics[topic] != nil {
+		if st.down {
+			continue
+		}
+		if t := st.topics[topic]; t != nil {
 			on = append(on, i)
+			queues[i] = t.queues
+		} else if q, ok := st.routeOnly[topic]; ok {
+			on = append(on, i)
+			queues[i] = q
 		}
 	}
 	if len(on) == 0 {
@@ -292,13 +320,16 @@ func (c *Cluster) routeBody(topic string, standard bool) []byte {
 	w.endObj()
 	w.karr("queueDatas")
 	for _, i := range on {
-		t := c.bs[i].topics[topic]
+		perm := int64(6)
+		if t := c.bs[i].topics[topic]; t != nil {
+			perm = int64(t.perm)
+		}
 		w.obj()
 		w.kstr("brokerName", c.bs[i].name)
-		w.kint("perm", int64(t.perm))
-		w.kint("readQueueNums", int64(t.queues))
+		w.kint("perm", perm)
+		w.kint("readQueueNums", int64(queues[i]))
 		w.kint("topicSysFlag", 0)
-		w.kint("writeQueueNums", int64(t.queues))
+		w.kint("writeQueueNums", int64(queues[i]))
 		w.endObj()
 	}
 	w.endArr()
@@ -439,6 +470,9 @@ func (c *Cluster) subTps(s *sub, now int64) float64 {
 
 func (c *Cluster) consumeStats(st *brokerState, group, topic string) *remoting.Command {
 	g := st.groups[group]
+	if g == nil {
+		g = st.gone[group] // the broker answers from the offset table
+	}
 	if topic != "" && st.topics[topic] == nil {
 		return fail(remoting.CodeTopicNotExist, "topic[%s] not exist", topic)
 	}
@@ -524,25 +558,6 @@ func statsData(w *jw, item *statItem, now int64) {
 func (c *Cluster) viewStats(st *brokerState, name, key string) *remoting.Command {
 	var item *statItem
 	switch name {
-	case "TOPIC_PUT_NUMS", "TOPIC_PUT_SIZE":
-		if t := st.topics[key]; t != nil && t.put != nil {
-			item = t.put
-			if name == "TOPIC_PUT_SIZE" {
-				item = t.size
-			}
-		}
-	case "GROUP_GET_NUMS", "GROUP_GET_SIZE":
-		topic, group, _ := strings.Cut(key, "@")
-		if g := st.groups[group]; g != nil {
-			for _, s := range g.subs {
-				if s.t.name == topic && s.get != nil {
-					item = s.get
-					if name == "GROUP_GET_SIZE" {
-						item = s.size
-					}
-				}
-			}
-		}
 	case "BROKER_PUT_NUMS":
 		if key == c.opts.Cluster {
 			item = &st.put
@@ -551,9 +566,12 @@ func (c *Cluster) viewStats(st *brokerState, name, key string) *remoting.Command
 		if key == c.opts.Cluster {
 			item = &st.get
 		}
-	}
-	if item == nil {
-		item = st.leaked[name+"@"+key]
+	default:
+		if e := st.stats[name+"@"+key]; e != nil {
+			item = e.item
+		} else {
+			item = liveItem(st, name, key)
+		}
 	}
 	if item == nil {
 		return fail(remoting.CodeSystemError, "The stats <%s> <%s> not exist", name, key)
@@ -561,6 +579,33 @@ func (c *Cluster) viewStats(st *brokerState, name, key string) *remoting.Command
 	w := &jw{}
 	statsData(w, item, c.nowMs())
 	return ok(w.b)
+}
+
+// liveItem finds an item a caller kept on a live topic or pair without
+// the broker's table (Consume in retention.go does).
+func liveItem(st *brokerState, name, key string) *statItem {
+	switch name {
+	case statTopicPutNums, statTopicPutSize:
+		if t := st.topics[key]; t != nil && t.put != nil {
+			if name == statTopicPutSize {
+				return t.size
+			}
+			return t.put
+		}
+	case statGroupGetNums, statGroupGetSize:
+		topic, group, _ := strings.Cut(key, "@")
+		if g := st.groups[group]; g != nil {
+			for _, s := range g.subs {
+				if s.t.name == topic && s.get != nil {
+					if name == statGroupGetSize {
+						return s.size
+					}
+					return s.get
+				}
+			}
+		}
+	}
+	return nil
 }
 
 func (c *Cluster) connectionsBody(st *brokerState, g *group) []byte {
@@ -639,7 +684,7 @@ func (c *Cluster) runningInfoBody(st *brokerState, g *group, cl client) []byte {
 	b.WriteString(`{"properties":{"PROP_CLIENT_VERSION":"v2.1.1","PROP_CONSUMEORDERLY":"false","PROP_CONSUMER_START_TIMESTAMP":"`)
 	b.WriteString(strconv.FormatInt(g.created, 10))
 	b.WriteString(`","PROP_CONSUME_TYPE":"CONSUME_PASSIVELY","PROP_NAMESERVER_ADDR":"`)
-	b.WriteString(c.Namesrv.Addr)
+	b.WriteString(c.namesrvList())
 	b.WriteString(`;","PROP_THREADPOOL_CORE_SIZE":"-1"},"statusTable":{`)
 	topics := []*sub{}
 	for _, s := range g.subs {
@@ -705,6 +750,7 @@ func (c *Cluster) consumeByWhoBody(st *brokerState, topic string) []byte {
 			set[g.name] = true
 		}
 	}
+
 	names := make([]string, 0, len(set))
 	for n := range set {
 		names = append(names, n)
@@ -742,11 +788,11 @@ func (c *Cluster) timeSpanBody(st *brokerState, t *topic, group string) []byte {
 		}
 		consumeTime := minTime
 		if offset > 0 {
-			consumeTime = t.storeTime(offset - 1)
+			consumeTime = t.storedTime(offset - 1)
 		}
 		var delay int64
 		if offset < t.maxQ {
-			delay = now - t.storeTime(offset)
+			delay = now - t.storedTime(offset) // now+1 for a deleted message, as a broker answers
 		}
 		w.obj()
 		w.kint("consumeTimeStamp", consumeTime)
@@ -771,8 +817,9 @@ func (c *Cluster) timeSpanBody(st *brokerState, t *topic, group string) []byte {
 func (c *Cluster) consumerOffsetBody(st *brokerState) []byte {
 	w := &jw{}
 	w.obj()
+	groups := st.offsetGroups()
 	n := 0
-	for _, g := range st.groups {
+	for _, g := range groups {
 		n += len(g.subs)
 	}
 	if n == 0 {
@@ -781,7 +828,7 @@ func (c *Cluster) consumerOffsetBody(st *brokerState) []byte {
 	if !c.p.v4 {
 		c.dataVersion(w, "dataVersion", st.offsetVersion, st.versionAt)
 		w.kobj("groupTopicMap")
-		for _, g := range st.groups {
+		for _, g := range groups {
 			if len(g.subs) == 0 {
 				continue
 			}
@@ -794,7 +841,7 @@ func (c *Cluster) consumerOffsetBody(st *brokerState) []byte {
 		w.endObj()
 	}
 	w.kobj("offsetTable")
-	for _, g := range st.groups {
+	for _, g := range groups {
 		for _, s := range g.subs {
 			w.kobj(s.t.name + "@" + g.name)
 			for q := 0; q < s.t.queues; q++ {

@@ -40,9 +40,7 @@ func (c *Cluster) build() {
 	o := c.opts
 	start := c.boot
 	for i := 0; i < o.Brokers; i++ {
-		st := &brokerState{name: fmt.Sprintf("broker-%d", i), idx: i, boot: start, topics: map[string]*topic{},
-			groups: map[string]*group{}, versionAt: start}
-		st.put.created, st.get.created = start, start
+		st := newBrokerState(fmt.Sprintf("broker-%d", i), i, start)
 		for _, s := range c.p.systemTopics {
 			t := &topic{name: expand(s.name, o.Cluster, st.name), queues: s.queues, perm: s.perm, system: true,
 				created: start, baseAt: start}
@@ -182,56 +180,50 @@ func (c *Cluster) deleteTopic(st *brokerState, t *topic) {
 	}
 	t.deleted = true
 	delete(st.topics, t.name)
-	c.leak(st, "TOPIC_PUT_NUMS", t.name, t.put)
-	c.leak(st, "TOPIC_PUT_SIZE", t.name, t.size)
 	for _, s := range t.subs {
 		s.g.subs = removeSub(s.g.subs, s)
-		c.leakSub(st, s)
+		if s.g.deleted && len(s.g.subs) == 0 {
+			delete(st.gone, s.g.name) // its last orphaned offset went with the topic
+		}
 	}
 	t.subs = nil
+	c.forgetStats(st, t.name, "")
+	st.deleted["topic:"+t.name] = true
 	st.topicVersion++
 	st.offsetVersion++
 	st.versionAt = c.nowMs()
 }
 
-// deleteGroup removes a group and, with cleanOffset, its offsets. Its
-// retry topic stays, as on a real broker, unless dropRetry.
+// deleteGroup removes a group's config and clients and, with cleanOffset,
+// its offsets (without, they stay in the offset table, orphaned). Its retry
+// and DLQ topics stay, as on a real broker, unless dropRetry.
 func (c *Cluster) deleteGroup(st *brokerState, g *group, cleanOffset, dropRetry bool) {
 	if g.deleted {
 		return
 	}
 	g.deleted = true
+	g.online, g.clients = false, nil
 	delete(st.groups, g.name)
 	if cleanOffset {
 		for _, s := range g.subs {
 			s.t.subs = removeSub(s.t.subs, s)
-			c.leakSub(st, s)
 		}
 		g.subs = nil
 		st.offsetVersion++
+	} else if len(g.subs) > 0 {
+		st.gone[g.name] = g
 	}
-	if dropRetry && g.retry != nil {
-		c.deleteTopic(st, g.retry)
+	c.forgetStats(st, "", g.name)
+	if dropRetry {
+		for _, prefix := range []string{retryPrefix, dlqPrefix} {
+			if t := st.topics[prefix+g.name]; t != nil {
+				c.deleteTopic(st, t)
+			}
+		}
 	}
+	st.deleted["group:"+g.name] = true
 	st.groupVersion++
 	st.versionAt = c.nowMs()
-}
-
-// leak keeps a deleted subject's stat item where the broker keeps it.
-func (c *Cluster) leak(st *brokerState, name, key string, item *statItem) {
-	if item == nil || c.opts.autoDelete() {
-		return
-	}
-	if st.leaked == nil {
-		st.leaked = map[string]*statItem{}
-	}
-	st.leaked[name+"@"+key] = item
-}
-
-func (c *Cluster) leakSub(st *brokerState, s *sub) {
-	key := s.t.name + "@" + s.g.name
-	c.leak(st, "GROUP_GET_NUMS", key, s.get)
-	c.leak(st, "GROUP_GET_SIZE", key, s.size)
 }
 
 // Tick applies one tick of traffic now: PutsPerTick messages on every
@@ -246,18 +238,13 @@ func (c *Cluster) Tick() {
 			continue
 		}
 		st := c.slotBroker(i)
-		t.putMessages(at, o.PutsPerTick, o.MessageSize)
-		n := o.PutsPerTick * int64(t.queues)
-		st.put.add(at, n, n)
-		st.putBytes += n * o.MessageSize
-		st.putTimes += n
+		if st.down {
+			continue
+		}
+		c.put(st, t, at, o.PutsPerTick)
 		for _, s := range t.subs {
 			if s.g.online {
-				d := s.lag() * int64(t.queues)
-				s.consume(at, o.MessageSize)
-				if d > 0 {
-					st.get.add(at, d, int64(t.queues))
-				}
+				c.consume(st, s, at)
 			}
 		}
 		st.offsetVersion++
@@ -290,8 +277,9 @@ func (c *Cluster) Churn(frac float64) (topics, groups int) {
 	for _, j := range c.pick(len(c.groupSlots), frac) {
 		old := c.groupSlots[j]
 		st := c.groupBroker(j)
+		n := len(old.clients) // deleting the group disconnects them
 		c.deleteGroup(st, old, true, true)
-		c.groupSlots[j] = c.newGroup(j, c.nextName(groupPrefix), len(old.clients))
+		c.groupSlots[j] = c.newGroup(j, c.nextName(groupPrefix), n)
 		groups++
 	}
 	return topics, groups

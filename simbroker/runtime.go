@@ -49,7 +49,7 @@ func (c *Cluster) runtimeBody(st *brokerState, slave bool) []byte {
 	}
 	earliest := int64(-1)
 	if st.putTimes > 0 {
-		earliest = st.boot
+		earliest = c.earliestStored(st)
 	}
 	set := func(k, val string) {
 		if _, ok := v[k]; ok {
@@ -128,7 +128,7 @@ func (c *Cluster) configBody(st *brokerState, slave bool) []byte {
 		"brokerPermission": "6", "brokerRole": role, "clusterTopicEnable": "true", "deleteWhen": "04",
 		"enableDetailStat": "true", "enableLmq": "false", "enableLmqStats": "false", "enableMultiDispatch": "false",
 		"fileReservedTime": "72", "flushDiskType": "ASYNC_FLUSH", "listenPort": port, "mappedFileSizeCommitLog": "1073741824",
-		"maxMessageSize": "4194304", "namesrvAddr": c.Namesrv.Addr, "rocketmqHome": "/tmp/simbroker",
+		"maxMessageSize": "4194304", "namesrvAddr": c.namesrvList(), "rocketmqHome": "/tmp/simbroker",
 		"storePathCommitLog": c.storeDir(st, slave) + "/commitlog", "storePathRootDir": c.storeDir(st, slave),
 		"traceTopicEnable": "false", "useTLS": "false",
 	}

@@ -62,8 +62,13 @@ type Server struct {
 	byCode   map[int]int64
 }
 
-func newServer(name string, handle func(*remoting.Command) *remoting.Command, binary bool, latency time.Duration, version int) (*Server, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// anyPort asks the kernel for a free port.
+const anyPort = "127.0.0.1:0"
+
+// newServer listens on addr (anyPort for a fresh one; a restarted process
+// asks for its old address).
+func newServer(name, addr string, handle func(*remoting.Command) *remoting.Command, binary bool, latency time.Duration, version int) (*Server, error) {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}

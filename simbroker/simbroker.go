@@ -71,6 +71,13 @@ type Options struct {
 	// 5.x, false on 4.x, which keeps answering for deleted subjects).
 	AutoDeleteUnusedStats *bool
 
+	// Namesrvs is how many namesrvs answer for the cluster (default 1):
+	// each answers alike, so a client can fail over between them.
+	Namesrvs int
+	// LmqStats is the broker's enableLmqStats: a consumer pulling a light
+	// message queue keeps a GROUP_GET_* item per LMQ, never removed.
+	LmqStats bool
+
 	Latency       time.Duration    // added to every answer of every server
 	BinaryHeaders bool             // answer with ROCKETMQ binary headers, not JSON
 	Seed          int64            // for Churn's choice
@@ -90,6 +97,9 @@ func (o *Options) defaults() {
 	}
 	if o.Brokers <= 0 {
 		o.Brokers = 1
+	}
+	if o.Namesrvs <= 0 {
+		o.Namesrvs = 1
 	}
 	if o.Queues <= 0 {
 		o.Queues = 4
@@ -133,8 +143,9 @@ func (b *Broker) Addr() string { return b.Master.Addr }
 
 // Cluster is a running simulated cluster.
 type Cluster struct {
-	Namesrv *Server
-	Brokers []*Broker
+	Namesrv  *Server   // the first of Namesrvs
+	Namesrvs []*Server // Options.Namesrvs of them; see KillNamesrv
+	Brokers  []*Broker
 
 	opts Options
 	p    profile
@@ -158,20 +169,24 @@ func Start(opts Options) (*Cluster, error) {
 	}
 	c := &Cluster{opts: opts, p: p, rng: rand.New(rand.NewSource(opts.Seed)), boot: opts.Now().UnixMilli()}
 	c.build()
-	ns, err := newServer("namesrv", c.handleNamesrv, opts.BinaryHeaders, opts.Latency, p.code)
-	if err != nil {
-		return nil, err
+	for i := 0; i < opts.Namesrvs; i++ {
+		ns, err := c.newServer(namesrvName(i), anyPort, c.handleNamesrv)
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		c.Namesrvs = append(c.Namesrvs, ns)
 	}
-	c.Namesrv = ns
+	c.Namesrv = c.Namesrvs[0]
 	for i, st := range c.bs {
 		b := &Broker{Name: st.name, st: st}
 		c.Brokers = append(c.Brokers, b)
-		if b.Master, err = newServer(st.name, c.brokerHandler(i, false), opts.BinaryHeaders, opts.Latency, p.code); err != nil {
+		if b.Master, err = c.newServer(st.name, anyPort, c.brokerHandler(i, false)); err != nil {
 			c.Close()
 			return nil, err
 		}
 		if opts.Slaves {
-			if b.Slave, err = newServer(st.name+"-slave", c.brokerHandler(i, true), opts.BinaryHeaders, opts.Latency, p.code); err != nil {
+			if b.Slave, err = c.newServer(st.name+"-slave", anyPort, c.brokerHandler(i, true)); err != nil {
 				c.Close()
 				return nil, err
 			}
@@ -182,24 +197,23 @@ func Start(opts Options) (*Cluster, error) {
 
 // Close stops every server and waits for their goroutines.
 func (c *Cluster) Close() {
-	if c.Namesrv != nil {
-		c.Namesrv.close()
-	}
-	for _, b := range c.Brokers {
-		if b.Master != nil {
-			b.Master.close()
-		}
-		if b.Slave != nil {
-			b.Slave.close()
+	for _, s := range c.Servers() {
+		if s != nil {
+			s.close()
 		}
 	}
 }
 
-// Servers lists the namesrv, then every master and slave.
+// Servers lists the namesrvs, then every master and slave (those of a
+// killed broker too: closing them again does nothing).
 func (c *Cluster) Servers() []*Server {
-	out := []*Server{c.Namesrv}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := append([]*Server(nil), c.Namesrvs...)
 	for _, b := range c.Brokers {
-		out = append(out, b.Master)
+		if b.Master != nil {
+			out = append(out, b.Master)
+		}
 		if b.Slave != nil {
 			out = append(out, b.Slave)
 		}

@@ -183,6 +183,7 @@ type brokerState struct {
 	name          string
 	idx           int
 	boot          int64
+	down          bool // killed: not listening, not registered
 	topics        map[string]*topic
 	groups        map[string]*group
 	producers     []producer
@@ -191,10 +192,28 @@ type brokerState struct {
 	offsetVersion int64
 	versionAt     int64
 	put, get      statItem // broker-wide message counts
-	// leaked holds the stat items of deleted topics and groups on a broker
-	// that does not delete them (autoDeleteUnusedStats=false, 4.x's
-	// default), by "STATS_NAME@key".
-	leaked   map[string]*statItem
+	// stats holds every stat item by "STATS_NAME@key", those of deleted
+	// subjects too while the broker keeps them (see forgetStats).
+	stats map[string]*statEntry
+	// lmqs are the light message queues consumers have offsets on: never
+	// in the topic config, never deleted.
+	lmqs map[string]*topic
+	// gone holds groups deleted without their offsets, whose offsets
+	// (orphaned) the broker still keeps; re-creating the group adopts them.
+	gone map[string]*group
+	// routeOnly are topics deleted in the broker alone: the namesrv keeps
+	// their route (queue count) until it is told to delete them.
+	routeOnly map[string]int
+	// deleted names every "topic:<name>" and "group:<name>" ever deleted.
+	deleted  map[string]bool
 	putBytes int64
 	putTimes int64
+}
+
+func newBrokerState(name string, idx int, boot int64) *brokerState {
+	st := &brokerState{name: name, idx: idx, boot: boot, topics: map[string]*topic{}, groups: map[string]*group{},
+		versionAt: boot, stats: map[string]*statEntry{}, lmqs: map[string]*topic{}, gone: map[string]*group{},
+		routeOnly: map[string]int{}, deleted: map[string]bool{}}
+	st.put.created, st.get.created = boot, boot
+	return st
 }
