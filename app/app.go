@@ -87,7 +87,7 @@ func Defaults() Settings {
 // App is an assembled exporter.
 type App struct {
 	Settings Settings
-	Targets  [][]string
+	Targets  []Target
 	Remoting *remoting.Client
 	Admin    *admin.Client
 	RPC      *rpcstats.Recorder
@@ -145,7 +145,7 @@ func New(s Settings, logger *slog.Logger) (*App, error) {
 	a.Remoting = remoting.NewClient(opts)
 	a.Admin = admin.New(a.Remoting)
 	a.Admin.OnDecodeError(a.RPC.DecodeFailed)
-	a.Config = poller.Config{Targets: targets, Interval: s.Interval, CycleTimeout: s.CycleTimeout, CallTimeout: s.Timeout,
+	a.Config = poller.Config{Targets: namesrvSets(targets), TargetNames: targetNames(targets), Interval: s.Interval, CycleTimeout: s.CycleTimeout, CallTimeout: s.Timeout,
 		BrokerConcurrency: s.BrokerConc, CallConcurrency: s.CallConc, GraceCycles: s.Grace, Topics: topics, Groups: groups,
 		LagSecondsBudget: 2000, QueueDetail: s.QueueMetrics, ExpandLMQ: s.ExpandLMQ, OfflineRefreshCycles: s.OfflineRefresh, IdleTopicRefreshCycles: s.IdleTopicRefresh, ClientRunningInfo: s.RunningInfo, LagSeconds: s.LagSeconds, Logger: logger}
 	if s.LeakProbes > 0 {
@@ -163,7 +163,7 @@ func New(s Settings, logger *slog.Logger) (*App, error) {
 	// published; scrapes send those bytes. Only the scrape-clock family and
 	// the exporter's own counters are gathered per scrape.
 	a.Cache = collector.NewCache(collector.Options{Compat: s.Compat, QueueMetrics: s.QueueMetrics,
-		ClientMetrics: s.ClientMetrics, MaxSeries: s.MaxSeries, Logger: logger})
+		ClientMetrics: s.ClientMetrics, MaxSeries: s.MaxSeries, Logger: logger, Targets: targetNames(targets)})
 	a.Poller.AddPublishHook(a.Cache.BuildAsync)
 	age := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: collector.AgeFamily,
@@ -238,29 +238,81 @@ func historySources(s Settings, logger *slog.Logger) (history.Source, *history.F
 // Close releases the connections.
 func (a *App) Close() error { return a.Remoting.Close() }
 
+// Target is one --rocketmq.namesrv-addr value: a cluster's namesrvs and
+// the name its series carry in the target label when there are several.
+type Target struct {
+	Name     string
+	Namesrvs []string
+}
+
 // ParseTargets reads repeated --rocketmq.namesrv-addr values: each is one
-// cluster's namesrvs, separated by ';' or ','.
-func ParseTargets(values []string) ([][]string, error) {
+// cluster's namesrvs, separated by ';' or ',', optionally named with a
+// "name=" prefix; the name defaults to the addresses joined with ';'.
+// Names must be unique: they keep twin clusters' series apart.
+func ParseTargets(values []string) ([]Target, error) {
 	if len(values) == 0 {
 		return nil, errors.New("--rocketmq.namesrv-addr is required")
 	}
-	var out [][]string
+	var out []Target
+	named := map[string]bool{}
 	for _, v := range values {
-		var set []string
-		for _, a := range strings.FieldsFunc(v, func(r rune) bool { return r == ';' || r == ',' }) {
-			a = strings.TrimSpace(a)
-			if a == "" {
-				continue
-			}
-			if !strings.Contains(a, ":") {
-				return nil, fmt.Errorf("--rocketmq.namesrv-addr: %q has no port (want host:port)", a)
-			}
-			set = append(set, a)
+		t, err := parseTarget(v)
+		if err != nil {
+			return nil, fmt.Errorf("--rocketmq.namesrv-addr: %w", err)
 		}
-		if len(set) == 0 {
-			return nil, fmt.Errorf("--rocketmq.namesrv-addr: %q names no address", v)
+		if named[t.Name] {
+			return nil, fmt.Errorf("--rocketmq.namesrv-addr: two targets are named %q; give each its own name= prefix", t.Name)
 		}
-		out = append(out, set)
+		named[t.Name] = true
+		out = append(out, t)
 	}
 	return out, nil
+}
+
+// parseTarget reads one value: [name=]host:port[;host:port...].
+func parseTarget(v string) (Target, error) {
+	var t Target
+	addrs := v
+	if name, rest, ok := strings.Cut(v, "="); ok {
+		t.Name, addrs = strings.TrimSpace(name), rest
+		if t.Name == "" {
+			return t, fmt.Errorf("%q has an empty name before '='", v)
+		}
+		if strings.ContainsAny(t.Name, ";,") {
+			return t, fmt.Errorf("%q: a target name may not contain ';' or ','", v)
+		}
+	}
+	for _, a := range strings.FieldsFunc(addrs, func(r rune) bool { return r == ';' || r == ',' }) {
+		a = strings.TrimSpace(a)
+		if a == "" {
+			continue
+		}
+		if !strings.Contains(a, ":") {
+			return t, fmt.Errorf("%q has no port (want host:port)", a)
+		}
+		t.Namesrvs = append(t.Namesrvs, a)
+	}
+	if len(t.Namesrvs) == 0 {
+		return t, fmt.Errorf("%q names no address", v)
+	}
+	if t.Name == "" {
+		t.Name = strings.Join(t.Namesrvs, ";")
+	}
+	return t, nil
+}
+
+func namesrvSets(ts []Target) [][]string {
+	out := make([][]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.Namesrvs
+	}
+	return out
+}
+
+func targetNames(ts []Target) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.Name
+	}
+	return out
 }

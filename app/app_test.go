@@ -43,7 +43,7 @@ func TestParseTargets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 3 || len(got[0]) != 2 || got[1][1] != "d:4" || got[2][0] != "e:5" {
+	if len(got) != 3 || len(got[0].Namesrvs) != 2 || got[1].Namesrvs[1] != "d:4" || got[2].Namesrvs[0] != "e:5" {
 		t.Fatalf("got %v", got)
 	}
 	for _, bad := range [][]string{nil, {";"}, {"nohost"}} {

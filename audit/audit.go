@@ -96,11 +96,13 @@ func Write(out io.Writer, reports []Report, format string) error {
 }
 
 // cleanupCommands gives the mqadmin commands that remove what can be
-// removed without a restart.
-func cleanupCommands(targets [][]string, b *snapshot.Broker) []string {
+// removed without a restart, each sent to the namesrvs of the broker's own
+// target: twin clusters can share cluster and broker names, and a command
+// sent to the other target's namesrvs would act on the other cluster.
+func cleanupCommands(targets []app.Target, b *snapshot.Broker) []string {
 	ns := ""
-	if len(targets) > 0 {
-		ns = strings.Join(targets[0], ";")
+	if b.Target >= 0 && b.Target < len(targets) {
+		ns = strings.Join(targets[b.Target].Namesrvs, ";")
 	}
 	seen := map[string]bool{}
 	var cmds []string

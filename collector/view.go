@@ -30,6 +30,11 @@ type view struct {
 	clientsRows []clientRow
 	clientsDone bool
 
+	// targets are the per-target views when there are several targets
+	// (each only its target's brokers); target is such a view's name.
+	targets []*view
+	target  string
+
 	dropped     map[string]int // families left out by --max-series
 	served      map[string]int // series served per family so far
 	servedOrder []string
@@ -41,7 +46,11 @@ type proc struct {
 	id string
 }
 
-func brokerKey(b *snapshot.Broker) string { return b.Cluster + "\x00" + b.Name }
+// brokerKey names a broker group. The target is part of it: two targets
+// may each have a DefaultCluster/broker-a, and they are not one group.
+func brokerKey(b *snapshot.Broker) string {
+	return strconv.Itoa(b.Target) + "\x00" + b.Cluster + "\x00" + b.Name
+}
 
 func hasEntities(b *snapshot.Broker) bool {
 	return len(b.Topics) > 0 || len(b.Groups) > 0 || len(b.Producers) > 0
@@ -50,7 +59,7 @@ func hasEntities(b *snapshot.Broker) bool {
 func newView(s *snapshot.Snapshot, now time.Time) *view {
 	v := &view{s: s, now: now, masters: map[string]*snapshot.Broker{}, dropped: map[string]int{}, served: map[string]int{}}
 
-	// Group the brokers by (cluster, name), keeping first-seen order.
+	// Group the brokers by (target, cluster, name), keeping first-seen order.
 	type run struct{ bs []*snapshot.Broker }
 	var order []string
 	runs := map[string]*run{}
@@ -119,6 +128,29 @@ func newView(s *snapshot.Snapshot, now time.Time) *view {
 		v.entities = append(v.entities, entity)
 	}
 	return v
+}
+
+// splitTargets gives v one view per target, named as names says: the
+// snapshot with only that target and its brokers, so no family can merge
+// two targets' series. A broker whose target is not among names (none
+// should be) is in no target's view.
+func (v *view) splitTargets(names []string) {
+	byTarget := make([][]*snapshot.Broker, len(names))
+	for _, b := range v.s.Brokers {
+		if b != nil && b.Target >= 0 && b.Target < len(names) {
+			byTarget[b.Target] = append(byTarget[b.Target], b)
+		}
+	}
+	for i, name := range names {
+		sub := *v.s
+		sub.Targets, sub.Brokers = nil, byTarget[i]
+		if i < len(v.s.Targets) {
+			sub.Targets = v.s.Targets[i : i+1]
+		}
+		tv := newView(&sub, v.now)
+		tv.target = name
+		v.targets = append(v.targets, tv)
+	}
 }
 
 // isMaster tells whether a broker serves the master-only (Java) families.

@@ -40,7 +40,7 @@ func run(args []string, stdout, stderr *os.File) int {
 	ka.Terminate(func(int) { printed = true })
 	ka.UsageWriter(stdout)
 	ka.ErrorWriter(stderr)
-	ka.Flag("rocketmq.namesrv-addr", "Namesrv addresses of one cluster, ';' or ',' separated; repeat the flag for several clusters.").StringsVar(&s.Namesrvs)
+	ka.Flag("rocketmq.namesrv-addr", "Namesrv addresses of one cluster, ';' or ',' separated, optionally named: name=host:port;host:port. Repeat the flag for several clusters; then every series about a cluster carries a target label: its name, else its address list (names must differ).").StringsVar(&s.Namesrvs)
 	ka.Flag("rocketmq.access-key", "ACL access key (ACL 1.0 and 2.0).").StringVar(&s.AccessKey)
 	ka.Flag("rocketmq.secret-key", "ACL secret key.").StringVar(&s.SecretKey)
 	ka.Flag("rocketmq.tls", "Use TLS to namesrvs and brokers.").BoolVar(&s.TLS)

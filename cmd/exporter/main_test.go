@@ -30,6 +30,7 @@ func TestBadInputGetsOneClearLine(t *testing.T) {
 		{[]string{"--rocketmq.namesrv-addr=127.0.0.1:9876", "--group.exclude=[a-"}, "--group.include/--group.exclude"},
 		{[]string{}, "--rocketmq.namesrv-addr is required"},
 		{[]string{"--rocketmq.namesrv-addr=localhost"}, "has no port"},
+		{[]string{"--rocketmq.namesrv-addr=a=127.0.0.1:9876", "--rocketmq.namesrv-addr=a=127.0.0.2:9876"}, `two targets are named "a"`},
 		{[]string{"--rocketmq.namesrv-addr=127.0.0.1:9876", "--rocketmq.access-key=ak"}, "go together"},
 		{[]string{"--no-such-flag"}, "unknown long flag"},
 		{[]string{"--rocketmq.namesrv-addr=127.0.0.1:9876", "audit", "--output=xml"}, "enum value must be one of"},
