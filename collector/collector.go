@@ -47,6 +47,12 @@ type Options struct {
 	MaxSeries int
 	// Logger receives warnings; nil discards them.
 	Logger *slog.Logger
+	// Targets name the namesrv targets in snapshot order. With more than
+	// one, every family about a target's brokers, topics, groups and
+	// clients carries a target label, so clusters and brokers named alike
+	// in two targets (DefaultCluster/broker-a) never merge. With one, the
+	// label sets are those of the Java exporter.
+	Targets []string
 
 	// omit leaves families out by name (the cache serves the clock-bound
 	// ones live instead).
@@ -74,13 +80,43 @@ func New(src Source, opts Options) *Collector {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
+	perTarget := len(opts.Targets) > 1
 	for _, f := range allFamilies() {
-		if f.enabled(opts) {
-			f.desc = prometheus.NewDesc(f.name, f.help, f.labels, nil)
-			c.families = append(c.families, f)
+		if !f.enabled(opts) {
+			continue
 		}
+		labels := f.labels
+		if perTarget && !aboutExporter(f) {
+			labels = with([]string{TargetLabel}, f.labels...)
+			f.emit = eachTarget(f.emit)
+		}
+		f.desc = prometheus.NewDesc(f.name, f.help, labels, nil)
+		c.families = append(c.families, f)
 	}
 	return c
+}
+
+// TargetLabel names the namesrv target of a series when there are several.
+const TargetLabel = "target"
+
+// aboutExporter tells the families that describe the exporter itself, not
+// what a target holds: they are served once, without a target label.
+// Exporter families per broker (tombstones) belong to the broker's target.
+func aboutExporter(f *family) bool {
+	return strings.HasPrefix(f.name, "rocketmq_exporter_") && !slices.Contains(f.labels, "broker")
+}
+
+// eachTarget runs emit over every target's own view, its series labelled
+// with the target's name. Counting (--max-series) goes through it too, so
+// the cap is on the whole scrape, not per target.
+func eachTarget(emit func(*view, *sink)) func(*view, *sink) {
+	return func(v *view, s *sink) {
+		for _, tv := range v.targets {
+			s.target, s.targeted = tv.target, true
+			emit(tv, s)
+		}
+		s.target, s.targeted = "", false
+	}
 }
 
 // Describe sends the Desc of every family this collector can serve.
@@ -100,6 +136,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	v := newView(s, c.now())
+	if len(c.opts.Targets) > 1 {
+		v.splitTargets(c.opts.Targets)
+	}
 
 	if c.opts.MaxSeries > 0 {
 		v.dropped = c.planDrops(v)
@@ -235,6 +274,9 @@ type sink struct {
 	n        int
 	errs     int
 	firstErr string
+	// targeted series get target as their first label value.
+	targeted bool
+	target   string
 }
 
 // add sends one series: its value and label values in the family's order.
@@ -242,6 +284,9 @@ func (s *sink) add(v float64, lvs ...string) {
 	if s.ch == nil {
 		s.n++
 		return
+	}
+	if s.targeted {
+		lvs = append([]string{s.target}, lvs...)
 	}
 	m, err := prometheus.NewConstMetric(s.desc, s.typ, v, lvs...)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,6 +26,9 @@ type Config struct {
 	// Targets are namesrv sets, one per watched cluster (or group of
 	// clusters sharing namesrvs). Within a set the poller fails over.
 	Targets [][]string
+	// TargetNames name the targets, in the same order (snapshot.Target.Name);
+	// a missing name is the target's namesrvs joined with ';'.
+	TargetNames []string
 	// Interval between cycle starts.
 	Interval time.Duration
 	// CycleTimeout bounds a whole cycle; 0 means 90% of Interval.
@@ -129,8 +133,12 @@ func New(cfg Config, adm *admin.Client, rec *rpcstats.Recorder) *Poller {
 	p := &Poller{cfg: cfg, adm: adm, rec: rec, log: cfg.Logger, ready: make(chan struct{}),
 		memory: map[string]*brokerMemory{}, lastNS: make([]int, len(cfg.Targets)),
 		instances: make([][]admin.BrokerInstance, len(cfg.Targets))}
-	for _, t := range cfg.Targets {
-		p.targets = append(p.targets, &snapshot.Target{Namesrvs: t})
+	for i, t := range cfg.Targets {
+		name := strings.Join(t, ";")
+		if i < len(cfg.TargetNames) && cfg.TargetNames[i] != "" {
+			name = cfg.TargetNames[i]
+		}
+		p.targets = append(p.targets, &snapshot.Target{Name: name, Namesrvs: t})
 	}
 	return p
 }
@@ -230,6 +238,11 @@ func (p *Poller) Cycle(parent context.Context) *snapshot.Snapshot {
 		}()
 	}
 	wg.Wait()
+	for i, b := range results {
+		if b != nil {
+			b.Target = insts[i].target
+		}
+	}
 	if ctx.Err() != nil && parent.Err() == nil {
 		s.Overran = true
 		p.overruns.Add(1)
@@ -249,6 +262,7 @@ func (p *Poller) Cycle(parent context.Context) *snapshot.Snapshot {
 			reason = "namesrv unreachable"
 		}
 		if b := p.carryOver(mem, reason); b != nil {
+			b.Target = mem.target
 			p.log.Warn("broker missing from this cycle", "cluster", b.Cluster, "broker", b.Name, "addr", b.Addr, "reason", reason)
 			results = append(results, b)
 			seen[key] = true
@@ -296,7 +310,7 @@ func brokerKey(i admin.BrokerInstance) string { return i.Cluster + "/" + i.Broke
 // one that answered last and failing over to the others.
 func (p *Poller) discover(ctx context.Context, ti int) *snapshot.Target {
 	prev := p.targets[ti]
-	t := &snapshot.Target{Namesrvs: prev.Namesrvs, LastSuccess: prev.LastSuccess}
+	t := &snapshot.Target{Name: prev.Name, Namesrvs: prev.Namesrvs, LastSuccess: prev.LastSuccess}
 	var errs []error
 	n := len(prev.Namesrvs)
 	for k := 0; k < n; k++ {
