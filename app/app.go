@@ -154,7 +154,7 @@ func New(s Settings, logger *slog.Logger) (*App, error) {
 		if a.Leaks, err = leak.New(lc); err != nil {
 			return nil, err
 		}
-		a.Config.Leaks = a.Leaks
+		a.Config.Leaks, a.Config.History, a.Config.State = a.Leaks, a.History, a.State
 	}
 	a.Poller = poller.New(a.Config, a.Admin, a.RPC)
 	a.Tracker = gc.NewTracker(a.Registry)

@@ -46,6 +46,9 @@ func Run(ctx context.Context, a *app.App) ([]Report, int) {
 	lc := leak.DefaultConfig()
 	lc.Probes = 1 << 20 // one pass asks every key it can think of
 	cfg.Leaks, _ = leak.New(lc)
+	// The same history as the daemon's, read before the pass; audit writes
+	// no state file of its own.
+	cfg.History, cfg.RecallWait, cfg.State = a.History, true, nil
 	cfg.LagSeconds = false
 	if cfg.CycleTimeout <= 0 {
 		cfg.CycleTimeout = 10 * a.Settings.Interval // one pass that probes everything: give it room

@@ -891,7 +891,8 @@ func leakFamilies() []*family {
 			"that belong to topics or groups no longer in its unfiltered listings. Known deletions are those this process saw "+
 			"(until the broker restarts or --leak.max-tombstones pushes them out), those derived from the broker's consumer "+
 			"offsets and %RETRY%/%DLQ% topics, and names recalled from --leak.history-url/--leak.state-file; a subject "+
-			"deleted before any of these saw it is not counted. Keys still in the probe backlog are not counted yet.",
+			"deleted before any of these saw it is not counted. Keys still in the probe backlog are not counted yet. "+
+			"Per-queue items are probed on queue 0 only and count once per topic (or topic and group).",
 			func(r *snapshot.LeakReport) map[string]int { return r.StatItems }, "VIEW_BROKER_STATS_DATA probes"),
 		byStats("rocketmq_broker_leak_probed_keys", "Stat keys (by stats name) the exporter asked the broker about this cycle while looking for leftovers.",
 			func(r *snapshot.LeakReport) map[string]int { return r.ProbedKeys }, "VIEW_BROKER_STATS_DATA probes"),

@@ -55,6 +55,7 @@ type fileBroker struct {
 	Broker  string   `json:"broker"`
 	Topics  []string `json:"topics,omitempty"`
 	Groups  []string `json:"groups,omitempty"`
+	Pairs   []Pair   `json:"pairs,omitempty"`
 }
 
 type fileData struct {
@@ -95,14 +96,14 @@ func (f *File) Recall(ctx context.Context) (map[Broker]Names, error) {
 		}
 		k := Broker{Target: b.Target, Cluster: b.Cluster, Broker: b.Broker}
 		n := out[k] // a broker listed twice (hand-edited file) gets the union
-		out[k] = Names{Topics: append(n.Topics, b.Topics...), Groups: append(n.Groups, b.Groups...)}
+		out[k] = Names{Topics: append(n.Topics, b.Topics...), Groups: append(n.Groups, b.Groups...), Pairs: append(n.Pairs, b.Pairs...)}
 	}
 	return Merge(out), nil
 }
 
 // Overflow counts, per broker, the names a Save left out because of the
 // cap.
-type Overflow map[Broker]struct{ Topics, Groups int }
+type Overflow map[Broker]struct{ Topics, Groups, Pairs int }
 
 // Save replaces the file with m, atomically (a temporary file in the same
 // directory, synced, then renamed over the file). Per broker at most the cap
@@ -128,15 +129,18 @@ func (f *File) encode(m map[Broker]Names) (fileData, Overflow) {
 		if b.Cluster == "" || b.Broker == "" {
 			continue // not a broker the exporter serves
 		}
-		e := fileBroker{Target: b.Target, Cluster: b.Cluster, Broker: b.Broker, Topics: n.Topics, Groups: n.Groups}
-		var o struct{ Topics, Groups int }
+		e := fileBroker{Target: b.Target, Cluster: b.Cluster, Broker: b.Broker, Topics: n.Topics, Groups: n.Groups, Pairs: n.Pairs}
+		var o struct{ Topics, Groups, Pairs int }
 		if len(e.Topics) > f.max {
 			o.Topics, e.Topics = len(e.Topics)-f.max, e.Topics[:f.max]
 		}
 		if len(e.Groups) > f.max {
 			o.Groups, e.Groups = len(e.Groups)-f.max, e.Groups[:f.max]
 		}
-		if o.Topics > 0 || o.Groups > 0 {
+		if len(e.Pairs) > f.max {
+			o.Pairs, e.Pairs = len(e.Pairs)-f.max, e.Pairs[:f.max]
+		}
+		if o.Topics > 0 || o.Groups > 0 || o.Pairs > 0 {
 			over[b] = o
 		}
 		d.Brokers = append(d.Brokers, e)

@@ -45,6 +45,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 )
 
 // Broker names one broker group the way its series do.
@@ -54,11 +55,19 @@ type Broker struct {
 	Broker  string // broker name (the broker group), not an address
 }
 
-// Names are topic and group names a broker's series carried; both sorted
-// and unique.
+// Names are topic and group names a broker's series carried, and the
+// (topic, group) pairs of its per-group-and-topic series; all sorted and
+// unique. Pairs let a deleted topic's per-group stat keys be probed.
 type Names struct {
 	Topics []string
 	Groups []string
+	Pairs  []Pair
+}
+
+// Pair is a topic and a group that consumed it.
+type Pair struct {
+	Topic string `json:"topic"`
+	Group string `json:"group"`
 }
 
 // Source recalls names from before the exporter started.
@@ -76,13 +85,30 @@ func Merge(ms ...map[Broker]Names) map[Broker]Names {
 			cur := out[b]
 			cur.Topics = append(cur.Topics, n.Topics...)
 			cur.Groups = append(cur.Groups, n.Groups...)
+			cur.Pairs = append(cur.Pairs, n.Pairs...)
 			out[b] = cur
 		}
 	}
 	for b, n := range out {
-		out[b] = Names{Topics: sortUnique(n.Topics), Groups: sortUnique(n.Groups)}
+		out[b] = Names{Topics: sortUnique(n.Topics), Groups: sortUnique(n.Groups), Pairs: sortPairs(n.Pairs)}
 	}
 	return out
+}
+
+// sortPairs sorts p in place and drops repeats and half-empty pairs.
+func sortPairs(p []Pair) []Pair {
+	p = slices.DeleteFunc(p, func(x Pair) bool { return x.Topic == "" || x.Group == "" })
+	slices.SortFunc(p, func(a, b Pair) int {
+		if c := strings.Compare(a.Topic, b.Topic); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Group, b.Group)
+	})
+	p = slices.Compact(p)
+	if len(p) == 0 {
+		return nil
+	}
+	return p
 }
 
 // sortUnique sorts s in place and drops repeats and empty names.

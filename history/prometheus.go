@@ -21,6 +21,9 @@ import (
 const (
 	TopicFamily = "rocketmq_topic_info"
 	GroupFamily = "rocketmq_consumer_group_info"
+	// PairFamily is served for every (group, topic) pair with committed
+	// offsets in the broker's consume stats.
+	PairFamily = "rocketmq_consumer_group_lag_messages"
 )
 
 // Defaults of PrometheusConfig.
@@ -106,7 +109,7 @@ func NewPrometheus(cfg PrometheusConfig) (*Prometheus, error) {
 		parts[i] = m.String()
 	}
 	p.selector = strings.Join(parts, ", ")
-	for _, family := range []string{TopicFamily, GroupFamily} {
+	for _, family := range []string{TopicFamily, GroupFamily, PairFamily} {
 		p.matches = append(p.matches, family+"{"+p.selector+"}")
 	}
 	return p, nil
@@ -169,15 +172,17 @@ func namesOf(sets []model.LabelSet) map[Broker]Names {
 			if g := string(ls["group"]); g != "" {
 				n.Groups = append(n.Groups, g)
 			}
+		case PairFamily:
+			n.Pairs = append(n.Pairs, Pair{Topic: string(ls["topic"]), Group: string(ls["group"])})
 		}
 		out[b] = n
 	}
 	for b, n := range out {
-		if len(n.Topics) == 0 && len(n.Groups) == 0 {
+		if len(n.Topics) == 0 && len(n.Groups) == 0 && len(n.Pairs) == 0 {
 			delete(out, b)
 			continue
 		}
-		out[b] = Names{Topics: sortUnique(n.Topics), Groups: sortUnique(n.Groups)}
+		out[b] = Names{Topics: sortUnique(n.Topics), Groups: sortUnique(n.Groups), Pairs: sortPairs(n.Pairs)}
 	}
 	return out
 }

@@ -38,7 +38,7 @@ type keyState struct {
 	// names it in reports.
 	owners []string
 	state  uint8
-	at      time.Time // when last answered
+	at     time.Time // when last answered
 }
 
 type lmqState struct {
@@ -69,11 +69,11 @@ type broker struct {
 	prevGroups map[string]bool
 	prevPairs  map[string][]string
 
-	orphans    []snapshot.OrphanedOffset
-	leftover   []string
-	lmqQueues  map[string]int
-	lmqGroups  int
-	dropped    int64 // tombstones pushed out by the cap, ever
+	orphans   []snapshot.OrphanedOffset
+	leftover  []string
+	lmqQueues map[string]int
+	lmqGroups int
+	dropped   int64 // tombstones pushed out by the cap, ever
 }
 
 func newBroker() *broker {

@@ -3,6 +3,9 @@ package leak_test
 import (
 	"context"
 	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -169,4 +172,150 @@ func TestTopicTombstonesAreNotStarved(t *testing.T) {
 		t.Errorf("leaked TOPIC_PUT_NUMS reported %v, want at least the %v deleted business topics", topics, want)
 	}
 	t.Logf("TOPIC_PUT_NUMS during churn %v, after %v; backlog %v drained in %d cycles", during, topics, backlog, quiet)
+}
+
+// snapshotKeys lists the leaked items of an exporter's last snapshot.
+func snapshotKeys(a *app.App) []string {
+	var out []string
+	for _, b := range a.Poller.Snapshot().Brokers {
+		if b.Leaks == nil {
+			continue
+		}
+		for _, it := range b.Leaks.Items {
+			out = append(out, it.Stats+" "+it.Key)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// leakedKeys lists an audit's leaked items as "STATS key".
+func leakedKeys(reports []audit.Report) []string {
+	var out []string
+	for _, r := range reports {
+		for _, it := range r.LeakedStatItems {
+			out = append(out, it.Stats+" "+it.Key)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// truthKeys lists what the simulator keeps for deleted subjects, per-queue
+// items folded onto queue 0, which is the one the exporter probes.
+func truthKeys(c *simbroker.Cluster) []string {
+	var out []string
+	for _, b := range c.Oracle() {
+		for _, it := range b.Leaked {
+			out = append(out, it.Stats+" "+queueZero(it.Stats, it.Key))
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// queueZero rewrites a per-queue stat key to queue 0.
+func queueZero(stats, key string) string {
+	switch stats {
+	case "GROUP_GET_LATENCY", "TOPIC_PUT_LATENCY": // queueId@topic[@group]
+		if q, rest, ok := strings.Cut(key, "@"); ok && isNumber(q) && strings.Contains(key, "@") && (stats == "TOPIC_PUT_LATENCY" || strings.Contains(rest, "@")) {
+			return "0@" + rest
+		}
+	case "QUEUE_PUT_NUMS", "QUEUE_PUT_SIZE": // topic@queueId
+		if i := strings.LastIndexByte(key, '@'); i >= 0 && isNumber(key[i+1:]) {
+			return key[:i] + "@0"
+		}
+	}
+	return key
+}
+
+func isNumber(s string) bool {
+	_, err := strconv.Atoi(s)
+	return err == nil
+}
+
+// TestLeaksOutliveTheExporter: a 4.9.7 broker keeps the stat items of a
+// deleted topic and group until it restarts. An exporter restarted after
+// the deletion, and a fresh audit, report the same items as the exporter
+// that saw the deletion, from the state file; without one, nothing on the
+// broker shows the deletion any more (it was deleted with its offsets and
+// retry topic) and a fresh audit says clean, which is what it used to say.
+func TestLeaksOutliveTheExporter(t *testing.T) {
+	c := startSim(t, simbroker.Options{Version: "4.9.7", Seed: 5})
+	must := func(ok bool, err error) {
+		t.Helper()
+		if err != nil || !ok {
+			t.Fatalf("simulator refused: %v %v", ok, err)
+		}
+	}
+	must(c.CreateTopic(0, "t-restart", 2))
+	must(c.CreateGroup(0, "g-restart"))
+	must(c.Subscribe(0, "g-restart", "t-restart"))
+	must(c.SetClients(0, "g-restart", 1))
+	must(c.Produce(0, "t-restart", 5))
+	must(c.CatchUp(0, "g-restart"))
+
+	state := t.TempDir() + "/leaks.json"
+	s := app.Defaults()
+	s.Namesrvs = []string{c.Namesrv.Addr}
+	s.Timeout = 2 * time.Second
+	s.StateFile = state
+	ctx := context.Background()
+	first := newApp(t, s)
+	first.Cycle(ctx)
+	must(c.SetClients(0, "g-restart", 0))
+	must(c.DeleteTopic(0, "t-restart", simbroker.ByMQAdmin))
+	must(c.DeleteGroup(0, "g-restart", simbroker.ByMQAdmin, true))
+	truth := truthKeys(c)
+	if len(truth) == 0 {
+		t.Fatal("the simulated 4.9.7 broker keeps nothing: the test proves nothing")
+	}
+	for i := 0; i < 3; i++ {
+		first.Cycle(ctx)
+	}
+	if got := snapshotKeys(first); !slices.Equal(got, truth) {
+		t.Fatalf("the exporter that saw the deletion reports %v, the broker holds %v", got, truth)
+	}
+	first.Poller.SaveState()
+	first.Close()
+
+	// Without memory: nothing on the broker names the deleted subjects.
+	blank := s
+	blank.StateFile = ""
+	reports, code := audit.Run(ctx, newApp(t, blank))
+	if got := leakedKeys(reports); len(got) != 0 || code != audit.Clean {
+		t.Logf("without a state file the audit finds %v (exit %d)", got, code)
+	}
+
+	again := newApp(t, s)
+	var got []string
+	for i := 0; i < 4 && !slices.Equal(got, truth); i++ {
+		again.Cycle(ctx) // the recall runs in the background: a cycle or two
+		got = snapshotKeys(again)
+	}
+	if !slices.Equal(got, truth) {
+		t.Errorf("restarted exporter reports %v, the broker holds %v", got, truth)
+	}
+	m := scrape(t, again)
+	if n, _ := m.sum("rocketmq_broker_leaked_stat_items", nil); int(n) != len(truth) {
+		t.Errorf("restarted exporter serves %v leaked items, the broker holds %d", n, len(truth))
+	}
+	fresh, code := audit.Run(ctx, newApp(t, s))
+	if got := leakedKeys(fresh); !slices.Equal(got, truth) || code != audit.Leftovers {
+		t.Errorf("fresh audit with the state file reports %v (exit %d), the broker holds %v", got, code, truth)
+	}
+
+	// The broker's restart frees them: the exporter follows.
+	if err := c.Restart(0); err != nil {
+		t.Fatal(err)
+	}
+	if len(truthKeys(c)) != 0 {
+		t.Fatal("the simulator kept leaked items across a restart")
+	}
+	for i := 0; i < 2; i++ {
+		again.Cycle(ctx)
+	}
+	if n, _ := scrape(t, again).sum("rocketmq_broker_leaked_stat_items", nil); n != 0 {
+		t.Errorf("%v leaked items reported after the broker restarted", n)
+	}
 }

@@ -165,6 +165,46 @@ func (p *Planner) broker(key string) (*broker, Recalled, bool) {
 	return b, r, ok
 }
 
+// Known returns what the planner knows of a broker for a state file: the
+// names in its last listings and every tombstone, with their pairs.
+func (p *Planner) Known(key string) Recalled {
+	p.mu.Lock()
+	b := p.brokers[key]
+	p.mu.Unlock()
+	if b == nil {
+		return Recalled{}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var r Recalled
+	for t := range b.prevTopics {
+		r.Topics = append(r.Topics, t)
+	}
+	for g := range b.prevGroups {
+		r.Groups = append(r.Groups, g)
+	}
+	for t, gs := range b.prevPairs {
+		for _, g := range gs {
+			r.Pairs = append(r.Pairs, [2]string{t, g})
+		}
+	}
+	for _, s := range b.tombs {
+		if s.kind == KindTopic {
+			r.Topics = append(r.Topics, s.name)
+		} else {
+			r.Groups = append(r.Groups, s.name)
+		}
+		for other := range s.partners {
+			if s.kind == KindTopic {
+				r.Pairs = append(r.Pairs, [2]string{s.name, other})
+			} else {
+				r.Pairs = append(r.Pairs, [2]string{other, s.name})
+			}
+		}
+	}
+	return r
+}
+
 // Forget drops everything held for brokers not in keep, so a broker that
 // left the cluster leaves no memory behind.
 func (p *Planner) Forget(keep map[string]bool) {

@@ -3,8 +3,10 @@ package poller
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
+	"github.com/rocketmq-exporter/rocketmq_exporter/history"
 	"github.com/rocketmq-exporter/rocketmq_exporter/leak"
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
 )
@@ -61,5 +63,125 @@ func leakListing(b *snapshot.Broker, l *listings, offsets *admin.ConsumerOffsets
 func (p *Poller) forgetLeaks(keep map[string]bool) {
 	if p.cfg.Leaks != nil {
 		p.cfg.Leaks.Forget(keep)
+	}
+}
+
+// recallRetry spaces attempts to read history that failed.
+const recallRetry = time.Minute
+
+// stateEvery is how many cycles pass between saves of the state file
+// (about five minutes at the default interval; the file is also written
+// when Run ends).
+const stateEvery = 20
+
+// recallState is the history read back once at start. Only the cycle
+// goroutine touches it.
+type recallState struct {
+	done     bool
+	inflight chan recallResult
+	lastTry  time.Time
+	pending  map[history.Broker]history.Names // not handed to the planner yet
+}
+
+type recallResult struct {
+	names map[history.Broker]history.Names
+	err   error
+}
+
+// applyRecall reads history once (in the background, unless RecallWait)
+// and hands each master listed this cycle the names recalled for it.
+func (p *Poller) applyRecall(parent context.Context) {
+	if p.cfg.History == nil || p.cfg.Leaks == nil {
+		return
+	}
+	r := &p.recall
+	if !r.done && r.inflight == nil && time.Since(r.lastTry) >= recallRetry {
+		ch := make(chan recallResult, 1)
+		r.inflight, r.lastTry = ch, time.Now()
+		go func() {
+			m, err := p.cfg.History.Recall(parent)
+			ch <- recallResult{m, err}
+		}()
+	}
+	if r.inflight != nil {
+		var res recallResult
+		if p.cfg.RecallWait {
+			res = <-r.inflight
+		} else {
+			select {
+			case res = <-r.inflight:
+			default:
+				return
+			}
+		}
+		r.inflight = nil
+		if res.err != nil {
+			p.log.Warn("leak history: recall failed or was partial", "err", res.err)
+		}
+		if res.names == nil {
+			return // try again after recallRetry
+		}
+		r.done, r.pending = true, res.names
+		p.log.Info("leak history: names recalled", "brokers", len(res.names))
+	}
+	for ti, insts := range p.instances {
+		for _, inst := range insts {
+			hk := p.historyKey(ti, inst.Cluster, inst.BrokerName)
+			if n, ok := r.pending[hk]; ok && inst.IsMaster() {
+				p.cfg.Leaks.Recall(brokerKey(inst), recalled(n))
+				delete(r.pending, hk)
+			}
+		}
+	}
+}
+
+// historyKey names a broker as its series do: the target label is there
+// only when the exporter watches several targets.
+func (p *Poller) historyKey(target int, cluster, broker string) history.Broker {
+	k := history.Broker{Cluster: cluster, Broker: broker}
+	if len(p.targets) > 1 && target < len(p.targets) {
+		k.Target = p.targets[target].Name
+	}
+	return k
+}
+
+func recalled(n history.Names) leak.Recalled {
+	r := leak.Recalled{Topics: n.Topics, Groups: n.Groups}
+	for _, pr := range n.Pairs {
+		r.Pairs = append(r.Pairs, [2]string{pr.Topic, pr.Group})
+	}
+	return r
+}
+
+// SaveState writes the state file now. Call it only while no cycle runs
+// (Run saves by itself every few cycles and when it ends).
+func (p *Poller) SaveState() { p.saveState(true) }
+
+// saveState writes what the planner knows of every master (live names and
+// tombstones) to the state file, every stateEvery cycles and at the end.
+func (p *Poller) saveState(force bool) {
+	if p.cfg.State == nil || p.cfg.Leaks == nil || (!force && p.seq%stateEvery != 0) {
+		return
+	}
+	m := map[history.Broker]history.Names{}
+	for key, mem := range p.memory {
+		if mem.last == nil || !mem.last.IsMaster() {
+			continue
+		}
+		k := p.cfg.Leaks.Known(key)
+		n := history.Names{Topics: k.Topics, Groups: k.Groups}
+		for _, pr := range k.Pairs {
+			n.Pairs = append(n.Pairs, history.Pair{Topic: pr[0], Group: pr[1]})
+		}
+		m[p.historyKey(mem.target, mem.last.Cluster, mem.last.Name)] = n
+	}
+	over, err := p.cfg.State.Save(m)
+	if err != nil {
+		p.log.Warn("leak state file not written", "path", p.cfg.State.Path(), "err", err)
+		return
+	}
+	for b, o := range over {
+		p.log.Warn("leak state file: names left out by its cap", "cluster", b.Cluster, "broker", b.Broker,
+			"topics", o.Topics, "groups", o.Groups, "pairs", o.Pairs)
 	}
 }

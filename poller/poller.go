@@ -16,6 +16,7 @@ import (
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/filter"
+	"github.com/rocketmq-exporter/rocketmq_exporter/history"
 	"github.com/rocketmq-exporter/rocketmq_exporter/leak"
 	"github.com/rocketmq-exporter/rocketmq_exporter/rpcstats"
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
@@ -72,6 +73,15 @@ type Config struct {
 	// Leaks, when set, plans the probing of what deleted topics and groups
 	// left on each master; the poller makes the calls.
 	Leaks *leak.Planner
+	// History, when set, is read once (in the background) for names of
+	// topics and groups served before this process started; the planner
+	// makes tombstones of those that no longer exist. RecallWait makes the
+	// first cycle wait for it (audit's single pass).
+	History    history.Source
+	RecallWait bool
+	// State, when set, is written every few cycles and when Run ends with
+	// what the planner knows, for History to recall after a restart.
+	State  *history.File
 	Logger *slog.Logger
 }
 
@@ -99,6 +109,7 @@ type Poller struct {
 	observer  []Observer
 	publish   []func(*snapshot.Snapshot)
 	overruns  atomic.Int64
+	recall    recallState
 }
 
 // New creates a poller. rec may be nil.
@@ -164,6 +175,7 @@ func (p *Poller) Overruns() int64 { return p.overruns.Load() }
 // interval delays the next one (it is never skipped silently): the overrun
 // is counted, logged and shown in the snapshot.
 func (p *Poller) Run(ctx context.Context) {
+	defer p.saveState(true) // what the planner knows outlives the process
 	for {
 		start := time.Now()
 		s := p.Cycle(ctx)
@@ -218,6 +230,7 @@ func (p *Poller) Cycle(parent context.Context) *snapshot.Snapshot {
 		}
 	}
 
+	p.applyRecall(parent)
 	results := make([]*snapshot.Broker, len(insts))
 	mems := make([]*brokerMemory, len(insts)) // looked up here: the goroutines must not touch the map
 	for i, f := range insts {
@@ -274,6 +287,7 @@ func (p *Poller) Cycle(parent context.Context) *snapshot.Snapshot {
 		}
 	}
 	p.forgetLeaks(seen)
+	p.saveState(false)
 	for _, b := range results {
 		if b != nil {
 			s.Brokers = append(s.Brokers, b)
