@@ -40,3 +40,17 @@ func TestTrackerCountsWhatVanished(t *testing.T) {
 		t.Errorf("totals %v", got)
 	}
 }
+
+// TestTwinClustersCountTwice: two targets' clusters with one name are two
+// clusters (their series carry different target labels).
+func TestTwinClustersCountTwice(t *testing.T) {
+	tr := NewTracker(nil)
+	s := &snapshot.Snapshot{Brokers: []*snapshot.Broker{
+		{Cluster: "DefaultCluster", Name: "broker-a", Addr: "a:1", Target: 0},
+		{Cluster: "DefaultCluster", Name: "broker-a", Addr: "b:1", Target: 1},
+	}}
+	tr.Observe(s)
+	if s.Entities["cluster"] != 2 || s.Entities["broker"] != 2 {
+		t.Errorf("entities %v, want 2 clusters and 2 brokers", s.Entities)
+	}
+}

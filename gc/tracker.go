@@ -11,6 +11,7 @@
 package gc
 
 import (
+	"strconv"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -104,7 +105,7 @@ func Entities(s *snapshot.Snapshot) map[Kind]map[string]struct{} {
 	add := func(k Kind, key string) { out[k][key] = struct{}{} }
 	for _, b := range s.Brokers {
 		bk := b.Key()
-		add(KindCluster, b.Cluster)
+		add(KindCluster, strconv.Itoa(b.Target)+"|"+b.Cluster) // twin clusters of two targets are two
 		add(KindBroker, bk)
 		for _, t := range b.Topics {
 			add(KindTopic, bk+"|"+t.Name)
