@@ -23,6 +23,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/defect"
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
 )
 
@@ -80,7 +81,7 @@ func New(src Source, opts Options) *Collector {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
-	perTarget := len(opts.Targets) > 1
+	perTarget := len(opts.Targets) > 1 && !defect.On(defect.MergedTwins)
 	for _, f := range allFamilies() {
 		if !f.enabled(opts) {
 			continue
@@ -136,7 +137,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	v := newView(s, c.now())
-	if len(c.opts.Targets) > 1 {
+	if len(c.opts.Targets) > 1 && !defect.On(defect.MergedTwins) {
 		v.splitTargets(c.opts.Targets)
 	}
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/defect"
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
 )
 
@@ -49,6 +50,9 @@ type proc struct {
 // brokerKey names a broker group. The target is part of it: two targets
 // may each have a DefaultCluster/broker-a, and they are not one group.
 func brokerKey(b *snapshot.Broker) string {
+	if defect.On(defect.MergedTwins) {
+		return b.Cluster + "\x00" + b.Name
+	}
 	return strconv.Itoa(b.Target) + "\x00" + b.Cluster + "\x00" + b.Name
 }
 

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/defect"
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
 )
 
@@ -232,7 +233,10 @@ func (b *broker) derive(l *Listing, now time.Time) {
 		}
 		_, topicLive := l.Topics[e.Topic]
 		groupLive := l.Groups[e.Group]
-		if topicLive && groupLive {
+		if topicLive && groupLive || snapshot.ClassifyGroup(e.Group) == snapshot.GroupSystem {
+			// The broker's own groups (POP revive, the transaction check)
+			// commit offsets without a subscription config, on topics that
+			// may have no topic config (4.9.7's RMQ_SYS_TRANS_OP_HALF_TOPIC).
 			continue
 		}
 		missing := "both"
@@ -355,6 +359,9 @@ func (b *broker) plan(now time.Time, cfg Config) []Probe {
 			break
 		}
 	}
+	if defect.On(defect.UnfairProbes) {
+		b.unfair(take)
+	}
 	for b.head < len(b.fresh) && len(out) < budget {
 		k := b.fresh[b.head]
 		b.head++
@@ -370,6 +377,29 @@ func (b *broker) plan(now time.Time, cfg Config) []Probe {
 		b.planLMQ(now, cfg.Reprobe, take)
 	}
 	return out
+}
+
+// unfair is the re-injectable defect of asking queued keys in subject-name
+// order, which starves topic keys behind group keys (package defect).
+func (b *broker) unfair(take func(Probe) bool) {
+	var queuedKeys []Probe
+	for k, ks := range b.keys {
+		if ks.state == queued {
+			queuedKeys = append(queuedKeys, k)
+		}
+	}
+	sort.Slice(queuedKeys, func(i, j int) bool {
+		oi, oj := b.keys[queuedKeys[i]].owners[0], b.keys[queuedKeys[j]].owners[0]
+		if oi != oj {
+			return oi < oj
+		}
+		return queuedKeys[i].Stats+queuedKeys[i].Key < queuedKeys[j].Stats+queuedKeys[j].Key
+	})
+	for _, k := range queuedKeys {
+		if !take(k) {
+			return
+		}
+	}
 }
 
 // compact drops the consumed head of the fresh queue once it is most of it.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/history"
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/defect"
 	"github.com/rocketmq-exporter/rocketmq_exporter/leak"
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
 )
@@ -20,7 +21,11 @@ func (p *Poller) probeLeaks(ctx context.Context, b *snapshot.Broker, l *listings
 	if err != nil {
 		p.log.Debug("consumer offsets unavailable; orphans carried from the last answer", "addr", b.Addr, "err", err)
 	}
-	probes := p.cfg.Leaks.Observe(leakListing(b, l, offsets))
+	listing := leakListing(b, l, offsets)
+	if defect.On(defect.FilteredExistence) {
+		listing = filteredListing(b, offsets)
+	}
+	probes := p.cfg.Leaks.Observe(listing)
 	answers := make([]leak.Answer, len(probes))
 	p.each(ctx, len(probes), func(i int) {
 		d, err := p.stat(ctx, b.Addr, probes[i].Stats, probes[i].Key)
@@ -52,6 +57,28 @@ func leakListing(b *snapshot.Broker, l *listings, offsets *admin.ConsumerOffsets
 	}
 	if offsets != nil {
 		out.Offsets = make([]leak.Offset, 0, len(offsets.Entries))
+		for _, e := range offsets.Entries {
+			out.Offsets = append(out.Offsets, leak.Offset{Topic: e.Topic, Group: e.Group, Queues: len(e.Offsets)})
+		}
+	}
+	return out
+}
+
+// filteredListing is the re-injectable defect of judging existence from
+// the filtered lists (package defect).
+func filteredListing(b *snapshot.Broker, offsets *admin.ConsumerOffsets) *leak.Listing {
+	out := &leak.Listing{Key: b.Key(), Boot: b.BootTime, Topics: map[string]int{}, Groups: map[string]bool{}, Pairs: map[string][]string{}}
+	for _, t := range b.Topics {
+		out.Topics[t.Name] = max(t.ReadQueues, t.WriteQueues)
+	}
+	for _, g := range b.Groups {
+		out.Groups[g.Name] = true
+		for _, gt := range g.Topics {
+			out.Pairs[gt.Topic] = append(out.Pairs[gt.Topic], g.Name)
+		}
+	}
+	if offsets != nil {
+		out.Offsets = []leak.Offset{}
 		for _, e := range offsets.Entries {
 			out.Offsets = append(out.Offsets, leak.Offset{Topic: e.Topic, Group: e.Group, Queues: len(e.Offsets)})
 		}
@@ -91,7 +118,7 @@ type recallResult struct {
 // applyRecall reads history once (in the background, unless RecallWait)
 // and hands each master listed this cycle the names recalled for it.
 func (p *Poller) applyRecall(parent context.Context) {
-	if p.cfg.History == nil || p.cfg.Leaks == nil {
+	if p.cfg.History == nil || p.cfg.Leaks == nil || defect.On(defect.ForgetfulRestart) {
 		return
 	}
 	r := &p.recall
