@@ -13,7 +13,7 @@ FUZZTIME  ?= 20s
 ROCKETMQ_VERSION ?= 5.3.3
 export ROCKETMQ_VERSION
 
-.PHONY: build run test test-short fuzz lint bench bench-go bench-real static-check clean
+.PHONY: build run test test-short fuzz lint bench bench-go bench-real static-check check-long clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/exporter
@@ -40,6 +40,11 @@ fuzz:
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+
+# The model checker (package check) over many more seeds and longer logs
+# than the few make test runs; CHECK_SEED=<n> replays one seed.
+check-long:
+	$(GO) test -count=1 -timeout 90m -run '^TestCheck$$' ./check/ -check.long -v
 
 # The binary built exactly as the Dockerfile builds it must be static.
 static-check: build

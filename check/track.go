@@ -1,0 +1,222 @@
+package check
+
+import (
+	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
+)
+
+// The probe bound. A deletion the exporter could know of (its subject was
+// listed in a cycle that reached the broker) makes probe keys: TopicKeys
+// for a topic, GroupKeys for a group, and PairKeys for every (topic,
+// group) pair it had offsets with. Every leaked stat item of the deletion
+// must be reported once a fair first-in first-out queue of keys, asked
+// LeakProbes a cycle in the cycles that reach the broker, has asked its
+// last key, plus ProbeSlack cycles. In a quiet period that is
+// B = ceil(backlog/LeakProbes) + ProbeSlack cycles (QuietBound).
+const (
+	// TopicKeys are a deleted topic's own stat key shapes: TOPIC_PUT_NUMS,
+	// TOPIC_PUT_SIZE, TOPIC_PUT_LATENCY, QUEUE_PUT_NUMS, QUEUE_PUT_SIZE.
+	TopicKeys = 5
+	// PairKeys are a (topic, group) pair's: GROUP_GET_NUMS, GROUP_GET_SIZE,
+	// GROUP_GET_LATENCY (with and without a queue), SNDBCK_PUT_NUMS,
+	// SNDBCK2DLQ_TIMES, GROUP_ACK_NUMS, GROUP_CK_NUMS.
+	PairKeys = 8
+	// GroupKeys are a deleted group's own: TOPIC_PUT_NUMS and
+	// TOPIC_PUT_SIZE of its %RETRY% and %DLQ% topics.
+	GroupKeys = 4
+	// ProbeSlack is the "+2" of the bound: the cycle that notices the
+	// deletion may end before the probes, and the exporter's key shapes
+	// may order the queue a little differently.
+	ProbeSlack = 2
+)
+
+// QuietBound is B: the cycles after the last deletion within which every
+// leaked item is reported, for a backlog of keys and a probe budget.
+func QuietBound(backlog, probes int) int { return (backlog+probes-1)/probes + ProbeSlack }
+
+// event is one operation's deletions on a broker: the keys they make and
+// the items they leaked.
+type event struct {
+	left    int // keys not yet asked in the ideal queue
+	drained int // cycle that asked the last of them; 0 while queued
+	items   map[itemKey]bool
+}
+
+// track is what the checker remembers of one broker across cycles.
+type track struct {
+	streak    int          // consecutive cycles the broker was not reached, this one included
+	reachedBy int          // exporter build (builtAt) that last reached it; -1 never
+	lastReach *brokerModel // the truth at the last cycle that reached it
+	allowed   *entities    // everything listed since that cycle
+	seen      map[string]bool
+	offlineAt map[string]int  // group -> last cycle it had no client (or did not exist)
+	churned   map[string]bool // "topic:x"/"group:x" deleted or re-created since the last cycle
+	fifo      []*event
+	done      []*event
+	loose     map[itemKey]bool // leaked by deletions the exporter could not know of
+	shrunk    int              // cycle from which fewer items leak (restart, re-creation)
+	restarted int              // cycle from which the broker runs with a new boot time
+	reached   bool             // this cycle
+}
+
+func newTrack() *track {
+	return &track{reachedBy: -1, allowed: newEntities(), seen: map[string]bool{}, offlineAt: map[string]int{},
+		churned: map[string]bool{}, loose: map[itemKey]bool{}}
+}
+
+// change notes what one operation did to the broker.
+func (t *track) change(k *checker, before, after *brokerModel, o Op) {
+	ev := &event{items: map[itemKey]bool{}}
+	knowable := false
+	for name := range before.topics {
+		if !after.topics[name] {
+			t.churned["topic:"+name] = true
+			ev.left += TopicKeys + PairKeys*partners(before, name, "")
+			knowable = knowable || t.seen["topic:"+name]
+		}
+	}
+	for name := range before.groups {
+		if !after.groups[name] {
+			t.churned["group:"+name] = true
+			ev.left += GroupKeys + PairKeys*partners(before, "", name)
+			knowable = knowable || t.seen["group:"+name]
+		}
+	}
+	for name := range after.topics {
+		if !before.topics[name] {
+			t.churned["topic:"+name] = true
+		}
+	}
+	for name := range after.groups {
+		if !before.groups[name] {
+			t.churned["group:"+name] = true
+		}
+	}
+	for key := range after.leaked {
+		if _, old := before.leaked[key]; !old {
+			if knowable {
+				ev.items[key] = true
+			} else {
+				t.loose[key] = true
+			}
+		}
+	}
+	for key := range before.leaked {
+		if _, still := after.leaked[key]; !still {
+			t.shrunk = k.cycle + 1
+		}
+	}
+	if o.Kind == OpRestart && o.C == after.ref.C && o.B == after.ref.B {
+		t.restarted, t.shrunk = k.cycle+1, k.cycle+1
+		t.fifo, t.done = nil, nil // the restart freed every item
+	}
+	if knowable && ev.left > 0 {
+		t.fifo = append(t.fifo, ev)
+	}
+}
+
+// partners counts a subject's offset pairs (LMQs aside).
+func partners(m *brokerModel, topic, group string) int {
+	n := 0
+	for _, o := range m.view.Offsets {
+		if (topic != "" && o.Topic == topic) || (group != "" && o.Group == group) {
+			n++
+		}
+	}
+	return n
+}
+
+// begin decides whether this cycle reached the broker: the checker
+// disturbed none of it and the cycle met its deadline.
+func (t *track) begin(k *checker, r ref, snap *snapshot.Snapshot) {
+	t.reached = !k.w.disturbed(r) && !overran(snap)
+	if t.reached {
+		t.streak = 0
+	} else {
+		t.streak++
+	}
+}
+
+// unregistered: the exporter cannot list the broker (killed, or its
+// cluster's namesrvs all down).
+func (k *checker) unregistered(r ref) bool {
+	return !k.w.sims[r.C].Up(r.B) || k.w.namesrvsDown(r.C)
+}
+
+// end records the cycle: what the exporter may serve from now on, what it
+// knows, and the ideal probe queue's progress.
+func (t *track) end(k *checker, m *brokerModel) {
+	for g := range m.groups {
+		if len(m.clients[g]) == 0 {
+			t.offlineAt[g] = k.cycle
+		}
+	}
+	t.churned = map[string]bool{}
+	if !t.reached {
+		t.allowed.add(m)
+		return
+	}
+	t.lastReach, t.reachedBy = m, k.builtAt
+	t.allowed = newEntities()
+	t.allowed.add(m)
+	for name := range m.topics {
+		t.seen["topic:"+name] = true
+	}
+	for name := range m.groups {
+		t.seen["group:"+name] = true
+	}
+	for budget := LeakProbes; budget > 0 && len(t.fifo) > 0; {
+		ev := t.fifo[0]
+		n := min(budget, ev.left)
+		ev.left -= n
+		budget -= n
+		if ev.left == 0 {
+			ev.drained = k.cycle
+			t.done = append(t.done, ev)
+			t.fifo = t.fifo[1:]
+		}
+	}
+}
+
+// required are the leaked items the daemon must report by this cycle.
+func (t *track) required(cycle int, m *brokerModel) map[itemKey]bool {
+	out := map[itemKey]bool{}
+	for _, ev := range t.done {
+		if ev.drained+ProbeSlack > cycle {
+			continue
+		}
+		for key := range ev.items {
+			if _, ok := m.leaked[key]; ok {
+				out[key] = true
+			}
+		}
+	}
+	return out
+}
+
+// knowable are the leaked items any full pass (audit) must find.
+func (t *track) knowable(m *brokerModel) map[itemKey]bool {
+	out := map[itemKey]bool{}
+	for _, list := range [][]*event{t.fifo, t.done} {
+		for _, ev := range list {
+			for key := range ev.items {
+				if _, ok := m.leaked[key]; ok {
+					out[key] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+// settled: nothing queued, every bound passed, nothing freed lately.
+func (t *track) settled(cycle int) bool {
+	if len(t.fifo) > 0 || t.streak > 0 || t.shrunk+ProbeSlack > cycle {
+		return false
+	}
+	for _, ev := range t.done {
+		if ev.drained+ProbeSlack > cycle {
+			return false
+		}
+	}
+	return true
+}
