@@ -165,21 +165,26 @@ func brokerFamilies() []*family {
 			},
 		},
 		{
-			name: "rocketmq_broker_consumer_groups", typ: gauge, labels: nameL, prio: prioNever,
-			help:   "Consumer groups the broker knows: subscription configs plus groups with committed offsets.",
-			source: "GET_ALL_SUBSCRIPTIONGROUP_CONFIG, GET_BROKER_CONSUME_STATS", replaces: "(none)",
+			name: "rocketmq_broker_consumer_groups", typ: gauge, labels: with(nameL, "kind"), prio: prioNever,
+			help: "Consumer groups in the broker's subscription-group config, within --group.include/--group.exclude, by kind: " +
+				"business (the applications' groups, which the per-group families serve) and system (the names RocketMQ reserves " +
+				"for itself: TOOLS_CONSUMER, FILTERSRV_CONSUMER, SELF_TEST_C_GROUP, CID_ONS*, CID_RMQ_SYS_*, …; counted here only). " +
+				"A group known only from committed offsets is not counted (see rocketmq_broker_orphaned_consumer_offsets).",
+			source: "GET_ALL_SUBSCRIPTIONGROUP_CONFIG", replaces: "(none)",
 			emit: func(v *view, s *sink) {
 				for _, b := range v.entities {
 					if !b.Up && !hasEntities(b) {
 						continue
 					}
-					n := 0
+					n := map[snapshot.GroupKind]int{}
 					for i := range b.Groups {
 						if i == 0 || b.Groups[i-1].Name != b.Groups[i].Name {
-							n++
+							n[snapshot.ClassifyGroup(b.Groups[i].Name)]++
 						}
 					}
-					s.add(float64(n), b.Cluster, b.Name)
+					for _, k := range []snapshot.GroupKind{snapshot.GroupBusiness, snapshot.GroupSystem} {
+						s.add(float64(n[k]), b.Cluster, b.Name, string(k))
+					}
 				}
 			},
 		},

@@ -174,11 +174,14 @@ func (v *view) eachTopic(fn func(b *snapshot.Broker, t *snapshot.Topic)) {
 	}
 }
 
-// eachGroup calls fn for every consumer group of every entity broker.
+// eachGroup calls fn for every application consumer group of every entity
+// broker. The groups RocketMQ keeps for itself are only counted
+// (rocketmq_broker_consumer_groups{kind="system"}): no application
+// consumes under them, so their series would read as groups nobody serves.
 func (v *view) eachGroup(fn func(b *snapshot.Broker, g *snapshot.Group)) {
 	for _, b := range v.entities {
 		for i := range b.Groups {
-			if i > 0 && b.Groups[i-1].Name == b.Groups[i].Name {
+			if i > 0 && b.Groups[i-1].Name == b.Groups[i].Name || snapshot.ClassifyGroup(b.Groups[i].Name) == snapshot.GroupSystem {
 				continue
 			}
 			fn(b, &b.Groups[i])

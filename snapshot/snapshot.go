@@ -143,6 +143,38 @@ func GroupOfTopic(topic string) (string, bool) {
 	return "", false
 }
 
+// GroupKind tells the consumer groups RocketMQ keeps for itself from the
+// applications'.
+type GroupKind string
+
+// Group kinds.
+const (
+	GroupBusiness GroupKind = "business"
+	GroupSystem   GroupKind = "system"
+)
+
+// systemGroups are the consumer group names RocketMQ reserves (MixAll's
+// *_CONSUMER_GROUP and CID_* constants, the same in 4.9.7, 5.3.3 and
+// 5.4.0); a broker creates those it uses in its subscription config at
+// start. No application consumes under them.
+var systemGroups = map[string]bool{
+	"DEFAULT_CONSUMER": true, "TOOLS_CONSUMER": true, "SCHEDULE_CONSUMER": true, "FILTERSRV_CONSUMER": true,
+	"__MONITOR_CONSUMER": true, "SELF_TEST_C_GROUP": true, "CID_ONS-HTTP-PROXY": true, "CID_ONSAPI_PERMISSION": true,
+	"CID_ONSAPI_OWNER": true, "CID_ONSAPI_PULL": true,
+}
+
+// SystemGroupPrefix starts the broker's internal groups: CID_RMQ_SYS_TRANS
+// (transaction check), CID_RMQ_SYS_REVIVE_GROUP (POP revive), …
+const SystemGroupPrefix = "CID_RMQ_SYS_"
+
+// ClassifyGroup tells a consumer group's kind from its name.
+func ClassifyGroup(name string) GroupKind {
+	if systemGroups[name] || strings.HasPrefix(name, SystemGroupPrefix) {
+		return GroupSystem
+	}
+	return GroupBusiness
+}
+
 // Topic is one topic on one broker.
 type Topic struct {
 	Name        string
