@@ -26,7 +26,8 @@ func TestUnreachableNamesrv(t *testing.T) {
 	rr := httptest.NewRecorder()
 	a.Handler.ServeHTTP(rr, httptest.NewRequest("GET", "/metrics", nil))
 	body := rr.Body.String()
-	for _, want := range []string{`rocketmq_up{broker="",broker_id="",cluster=""} 0`, `rocketmq_namesrv_up{namesrv="127.0.0.1:1;127.0.0.1:2"} 0`} {
+	for _, want := range []string{`rocketmq_up{broker="",broker_id="",cluster=""} 0`, `rocketmq_namesrv_up{namesrv="127.0.0.1:1"} 0`,
+		`rocketmq_namesrv_up{namesrv="127.0.0.1:2"} 0`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}

@@ -73,6 +73,11 @@ type Collector struct {
 	lastDropped map[string]int
 	dropKey     string // the dropped set last logged, to log once per change
 	warned      map[string]bool
+	// held are the families --max-series left out of the snapshot before
+	// the last one collected (outSeq); out those left out of the last.
+	// They come back only with room to spare (restoreRatio).
+	held, out map[string]bool
+	outSeq    uint64
 }
 
 // New builds the collector and every Desc it can send.
@@ -198,8 +203,15 @@ func (c *Collector) LastDropped() map[string]int {
 	return maps.Clone(c.lastDropped)
 }
 
+// restoreRatio is the share of --max-series the series must fit under,
+// with a dropped family back, for that family to be served again: a count
+// that hovers at the cap must not toggle families on and off every cycle.
+const restoreRatio = 0.9
+
 // planDrops counts every family's series for this snapshot and picks the
-// families to leave out so the rest fits under MaxSeries.
+// families to leave out so the rest fits under MaxSeries. A family left out
+// of the previous snapshot stays out until the series with it fit under
+// restoreRatio of the cap.
 func (c *Collector) planDrops(v *view) map[string]int {
 	counts := make(map[string]int, len(c.families))
 	total := 0
@@ -216,19 +228,19 @@ func (c *Collector) planDrops(v *view) map[string]int {
 			candidates = append(candidates, f)
 		}
 	}
+	// Lowest priority first; inside a priority the biggest family first,
+	// so as few families as possible go.
+	slices.SortStableFunc(candidates, func(a, b *family) int {
+		if r := cmp.Compare(a.prio, b.prio); r != 0 {
+			return r
+		}
+		if r := cmp.Compare(counts[b.name], counts[a.name]); r != 0 {
+			return r
+		}
+		return strings.Compare(a.name, b.name)
+	})
 	dropped := map[string]int{}
 	if total > c.opts.MaxSeries {
-		// Lowest priority first; inside a priority the biggest family
-		// first, so as few families as possible go.
-		slices.SortStableFunc(candidates, func(a, b *family) int {
-			if r := cmp.Compare(a.prio, b.prio); r != 0 {
-				return r
-			}
-			if r := cmp.Compare(counts[b.name], counts[a.name]); r != 0 {
-				return r
-			}
-			return strings.Compare(a.name, b.name)
-		})
 		for _, f := range candidates {
 			if total <= c.opts.MaxSeries {
 				break
@@ -237,8 +249,46 @@ func (c *Collector) planDrops(v *view) map[string]int {
 			total -= counts[f.name]
 		}
 	}
+	total = c.holdDropped(v.s.Seq, candidates, counts, dropped, total)
 	c.logDrops(dropped, total)
 	return dropped
+}
+
+// holdDropped keeps out the families the previous snapshot left out that
+// would not fit under restoreRatio of the cap with them back, adding them
+// to dropped, and returns the series left. Families come back highest
+// priority (and, within one, smallest) first, and the first that does not
+// fit keeps every lower one out too, so the lowest tiers still go first.
+// Scrapes of one snapshot share its decision.
+func (c *Collector) holdDropped(seq uint64, candidates []*family, counts, dropped map[string]int, total int) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if seq != c.outSeq {
+		c.held, c.outSeq = c.out, seq
+	}
+	prev := c.held
+	room := int(restoreRatio * float64(c.opts.MaxSeries))
+	var held []*family // dropped last time, fit now: candidates to come back
+	for _, f := range candidates {
+		if _, out := dropped[f.name]; !out && prev[f.name] {
+			held = append(held, f)
+			dropped[f.name] = counts[f.name]
+			total -= counts[f.name]
+		}
+	}
+	for i := len(held) - 1; i >= 0; i-- { // candidates are in drop order: walk it backwards
+		f := held[i]
+		if total+counts[f.name] > room {
+			break
+		}
+		delete(dropped, f.name)
+		total += counts[f.name]
+	}
+	c.out = make(map[string]bool, len(dropped))
+	for name := range dropped {
+		c.out[name] = true
+	}
+	return total
 }
 
 // logDrops logs the dropped set when it differs from the one last logged.

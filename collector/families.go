@@ -40,20 +40,13 @@ func brokerFamilies() []*family {
 		},
 		{
 			name: "rocketmq_namesrv_up", typ: gauge, labels: []string{"namesrv"}, prio: prioNever,
-			help:   "Whether a namesrv target answered GET_BROKER_CLUSTER_INFO in the last cycle; namesrv is the target's address list joined with ';'.",
+			help: "Whether the namesrv at this address (host:port) answered GET_BROKER_CLUSTER_INFO in the last cycle (1) or not (0). " +
+				"Every namesrv of every target is asked each cycle; the brokers are those listed by the first that answered.",
 			source: "GET_BROKER_CLUSTER_INFO (namesrv)", replaces: "(none)",
 			emit: func(v *view, s *sink) {
-				seen := map[string]bool{}
-				for _, t := range v.s.Targets {
-					if t == nil {
-						continue
-					}
-					k := strings.Join(t.Namesrvs, ";")
-					if seen[k] {
-						continue
-					}
-					seen[k] = true
-					s.add(boolValue(t.Up), k)
+				addrs, up := namesrvStates(v)
+				for _, a := range addrs {
+					s.add(boolValue(up[a]), a)
 				}
 			},
 		},
@@ -108,6 +101,60 @@ func brokerFamilies() []*family {
 			emit: func(v *view, s *sink) {
 				for _, p := range v.procs {
 					s.add(boolValue(p.b.Stale), p.b.Cluster, p.b.Name, p.id)
+				}
+			},
+		},
+		{
+			name: "rocketmq_broker_collection_cut", typ: gauge, labels: brokerL, prio: prioNever,
+			help: "1 when the last cycle's deadline (--collect.timeout) stopped calls to the broker before all were made, else 0. " +
+				"When its listings had answered, the broker is up and every topic, group, pair or client not reached keeps the " +
+				"values of the cycle before (rocketmq_broker_carried_entities); when not, it is down and stale.",
+			source: "exporter", replaces: "(none)",
+			emit: func(v *view, s *sink) {
+				for _, p := range v.procs {
+					s.add(boolValue(p.b.Cut), p.b.Cluster, p.b.Name, p.id)
+				}
+			},
+		},
+		{
+			name: "rocketmq_broker_collections_cut_total", typ: counter, labels: brokerL, prio: prioNever,
+			help:   "Cycles whose deadline stopped calls to the broker before all were made, since the exporter started.",
+			source: "exporter", replaces: "(none)",
+			emit: func(v *view, s *sink) {
+				for _, p := range v.procs {
+					s.add(float64(p.b.Cuts), p.b.Cluster, p.b.Name, p.id)
+				}
+			},
+		},
+		{
+			name: "rocketmq_broker_carried_entities", typ: gauge, labels: with(brokerL, "kind"), prio: prioNever,
+			help: "Entities of an up master whose values in the last cycle are those of an earlier cycle, because their call was " +
+				"not made before the deadline or failed (or, for lag_seconds, waits for its turn in the look-up budget), by kind: " +
+				"topic_offsets, topic_rates (put windows), group_online (connection list), group_topic_rates (get bytes and " +
+				"send-back windows), lag_seconds (age of the oldest unconsumed message), client_running_info.",
+			source: "exporter", replaces: "(none)",
+			emit: func(v *view, s *sink) {
+				for _, p := range v.procs {
+					if !p.b.Up || !isMaster(p.b) {
+						continue // a down broker is stale as a whole; slaves have no entities of their own
+					}
+					for _, k := range snapshot.CarriedKinds {
+						s.add(float64(p.b.Carried[k]), p.b.Cluster, p.b.Name, p.id, k)
+					}
+				}
+			},
+		},
+		{
+			name: "rocketmq_broker_lag_seconds_pending", typ: gauge, labels: brokerL, prio: prioNever,
+			help: "Lagging (topic, group) pairs of an up master whose age of the oldest unconsumed message was not read in the " +
+				"last cycle and is not cached: over the per-broker budget of 2,000 look-ups, cut by the deadline, or failed. " +
+				"Each keeps its last age; the pairs asked longest ago go first, so every pair is read within pending/2000+1 cycles.",
+			source: "QUERY_CONSUME_TIME_SPAN", replaces: "(none)",
+			emit: func(v *view, s *sink) {
+				for _, p := range v.procs {
+					if p.b.Up && isMaster(p.b) {
+						s.add(float64(p.b.LagPending), p.b.Cluster, p.b.Name, p.id)
+					}
 				}
 			},
 		},
@@ -211,6 +258,31 @@ func unreachableTarget(v *view) bool {
 		}
 	}
 	return false
+}
+
+// namesrvStates lists every namesrv address of every target once, in
+// target order, with whether it answered (a target asked before per-address
+// states existed counts as one state for all its addresses).
+func namesrvStates(v *view) ([]string, map[string]bool) {
+	var addrs []string
+	up := map[string]bool{}
+	for _, t := range v.s.Targets {
+		if t == nil {
+			continue
+		}
+		for _, a := range t.Namesrvs {
+			was, seen := up[a]
+			if !seen {
+				addrs = append(addrs, a)
+			}
+			now := t.Up
+			if t.NamesrvUp != nil {
+				now = t.NamesrvUp[a]
+			}
+			up[a] = was || now // one address asked for two targets: it answered if either call did
+		}
+	}
+	return addrs, up
 }
 
 // replicationLag is master commitLogMaxOffset minus a slave's.

@@ -277,6 +277,9 @@ func fixtureSnapshot() *snapshot.Snapshot {
 	brokerA := &snapshot.Broker{
 		Cluster: "ClusterA", Name: "broker-a", ID: 0, Addr: "10.0.1.1:10911", Role: snapshot.RoleMaster,
 		Up: true, LastSuccess: finished, Duration: 1500 * time.Millisecond,
+		// The deadline cut this cycle after the listings: one topic's
+		// offsets and two clients' figures are the last cycle's.
+		Cut: true, Cuts: 2, LagPending: 3, Carried: map[string]int{snapshot.CarriedTopicOffsets: 1, snapshot.CarriedClientRunningInfo: 2},
 		Version: "V5_3_3", VersionCode: 479, BootTime: boot,
 		Runtime: runtimeinfo.Parse(masterTable()),
 		Config:  map[string]string{"autoDeleteUnusedStats": "true", "enableDetailStat": "true", "enableLmq": "true", "enableLmqStats": "false"},
@@ -357,7 +360,8 @@ func fixtureSnapshot() *snapshot.Snapshot {
 	return &snapshot.Snapshot{
 		Seq: 42, Started: started, Finished: finished,
 		Targets: []*snapshot.Target{
-			{Namesrvs: []string{"10.0.0.1:9876", "10.0.0.2:9876"}, Up: true, Namesrv: "10.0.0.1:9876", Clusters: []string{"ClusterA"}, LastSuccess: finished},
+			{Namesrvs: []string{"10.0.0.1:9876", "10.0.0.2:9876"}, Up: true, Namesrv: "10.0.0.1:9876", Clusters: []string{"ClusterA"}, LastSuccess: finished,
+				NamesrvUp: map[string]bool{"10.0.0.1:9876": true, "10.0.0.2:9876": false}},
 			{Namesrvs: []string{"10.1.0.1:9876"}, Up: true, Namesrv: "10.1.0.1:9876", Clusters: []string{"ClusterB"}, LastSuccess: finished},
 			{Namesrvs: []string{"10.9.9.9:9876"}, Up: false, Err: "dial tcp 10.9.9.9:9876: i/o timeout"},
 		},

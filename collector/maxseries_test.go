@@ -2,11 +2,14 @@ package collector
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/rocketmq-exporter/rocketmq_exporter/runtimeinfo"
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
 )
 
@@ -149,4 +152,77 @@ func TestMaxSeriesLogsOncePerChange(t *testing.T) {
 	if n := strings.Count(buf.String(), "every family is served again"); n != 1 {
 		t.Errorf("%d recovery messages, want 1:\n%s", n, buf.String())
 	}
+}
+
+// sizedSnapshot is one master with n topics, each consumed by its own
+// group through one online client that reports its own figures.
+func sizedSnapshot(seq uint64, n int) *snapshot.Snapshot {
+	now := testNow
+	m := &snapshot.Broker{Cluster: "C", Name: "broker-a", Addr: "10.0.0.1:10911", Role: snapshot.RoleMaster, Up: true,
+		LastSuccess: now, Version: "V5_3_3", VersionCode: 479, Runtime: runtimeinfo.Parse(masterTable())}
+	for i := range n {
+		topic, group := fmt.Sprintf("topic-%03d", i), fmt.Sprintf("group-%03d", i)
+		m.Topics = append(m.Topics, snapshot.Topic{Name: topic, Kind: snapshot.KindNormal, ReadQueues: 4, WriteQueues: 4,
+			HasOffsets: true, MaxOffset: 100})
+		m.Groups = append(m.Groups, snapshot.Group{Name: group, HasConfig: true, Online: true, MessageModel: "CLUSTERING",
+			Clients: []snapshot.Client{{ID: "10.1.0.1@" + group, Addr: "10.1.0.1:1000", Language: "JAVA", Version: 479,
+				Running: map[string]snapshot.ClientRunning{topic: {PullTPS: 1}}}},
+			Topics: []snapshot.GroupTopic{{Topic: topic, BrokerOffset: 100, ConsumerOffset: 90, Lag: 10, Get: &snapshot.Window{}}}})
+	}
+	return &snapshot.Snapshot{Seq: seq, Started: now.Add(-time.Second), Finished: now, Brokers: []*snapshot.Broker{m},
+		Targets: []*snapshot.Target{{Namesrvs: []string{"10.0.0.9:9876"}, Up: true, Clusters: []string{"C"}}}}
+}
+
+// TestMaxSeriesHysteresis: a family dropped at the cap stays out while the
+// series count hovers just under the cap, and comes back once everything
+// fits under 90 % of it.
+func TestMaxSeriesHysteresis(t *testing.T) {
+	o := Options{ClientMetrics: true}
+	size := func(n int) int { return budget(seriesByFamily(gather(t, newTestCollector(sizedSnapshot(1, n), o)))) }
+	big, near, small := size(10), size(9), size(5)
+	o.MaxSeries = big - 1
+	if limit := restoreRatio * float64(o.MaxSeries); near > o.MaxSeries || float64(near) <= limit || float64(small) > limit {
+		t.Fatalf("sizes do not straddle the cap %d and its 90%%: %d, %d, %d", o.MaxSeries, big, near, small)
+	}
+	src := &swapSource{}
+	c := New(src, o)
+	c.now = func() time.Time { return testNow }
+	scrape := func(seq uint64, n int) map[string]int {
+		t.Helper()
+		src.p.Store(sizedSnapshot(seq, n))
+		got := seriesByFamily(gather(t, c))
+		if b := budget(got); b > o.MaxSeries {
+			t.Errorf("snapshot %d (%d groups): %d series served under a cap of %d", seq, n, b, o.MaxSeries)
+		}
+		return c.LastDropped()
+	}
+	first := scrape(1, 10)
+	if len(first) == 0 {
+		t.Fatal("over the cap and nothing dropped")
+	}
+	for seq := uint64(2); seq <= 4; seq++ { // under the cap, over 90 % of it: the same families stay out
+		got := scrape(seq, 9)
+		scrape(seq, 9) // a second scrape of one snapshot decides the same
+		if !sameKeys(got, first) {
+			t.Errorf("snapshot %d, %d series of a cap of %d: dropped %s; want %s kept out", seq, near, o.MaxSeries, dump(got), dump(first))
+		}
+	}
+	if got := scrape(5, 5); len(got) != 0 {
+		t.Errorf("%d series, under 90%% of the cap of %d: %s still dropped", small, o.MaxSeries, dump(got))
+	}
+	if got := scrape(6, 9); len(got) != 0 {
+		t.Errorf("%d series fit under the cap of %d and nothing was dropped before: %s dropped", near, o.MaxSeries, dump(got))
+	}
+}
+
+func sameKeys(a, b map[string]int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k := range a {
+		if _, ok := b[k]; !ok {
+			return false
+		}
+	}
+	return true
 }

@@ -35,8 +35,10 @@ type brokerMemory struct {
 	store        storeMark
 	sinceRefresh int
 	// offlineChecked is the cycle in which each offline group's connection
-	// list was last asked for.
+	// list was last answered.
 	offlineChecked map[string]int
+	// cuts counts the cycles whose deadline stopped calls to the broker.
+	cuts int64
 }
 
 type storeMark struct {
@@ -59,8 +61,16 @@ type pairMemory struct {
 	consumerOffset int64
 	changed        time.Time
 	// oldestStore is the store time (ms) of the oldest unconsumed message
-	// at consumerOffset; it holds while consumerOffset does not move.
+	// at consumerOffset; it holds while consumerOffset does not move and
+	// retention has not deleted that message.
 	oldestStore int64
+	// minOffset and earliest are the topic's min offset and the broker's
+	// earliest stored message (ms) when oldestStore was read: retention
+	// moves them.
+	minOffset, earliest int64
+	// asked is the cycle of the pair's last age look-up, 0 for never: the
+	// per-broker budget goes to the pairs that waited longest.
+	asked int
 }
 
 // collectBroker collects one broker. It never fails: a broker that does not
@@ -80,16 +90,26 @@ func (p *Poller) collectBroker(ctx context.Context, inst admin.BrokerInstance, m
 	b.Duration = time.Since(start)
 	if err != nil {
 		p.log.Warn("broker collection failed", "cluster", b.Cluster, "broker", b.Name, "addr", b.Addr, "err", err)
+		cut := ctx.Err() != nil // the deadline came before the listings answered
+		if cut {
+			mem.cuts++
+		}
 		if carried := p.carryOver(mem, err.Error()); carried != nil {
-			carried.Duration = b.Duration
+			carried.Duration, carried.Cut = b.Duration, cut
 			return carried
 		}
-		b.Err = err.Error()
+		b.Err, b.Cut, b.Cuts = err.Error(), cut, mem.cuts
 		if mem.last != nil {
 			b.LastSuccess = mem.last.LastSuccess
 		}
 		return b
 	}
+	if b.Cut {
+		mem.cuts++
+		p.log.Warn("the cycle's deadline stopped calls to the broker; what was not reached keeps its last values",
+			"cluster", b.Cluster, "broker", b.Name, "addr", b.Addr, "carried", b.Carried)
+	}
+	b.Cuts = mem.cuts
 	b.Up = true
 	b.LastSuccess = time.Now()
 	mem.last = b
@@ -106,6 +126,7 @@ func (p *Poller) carryOver(mem *brokerMemory, reason string) *snapshot.Broker {
 	}
 	c := *mem.last
 	c.Up, c.Stale, c.Err, c.RPCs = false, true, reason, nil
+	c.Cut, c.Cuts, c.Carried = false, mem.cuts, nil // everything is carried: Stale says so
 	return &c
 }
 
@@ -116,25 +137,63 @@ func (p *Poller) call(ctx context.Context, fn func(context.Context) error) error
 	return fn(cctx)
 }
 
-// each runs fn(i) for i in [0,n) with at most CallConcurrency at once.
-func (p *Poller) each(ctx context.Context, n int, fn func(i int)) {
-	if n == 0 {
-		return
-	}
+// each runs fn(i) for i in [0,n) with at most CallConcurrency at once, in
+// order, and returns how many it started: once ctx ends it starts no more,
+// so fn ran for exactly the i below the count. The caller decides what an
+// item not started keeps (its last values); nothing may treat it as an
+// answer.
+func (p *Poller) each(ctx context.Context, n int, fn func(i int)) int {
 	sem := make(chan struct{}, p.cfg.CallConcurrency)
 	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
+	started := 0
+	for ; started < n; started++ {
 		if ctx.Err() != nil {
 			break
 		}
-		sem <- struct{}{}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break // no slot before the deadline: the call would fail unsent
+		}
 		wg.Add(1)
-		go func() {
+		go func(i int) {
 			defer func() { <-sem; wg.Done() }()
 			fn(i)
-		}()
+		}(started)
 	}
 	wg.Wait()
+	return started
+}
+
+// eachAnswered runs fn through each and reports, per index, whether its
+// call was made and answered (fn's result); one the deadline left unmade
+// was not.
+func (p *Poller) eachAnswered(ctx context.Context, n int, fn func(i int) bool) []bool {
+	ok := make([]bool, n)
+	p.each(ctx, n, func(i int) { ok[i] = fn(i) })
+	return ok
+}
+
+// missed records an entity whose call this cycle was not answered: had
+// says whether it keeps values carried from an earlier cycle. Past the
+// cycle's deadline the broker's collection is cut.
+func missed(ctx context.Context, b *snapshot.Broker, kind string, had bool) {
+	if ctx.Err() != nil {
+		b.Cut = true
+	}
+	if had {
+		carried(b, kind)
+	}
+}
+
+// carried counts an entity of kind whose values come from an earlier cycle.
+func carried(b *snapshot.Broker, kind string) {
+	if b.Carried == nil {
+		b.Carried = map[string]int{}
+	}
+	b.Carried[kind]++
 }
 
 // listings are the calls whose failure makes the broker's data unknown.
@@ -322,15 +381,12 @@ func (p *Poller) topics(ctx context.Context, b *snapshot.Broker, mem *brokerMemo
 		out[i] = t
 	}
 	putTPS := make([]float64, len(out))
-	p.each(ctx, len(fetch), func(k int) {
+	ok := p.eachAnswered(ctx, len(fetch), func(k int) bool {
 		t := &out[fetch[k]]
 		var ts *admin.TopicStats
 		err := p.call(ctx, func(c context.Context) (err error) { ts, err = p.adm.TopicStats(c, b.Addr, t.Name); return })
 		if err != nil {
-			if pt := prev[t.Name]; pt != nil && pt.HasOffsets {
-				t.HasOffsets, t.MaxOffset, t.MinOffset, t.LastPut, t.Queues = true, pt.MaxOffset, pt.MinOffset, pt.LastPut, pt.Queues
-			}
-			return
+			return false
 		}
 		t.HasOffsets = true
 		putTPS[fetch[k]] = ts.TopicPutTps
@@ -342,8 +398,23 @@ func (p *Poller) topics(ctx context.Context, b *snapshot.Broker, mem *brokerMemo
 				t.Queues = append(t.Queues, snapshot.QueueOffsets{QueueID: q.QueueID, MinOffset: q.MinOffset, MaxOffset: q.MaxOffset})
 			}
 		}
+		return true
 	})
-	p.topicRates(ctx, b, mem, out, putTPS, now)
+	for k, answered := range ok {
+		if answered {
+			continue
+		}
+		// Not asked before the deadline, or no answer: the last offsets
+		// stand; a failed call never removes a topic's series.
+		t := &out[fetch[k]]
+		pt := prev[t.Name]
+		had := pt != nil && pt.HasOffsets
+		if had {
+			t.HasOffsets, t.MaxOffset, t.MinOffset, t.LastPut, t.Queues = true, pt.MaxOffset, pt.MinOffset, pt.LastPut, pt.Queues
+		}
+		missed(ctx, b, snapshot.CarriedTopicOffsets, had)
+	}
+	p.topicRates(ctx, b, mem, out, putTPS, prev, now)
 	return out
 }
 
@@ -378,7 +449,8 @@ func (p *Poller) storeStill(b *snapshot.Broker, mem *brokerMemory, l *listings) 
 
 // topicRates reads the broker's minute window for topics that moved within
 // it, and records zero for topics known to have been still all along.
-func (p *Poller) topicRates(ctx context.Context, b *snapshot.Broker, mem *brokerMemory, out []snapshot.Topic, putTPS []float64, now time.Time) {
+func (p *Poller) topicRates(ctx context.Context, b *snapshot.Broker, mem *brokerMemory, out []snapshot.Topic, putTPS []float64,
+	prev map[string]*snapshot.Topic, now time.Time) {
 	next := make(map[string]topicMemory, len(out))
 	var active []int
 	for i := range out {
@@ -401,13 +473,13 @@ func (p *Poller) topicRates(ctx context.Context, b *snapshot.Broker, mem *broker
 		}
 	}
 	mem.topics = next
-	p.each(ctx, len(active), func(k int) {
+	ok := p.eachAnswered(ctx, len(active), func(k int) bool {
 		t := &out[active[k]]
 		w := &snapshot.Window{}
 		nums, err1 := p.stat(ctx, b.Addr, "TOPIC_PUT_NUMS", t.Name)
 		size, err2 := p.stat(ctx, b.Addr, "TOPIC_PUT_SIZE", t.Name)
-		if err1 != nil && err2 != nil {
-			return
+		if err1 != nil || err2 != nil {
+			return false // half a window is no window: the last whole one stands
 		}
 		if nums != nil {
 			w.TPS, w.Sum = nums.StatsMinute.Tps, nums.StatsMinute.Sum
@@ -416,7 +488,18 @@ func (p *Poller) topicRates(ctx context.Context, b *snapshot.Broker, mem *broker
 			w.BytesPerSec = size.StatsMinute.Tps
 		}
 		t.Put = w
+		return true
 	})
+	for k, answered := range ok {
+		if !answered {
+			t := &out[active[k]]
+			pt := prev[t.Name]
+			if pt != nil {
+				t.Put = pt.Put // shared, never written: snapshots are immutable
+			}
+			missed(ctx, b, snapshot.CarriedTopicRates, t.Put != nil)
+		}
+	}
 }
 
 // stat reads one stat item; "not exist" is an answer (nothing in the
@@ -466,9 +549,9 @@ func (p *Poller) groups(ctx context.Context, b *snapshot.Broker, mem *brokerMemo
 		out[i] = g
 	}
 	p.onlineStates(ctx, b, mem, out, prev)
-	p.groupRates(ctx, b, mem, out, now)
+	p.groupRates(ctx, b, mem, out, prev, now)
 	if p.cfg.ClientRunningInfo {
-		p.runningInfo(ctx, b, out)
+		p.runningInfo(ctx, b, out, prev)
 	}
 	return out
 }
@@ -526,7 +609,9 @@ func foldLMQ(topics []snapshot.GroupTopic) []snapshot.GroupTopic {
 // onlineStates asks for the connection list of every group that was online
 // or is new, and of offline groups only every OfflineRefreshCycles cycles:
 // going offline shows at once, coming online within that many cycles, and
-// the calls do not grow with the many groups that are offline for good.
+// the calls do not grow with the many groups that are offline for good. A
+// group whose list was not answered (deadline, failure) keeps its last
+// state and is asked again next cycle.
 func (p *Poller) onlineStates(ctx context.Context, b *snapshot.Broker, mem *brokerMemory, out []snapshot.Group, prev map[string]*snapshot.Group) {
 	checked := make(map[string]int, len(out))
 	var ask []int
@@ -541,18 +626,25 @@ func (p *Poller) onlineStates(ctx context.Context, b *snapshot.Broker, mem *brok
 		}
 		ask = append(ask, i)
 	}
-	p.each(ctx, len(ask), func(k int) { p.connections(ctx, b, &out[ask[k]], prev[out[ask[k]].Name]) })
-	for _, i := range ask {
-		if !out[i].Online {
-			checked[out[i].Name] = mem.cycles
+	ok := p.eachAnswered(ctx, len(ask), func(k int) bool { return p.connections(ctx, b, &out[ask[k]], prev[out[ask[k]].Name]) })
+	for k, i := range ask {
+		g := &out[i]
+		if !ok[k] {
+			pg := prev[g.Name]
+			carryConnections(g, pg)
+			missed(ctx, b, snapshot.CarriedGroupOnline, pg != nil)
+			continue
+		}
+		if !g.Online {
+			checked[g.Name] = mem.cycles
 		}
 	}
 	mem.offlineChecked = checked
 }
 
-// connections fills a group's online clients. CONSUMER_NOT_ONLINE is an
-// answer (offline); any other failure keeps what the last cycle knew.
-func (p *Poller) connections(ctx context.Context, b *snapshot.Broker, g *snapshot.Group, prev *snapshot.Group) {
+// connections fills a group's online clients and reports whether the
+// broker answered. CONSUMER_NOT_ONLINE is an answer (offline).
+func (p *Poller) connections(ctx context.Context, b *snapshot.Broker, g *snapshot.Group, prev *snapshot.Group) bool {
 	var cc *admin.ConsumerConnection
 	err := p.call(ctx, func(c context.Context) (err error) { cc, err = p.adm.ConsumerConnections(c, b.Addr, g.Name); return })
 	switch {
@@ -560,13 +652,9 @@ func (p *Poller) connections(ctx context.Context, b *snapshot.Broker, g *snapsho
 		if prev != nil {
 			g.MessageModel, g.ConsumeType = prev.MessageModel, prev.ConsumeType // the model outlives the clients
 		}
-		return
+		return true
 	case err != nil:
-		if prev != nil {
-			g.Online, g.MessageModel, g.ConsumeType = prev.Online, prev.MessageModel, prev.ConsumeType
-			g.Clients = append([]snapshot.Client(nil), prev.Clients...) // runningInfo writes into these
-		}
-		return
+		return false
 	}
 	g.Online = len(cc.ConnectionSet) > 0
 	g.MessageModel, g.ConsumeType = cc.MessageModel, cc.ConsumeType
@@ -574,33 +662,52 @@ func (p *Poller) connections(ctx context.Context, b *snapshot.Broker, g *snapsho
 		g.Clients = append(g.Clients, snapshot.Client{ID: c.ClientID, Addr: c.ClientAddr, Language: c.Language, Version: c.Version})
 	}
 	sort.Slice(g.Clients, func(i, j int) bool { return g.Clients[i].ID < g.Clients[j].ID })
+	return true
+}
+
+// carryConnections gives g what the last cycle knew of its clients.
+func carryConnections(g, prev *snapshot.Group) {
+	if prev == nil {
+		return
+	}
+	g.Online, g.MessageModel, g.ConsumeType = prev.Online, prev.MessageModel, prev.ConsumeType
+	g.Clients = append([]snapshot.Client(nil), prev.Clients...) // runningInfo writes into these
+}
+
+// pairRef points at one group's progress on one topic.
+type pairRef struct{ g, t int }
+
+func pairKey(topic, group string) string { return topic + "@" + group }
+
+// lastPairs indexes the last cycle's (topic, group) pairs by pairKey.
+func lastPairs(prev map[string]*snapshot.Group) map[string]*snapshot.GroupTopic {
+	out := map[string]*snapshot.GroupTopic{}
+	for _, g := range prev {
+		for i := range g.Topics {
+			out[pairKey(g.Topics[i].Topic, g.Name)] = &g.Topics[i]
+		}
+	}
+	return out
 }
 
 // groupRates reads bytes and send-backs for consuming pairs and the age of
 // the oldest unconsumed message for lagging ones.
-func (p *Poller) groupRates(ctx context.Context, b *snapshot.Broker, mem *brokerMemory, out []snapshot.Group, now time.Time) {
-	type ref struct{ g, t int }
-	var consuming, lagging []ref
-	next := map[string]pairMemory{}
+func (p *Poller) groupRates(ctx context.Context, b *snapshot.Broker, mem *brokerMemory, out []snapshot.Group,
+	prev map[string]*snapshot.Group, now time.Time) {
+	var consuming, lagging []pairRef
+	next := make(map[string]pairMemory, len(mem.pairs))
+	marks := retentionMarks(b)
 	for gi := range out {
 		for ti := range out[gi].Topics {
 			gt := &out[gi].Topics[ti]
-			key := gt.Topic + "@" + out[gi].Name
-			m, known := mem.pairs[key]
-			switch {
-			case !known:
-				// First sight says nothing about movement: the broker's own
-				// consume TPS tells whether the pair consumes right now.
-				m = pairMemory{consumerOffset: gt.ConsumerOffset}
-			case m.consumerOffset != gt.ConsumerOffset:
-				m = pairMemory{consumerOffset: gt.ConsumerOffset, changed: now}
-			}
+			key := pairKey(gt.Topic, out[gi].Name)
+			m := pairState(mem.pairs, key, gt, marks, now)
 			next[key] = m
 			if !p.cfg.ExpandLMQ && strings.HasPrefix(gt.Topic, snapshot.LMQPrefix) {
 				continue // a folded LMQ family has no stat item or queue of its own to ask about
 			}
 			if gt.Get.TPS > 0 || (!m.changed.IsZero() && now.Sub(m.changed) < activeWindow) {
-				consuming = append(consuming, ref{gi, ti})
+				consuming = append(consuming, pairRef{gi, ti})
 			}
 			if gt.Lag == 0 {
 				gt.HasLagSeconds = true
@@ -608,66 +715,189 @@ func (p *Poller) groupRates(ctx context.Context, b *snapshot.Broker, mem *broker
 				if m.oldestStore > 0 {
 					gt.LagSeconds, gt.HasLagSeconds = lagSeconds(now, m.oldestStore), true
 				} else {
-					lagging = append(lagging, ref{gi, ti})
+					lagging = append(lagging, pairRef{gi, ti})
 				}
 			}
 		}
 	}
-	p.each(ctx, len(consuming), func(k int) {
+	last := lastPairs(prev)
+	p.pairWindows(ctx, b, out, consuming, last)
+	p.lagAges(ctx, b, mem, out, lagging, last, next, marks, now)
+	mem.pairs = next
+}
+
+// pairState is a pair's memory for this cycle: its cached age is dropped
+// when the group moved, or when retention may have deleted the message the
+// age was read from.
+func pairState(pairs map[string]pairMemory, key string, gt *snapshot.GroupTopic, marks retention, now time.Time) pairMemory {
+	m, known := pairs[key]
+	switch {
+	case !known:
+		// First sight says nothing about movement: the broker's own
+		// consume TPS tells whether the pair consumes right now.
+		return pairMemory{consumerOffset: gt.ConsumerOffset}
+	case m.consumerOffset != gt.ConsumerOffset:
+		return pairMemory{consumerOffset: gt.ConsumerOffset, changed: now, asked: m.asked}
+	case m.oldestStore > 0 && marks.expired(m, gt.Topic):
+		m.oldestStore = 0
+	}
+	return m
+}
+
+// retention is what shows that retention deleted messages: each topic's
+// min offset and the broker's earliest stored message (ms, 0 unknown).
+type retention struct {
+	minOffset map[string]int64
+	earliest  int64
+}
+
+func retentionMarks(b *snapshot.Broker) retention {
+	r := retention{minOffset: make(map[string]int64, len(b.Topics))}
+	for i := range b.Topics {
+		r.minOffset[b.Topics[i].Name] = b.Topics[i].MinOffset
+	}
+	if v, ok := b.Runtime.Value("earliestMessageTimeStamp"); ok && v > 0 {
+		r.earliest = int64(v)
+	}
+	return r
+}
+
+// expired tells whether the message a cached age was read from may be
+// gone: the topic's min offset moved since, or the broker's oldest stored
+// message moved and is now younger than it.
+func (r retention) expired(m pairMemory, topic string) bool {
+	if r.minOffset[topic] != m.minOffset {
+		return true
+	}
+	return r.earliest > 0 && r.earliest != m.earliest && m.oldestStore < r.earliest
+}
+
+// pairWindows reads the minute windows of consuming pairs; a pair not
+// answered keeps its last ones.
+func (p *Poller) pairWindows(ctx context.Context, b *snapshot.Broker, out []snapshot.Group, consuming []pairRef, last map[string]*snapshot.GroupTopic) {
+	ok := p.eachAnswered(ctx, len(consuming), func(k int) bool {
 		g := &out[consuming[k].g]
 		gt := &g.Topics[consuming[k].t]
-		key := gt.Topic + "@" + g.Name
-		if size, err := p.stat(ctx, b.Addr, "GROUP_GET_SIZE", key); err == nil && size != nil {
+		key := pairKey(gt.Topic, g.Name)
+		size, err1 := p.stat(ctx, b.Addr, "GROUP_GET_SIZE", key)
+		sb, err2 := p.stat(ctx, b.Addr, "SNDBCK_PUT_NUMS", key)
+		if err1 != nil || err2 != nil {
+			return false
+		}
+		if size != nil {
 			gt.Get.BytesPerSec = size.StatsMinute.Tps
 		}
-		if sb, err := p.stat(ctx, b.Addr, "SNDBCK_PUT_NUMS", key); err == nil && sb != nil {
+		if sb != nil {
 			gt.SendBack = &snapshot.Window{TPS: sb.StatsMinute.Tps, Sum: sb.StatsMinute.Sum}
 		}
+		return true
 	})
-	if budget := p.cfg.LagSecondsBudget; budget > 0 && len(lagging) > budget {
-		// The first cycle over a large broker finds every lagging pair new;
-		// spread the look-ups over cycles (answers are cached while a
-		// group stands still, so the backlog drains).
-		lagging = lagging[:budget]
+	for k, answered := range ok {
+		if answered {
+			continue
+		}
+		g := &out[consuming[k].g]
+		gt := &g.Topics[consuming[k].t]
+		lt := last[pairKey(gt.Topic, g.Name)]
+		if lt != nil {
+			if lt.Get != nil {
+				gt.Get.BytesPerSec = lt.Get.BytesPerSec
+			}
+			gt.SendBack = lt.SendBack
+		}
+		missed(ctx, b, snapshot.CarriedGroupTopicRates, lt != nil)
 	}
-	oldest := make([]int64, len(lagging))
-	p.each(ctx, len(lagging), func(k int) {
-		g := &out[lagging[k].g]
-		gt := &g.Topics[lagging[k].t]
+}
+
+// lagAges looks up the age of the oldest unconsumed message of lagging
+// pairs whose age is not cached, at most LagSecondsBudget per broker per
+// cycle: the pairs asked longest ago (or never) first, so every pair gets
+// its turn within len(lagging)/budget cycles even when its group moves
+// every cycle. A pair not answered this cycle keeps its last age and is
+// counted pending.
+func (p *Poller) lagAges(ctx context.Context, b *snapshot.Broker, mem *brokerMemory, out []snapshot.Group, lagging []pairRef,
+	last map[string]*snapshot.GroupTopic, next map[string]pairMemory, marks retention, now time.Time) {
+	key := func(r pairRef) string { return pairKey(out[r.g].Topics[r.t].Topic, out[r.g].Name) }
+	sort.SliceStable(lagging, func(i, j int) bool { return next[key(lagging[i])].asked < next[key(lagging[j])].asked })
+	ask := lagging
+	if budget := p.cfg.LagSecondsBudget; budget > 0 && len(ask) > budget {
+		ask = ask[:budget]
+	}
+	oldest := make([]int64, len(ask))
+	tried := make([]bool, len(ask))
+	ok := p.eachAnswered(ctx, len(ask), func(k int) bool {
+		tried[k] = true
+		g := &out[ask[k].g]
+		gt := &g.Topics[ask[k].t]
 		var spans []admin.QueueTimeSpan
 		err := p.call(ctx, func(c context.Context) (err error) {
 			spans, err = p.adm.QueryConsumeTimeSpan(c, b.Addr, gt.Topic, g.Name)
 			return
 		})
 		if err != nil {
-			return
+			return false
 		}
-		asked := time.Now().UnixMilli()
-		for _, s := range spans {
-			if s.DelayTime <= 0 {
-				continue
-			}
-			store := asked - s.DelayTime
-			if store < minPlausibleMillis {
-				continue // no store time for that offset (e.g. never committed): not an age
-			}
-			if oldest[k] == 0 || store < oldest[k] {
-				oldest[k] = store
-			}
-		}
-		if oldest[k] > 0 {
+		if oldest[k] = oldestUnconsumed(spans, time.Now().UnixMilli()); oldest[k] > 0 {
 			gt.LagSeconds, gt.HasLagSeconds = lagSeconds(now, oldest[k]), true
 		}
+		return true
 	})
+	for k, r := range ask {
+		m := next[key(r)]
+		if tried[k] {
+			m.asked = mem.cycles
+		}
+		if ok[k] && oldest[k] > 0 {
+			m.oldestStore, m.minOffset, m.earliest = oldest[k], marks.minOffset[out[r.g].Topics[r.t].Topic], marks.earliest
+		}
+		next[key(r)] = m
+	}
+	b.LagPending = 0
 	for k, r := range lagging {
-		if oldest[k] > 0 {
-			key := out[r.g].Topics[r.t].Topic + "@" + out[r.g].Name
-			m := next[key]
-			m.oldestStore = oldest[k]
-			next[key] = m
+		if k < len(ask) && ok[k] {
+			continue
+		}
+		b.LagPending++
+		gt := &out[r.g].Topics[r.t]
+		lt := last[key(r)]
+		had := lt != nil && lt.HasLagSeconds
+		if had {
+			gt.LagSeconds, gt.HasLagSeconds = lt.LagSeconds, true
+		}
+		if k < len(ask) {
+			missed(ctx, b, snapshot.CarriedLagSeconds, had)
+		} else if had {
+			carried(b, snapshot.CarriedLagSeconds) // over the budget: its turn comes, not a cut
 		}
 	}
-	mem.pairs = next
+}
+
+// oldestUnconsumed reads the store time (ms) of the oldest unconsumed
+// message from a QUERY_CONSUME_TIME_SPAN answer asked at asked (ms); 0
+// when no queue gives one.
+func oldestUnconsumed(spans []admin.QueueTimeSpan, asked int64) int64 {
+	var oldest int64
+	for _, s := range spans {
+		if s.DelayTime <= 0 {
+			continue // caught up on this queue
+		}
+		store := asked - s.DelayTime
+		if store < minPlausibleMillis {
+			// The message at the consumer offset has no store time. When
+			// the one before it has none either, retention deleted both and
+			// the oldest unconsumed message still stored is the queue's
+			// first; when the group never committed here (the broker then
+			// gives the queue's first as its consume time), it is no age.
+			if s.ConsumeTimeStamp > 0 || s.MinTimeStamp < minPlausibleMillis {
+				continue
+			}
+			store = s.MinTimeStamp
+		}
+		if oldest == 0 || store < oldest {
+			oldest = store
+		}
+	}
+	return oldest
 }
 
 // minPlausibleMillis is 2001-09-09: store times before it are not times.
@@ -677,30 +907,53 @@ func lagSeconds(now time.Time, storeMillis int64) float64 {
 	return max(0, float64(now.UnixMilli()-storeMillis)/1000)
 }
 
-// runningInfo asks every online client of every group for its figures.
-func (p *Poller) runningInfo(ctx context.Context, b *snapshot.Broker, out []snapshot.Group) {
-	type ref struct{ g, c int }
-	var refs []ref
+// runningInfo asks every online client of every group for its figures; a
+// client not answered keeps the figures it last reported.
+func (p *Poller) runningInfo(ctx context.Context, b *snapshot.Broker, out []snapshot.Group, prev map[string]*snapshot.Group) {
+	var refs []pairRef // g: group, t: client
 	for gi := range out {
 		for ci := range out[gi].Clients {
-			refs = append(refs, ref{gi, ci})
+			refs = append(refs, pairRef{gi, ci})
 		}
 	}
-	p.each(ctx, len(refs), func(k int) {
+	ok := p.eachAnswered(ctx, len(refs), func(k int) bool {
 		g := &out[refs[k].g]
-		c := &g.Clients[refs[k].c]
+		c := &g.Clients[refs[k].t]
 		var info *admin.ConsumerRunningInfo
 		err := p.call(ctx, func(cc context.Context) (err error) {
 			info, err = p.adm.ConsumerRunningInfo(cc, b.Addr, g.Name, c.ID)
 			return
 		})
 		if err != nil {
-			return
+			return false
 		}
 		c.Running = make(map[string]snapshot.ClientRunning, len(info.StatusTable))
 		for topic, st := range info.StatusTable {
 			c.Running[topic] = snapshot.ClientRunning{PullRT: st.PullRT, PullTPS: st.PullTPS, ConsumeRT: st.ConsumeRT,
 				ConsumeOKTPS: st.ConsumeOKTPS, ConsumeFailedTPS: st.ConsumeFailedTPS, ConsumeFailedMsgs: st.ConsumeFailedMsgs}
 		}
+		return true
 	})
+	for k, answered := range ok {
+		if answered {
+			continue
+		}
+		g := &out[refs[k].g]
+		c := &g.Clients[refs[k].t]
+		c.Running = lastRunning(prev[g.Name], c.ID)
+		missed(ctx, b, snapshot.CarriedClientRunningInfo, c.Running != nil)
+	}
+}
+
+// lastRunning is what a client reported of itself last cycle, nil if none.
+func lastRunning(g *snapshot.Group, id string) map[string]snapshot.ClientRunning {
+	if g == nil {
+		return nil
+	}
+	for i := range g.Clients {
+		if g.Clients[i].ID == id {
+			return g.Clients[i].Running // shared, never written: snapshots are immutable
+		}
+	}
+	return nil
 }

@@ -106,6 +106,7 @@ type Poller struct {
 	lastNS    []int                    // per target: index of the namesrv that answered last
 	targets   []*snapshot.Target
 	instances [][]admin.BrokerInstance // per target: brokers its namesrv listed this cycle
+	nsDown    map[nsKey]bool           // namesrvs that did not answer last cycle
 	observer  []Observer
 	publish   []func(*snapshot.Snapshot)
 	overruns  atomic.Int64
@@ -211,8 +212,12 @@ func (p *Poller) Cycle(parent context.Context) *snapshot.Snapshot {
 	}
 	var insts []found
 	listed := make([]bool, len(p.targets)) // cluster info answered: the broker list is authoritative
+	rounds := make([]*nsRound, len(p.targets))
 	for i := range p.targets {
-		t := p.discover(ctx, i)
+		rounds[i] = p.askNamesrvs(ctx, i)
+	}
+	for i := range p.targets {
+		t := p.discover(i, rounds[i])
 		s.Targets = append(s.Targets, t)
 		if t.Up {
 			listed[i] = true
@@ -294,6 +299,9 @@ func (p *Poller) Cycle(parent context.Context) *snapshot.Snapshot {
 		}
 	}
 	sort.Slice(s.Brokers, func(i, j int) bool { return s.Brokers[i].Key() < s.Brokers[j].Key() })
+	for i, r := range rounds {
+		p.settleNamesrvs(i, s.Targets[i], r) // before the cycle's calls are counted
+	}
 	if p.rec != nil {
 		counts := p.rec.TakeCycle()
 		s.RPCs = map[string]int{}
@@ -320,9 +328,77 @@ func (p *Poller) Cycle(parent context.Context) *snapshot.Snapshot {
 
 func brokerKey(i admin.BrokerInstance) string { return i.Cluster + "/" + i.BrokerName + "/" + i.Addr }
 
-// discover asks the target's namesrvs for cluster info, starting with the
-// one that answered last and failing over to the others.
-func (p *Poller) discover(ctx context.Context, ti int) *snapshot.Target {
+// nsRound is one cycle's GET_BROKER_CLUSTER_INFO to every namesrv of a
+// target, all asked at once.
+type nsRound struct {
+	ch  []chan nsAnswer
+	got []*nsAnswer
+}
+
+type nsAnswer struct {
+	ci  *admin.ClusterInfo
+	err error
+}
+
+// askNamesrvs asks every namesrv of target ti for cluster info at once, so
+// that one dead namesrv of three shows, and failing over never waits for
+// a call that was not yet made.
+func (p *Poller) askNamesrvs(ctx context.Context, ti int) *nsRound {
+	addrs := p.targets[ti].Namesrvs
+	r := &nsRound{ch: make([]chan nsAnswer, len(addrs)), got: make([]*nsAnswer, len(addrs))}
+	for i, addr := range addrs {
+		ch := make(chan nsAnswer, 1)
+		r.ch[i] = ch
+		go func() {
+			var a nsAnswer
+			a.err = p.call(ctx, func(c context.Context) (err error) { a.ci, err = p.adm.ClusterInfo(c, addr); return })
+			ch <- a
+		}()
+	}
+	return r
+}
+
+// answer waits for the answer of namesrv i of the round.
+func (r *nsRound) answer(i int) nsAnswer {
+	if r.got[i] == nil {
+		a := <-r.ch[i]
+		r.got[i] = &a
+	}
+	return *r.got[i]
+}
+
+// settleNamesrvs waits for every namesrv of target ti, records which
+// answered in t, and logs a namesrv once when it stops answering and once
+// when it answers again.
+func (p *Poller) settleNamesrvs(ti int, t *snapshot.Target, r *nsRound) {
+	if p.nsDown == nil {
+		p.nsDown = map[nsKey]bool{}
+	}
+	t.NamesrvUp = make(map[string]bool, len(t.Namesrvs))
+	for i, addr := range t.Namesrvs {
+		a := r.answer(i)
+		t.NamesrvUp[addr] = a.err == nil
+		k := nsKey{ti, addr}
+		switch down := p.nsDown[k]; {
+		case a.err != nil && !down:
+			p.log.Warn("namesrv stopped answering", "namesrv", addr, "target", t.Name, "err", a.err)
+		case a.err == nil && down:
+			p.log.Info("namesrv answers again", "namesrv", addr, "target", t.Name)
+		}
+		p.nsDown[k] = a.err != nil
+	}
+}
+
+// nsKey names one namesrv address of one target.
+type nsKey struct {
+	target int
+	addr   string
+}
+
+// discover takes the target's cluster info from the namesrv that answered
+// last, failing over to the others in order; the first that answers is
+// the authority for the broker list.
+func (p *Poller) discover(ti int, r *nsRound) *snapshot.Target {
 	prev := p.targets[ti]
 	t := &snapshot.Target{Name: prev.Name, Namesrvs: prev.Namesrvs, LastSuccess: prev.LastSuccess}
 	var errs []error
@@ -330,12 +406,14 @@ func (p *Poller) discover(ctx context.Context, ti int) *snapshot.Target {
 	for k := 0; k < n; k++ {
 		idx := (p.lastNS[ti] + k) % n
 		addr := prev.Namesrvs[idx]
-		cctx, cancel := context.WithTimeout(ctx, p.cfg.CallTimeout)
-		ci, err := p.adm.ClusterInfo(cctx, addr)
-		cancel()
+		a := r.answer(idx)
+		ci, err := a.ci, a.err
 		if err != nil {
 			errs = append(errs, err)
 			continue
+		}
+		if !prev.Up && !prev.LastSuccess.IsZero() {
+			p.log.Info("the target's namesrvs answer again", "target", prev.Name, "namesrv", addr)
 		}
 		p.lastNS[ti] = idx
 		t.Up, t.Namesrv, t.LastSuccess = true, addr, time.Now()
@@ -348,7 +426,9 @@ func (p *Poller) discover(ctx context.Context, ti int) *snapshot.Target {
 		return t
 	}
 	t.Err = errors.Join(errs...).Error()
-	p.log.Warn("no namesrv of the target answered", "namesrvs", prev.Namesrvs, "err", t.Err)
+	if prev.Up || (prev.LastSuccess.IsZero() && prev.Err == "") { // once, not every cycle
+		p.log.Warn("no namesrv of the target answered", "namesrvs", prev.Namesrvs, "err", t.Err)
+	}
 	p.setInstances(ti, nil)
 	p.targets[ti] = t
 	return t

@@ -44,6 +44,9 @@ type Target struct {
 	Namesrv     string // the namesrv that answered
 	Clusters    []string
 	LastSuccess time.Time
+	// NamesrvUp tells, by address of Namesrvs, whether it answered
+	// GET_BROKER_CLUSTER_INFO this cycle; nil when not asked.
+	NamesrvUp map[string]bool
 }
 
 // Role of a broker process in its group.
@@ -68,6 +71,22 @@ type Broker struct {
 	LastSuccess time.Time // last cycle in which it was Up
 	Err         string
 	Duration    time.Duration // this cycle's collection time for it
+	// Cut is set when the cycle's deadline stopped calls to the broker: a
+	// topic, group, pair or client not reached keeps its last values
+	// (counted in Carried), or, when the listings were not answered, the
+	// broker is down and Stale.
+	Cut bool
+	// Cuts counts the broker's cut cycles since the exporter started.
+	Cuts int64
+	// Carried counts, by kind (the Carried* constants), the entities whose
+	// values here are those of an earlier cycle because this cycle's call
+	// for them was not made before the deadline, failed, or (lag ages) is
+	// waiting for its turn in the look-up budget.
+	Carried map[string]int
+	// LagPending counts lagging (topic, group) pairs whose age of the
+	// oldest unconsumed message was not read this cycle and is not cached:
+	// over the per-broker look-up budget, cut by the deadline, or failed.
+	LagPending int
 
 	Version     string // brokerVersionDesc, e.g. V5_3_3
 	VersionCode int    // brokerVersion ordinal; 0 where the broker no longer sends it
@@ -85,6 +104,20 @@ type Broker struct {
 	// RPCs counts the calls made to this broker this cycle by request name.
 	RPCs map[string]int
 }
+
+// Kinds of Broker.Carried: which values of an entity were carried.
+const (
+	CarriedTopicOffsets      = "topic_offsets"       // GET_TOPIC_STATS_INFO
+	CarriedTopicRates        = "topic_rates"         // TOPIC_PUT_NUMS/SIZE windows
+	CarriedGroupOnline       = "group_online"        // GET_CONSUMER_CONNECTION_LIST
+	CarriedGroupTopicRates   = "group_topic_rates"   // GROUP_GET_SIZE, SNDBCK_PUT_NUMS windows
+	CarriedLagSeconds        = "lag_seconds"         // QUERY_CONSUME_TIME_SPAN
+	CarriedClientRunningInfo = "client_running_info" // GET_CONSUMER_RUNNING_INFO
+)
+
+// CarriedKinds lists every kind of Broker.Carried.
+var CarriedKinds = []string{CarriedTopicOffsets, CarriedTopicRates, CarriedGroupOnline, CarriedGroupTopicRates,
+	CarriedLagSeconds, CarriedClientRunningInfo}
 
 // Key orders brokers and names them uniquely.
 func (b *Broker) Key() string { return b.Cluster + "/" + b.Name + "/" + b.Addr }

@@ -65,7 +65,7 @@ func run(args []string, stdout, stderr *os.File) int {
 	ka.Flag("leak.history-window", "How far back --leak.history-url is read, in Prometheus' duration syntax (7d, 36h).").Default("7d").SetValue(promDuration{"--leak.history-window", &s.HistoryWindow})
 	ka.Flag("leak.history-selector", "Label matchers narrowing the series read from --leak.history-url, e.g. job=\"rocketmq\" (needed when the server scrapes several exporters of equally named clusters).").StringVar(&s.HistorySelector)
 	ka.Flag("leak.state-file", "File in which deleted topics and groups are kept across restarts for leak probing (replaced atomically); empty: off.").StringVar(&s.StateFile)
-	ka.Flag("max-series", "Cap on series per scrape; lowest-priority families are dropped whole beyond it. 0: no cap.").Default("0").IntVar(&s.MaxSeries)
+	ka.Flag("max-series", "Cap on series per scrape; lowest-priority families are dropped whole beyond it, and a dropped family comes back only when the series with it fit under 90% of the cap. 0: no cap.").Default("0").IntVar(&s.MaxSeries)
 	ka.Flag("lmq.expand", "Serve one series per light message queue (%LMQ%…) instead of one per parent.").Default("false").BoolVar(&s.ExpandLMQ)
 	ka.Flag("topic.include", "Regular expression of topics to watch (whole name).").StringVar(&s.TopicInclude)
 	ka.Flag("topic.exclude", "Regular expression of topics not to watch.").StringVar(&s.TopicExclude)

@@ -1,0 +1,57 @@
+package poller_test
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
+	"github.com/rocketmq-exporter/rocketmq_exporter/poller"
+	"github.com/rocketmq-exporter/rocketmq_exporter/remoting"
+	"github.com/rocketmq-exporter/rocketmq_exporter/simbroker"
+	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
+)
+
+// startSim runs a simulated cluster for the test.
+func startSim(t *testing.T, o simbroker.Options) *simbroker.Cluster {
+	t.Helper()
+	c, err := simbroker.Start(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+// newPoller builds a poller over targets with generous deadlines; mod may
+// change its config.
+func newPoller(t *testing.T, targets [][]string, log *slog.Logger, mod func(*poller.Config)) *poller.Poller {
+	t.Helper()
+	rc := remoting.NewClient(remoting.Options{DialTimeout: 2 * time.Second})
+	t.Cleanup(func() { rc.Close() })
+	cfg := poller.Config{Targets: targets, Interval: time.Minute, CycleTimeout: 30 * time.Second, CallTimeout: 5 * time.Second,
+		LagSeconds: true, LagSecondsBudget: 2000, Logger: log}
+	if mod != nil {
+		mod(&cfg)
+	}
+	return poller.New(cfg, admin.New(rc), nil)
+}
+
+// master runs one cycle and returns the snapshot and its first master.
+func master(t *testing.T, p *poller.Poller) (*snapshot.Snapshot, *snapshot.Broker) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s := p.Cycle(ctx)
+	for _, b := range s.Brokers {
+		if b.IsMaster() {
+			if !b.Up {
+				t.Fatalf("cycle %d: %s down: %s", s.Seq, b.Name, b.Err)
+			}
+			return s, b
+		}
+	}
+	t.Fatalf("cycle %d: no master", s.Seq)
+	return nil, nil
+}
