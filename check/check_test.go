@@ -81,7 +81,7 @@ func TestCheck(t *testing.T) {
 		}
 		shrunk = true // one shrink per run of the test keeps it in budget
 		v := res.First("")
-		small, sres := Shrink(cfg, ops, res, v.Invariant, Options{Dir: t.TempDir()}, shrinkBudget)
+		small, sres := Shrink(cfg, ops, res, *v, Options{Dir: t.TempDir()}, shrinkBudget)
 		t.Errorf("%s\nall found in the full run:\n%s\nshortest log found for %s:\n%s",
 			cfg, violations(res), v.Invariant, Report(sres, small))
 	}

@@ -31,7 +31,7 @@
 // with its offsets and its %RETRY%/%DLQ% topics); subscribe a group to a
 // topic, produce, catch up, consumers coming online and going offline,
 // send-back to the retry topic or the DLQ, LMQ traffic; pause a broker (it
-// holds every answer), slow it (60-300 ms an answer: cycles hit their
+// holds every answer), slow it (150-400 ms an answer: cycles hit their
 // deadline), kill it (it leaves the namesrvs) and restart it (new boot
 // time, every stat item freed); stop and start one or all namesrvs of a
 // cluster. On the exporter: restart it (same settings; its state file

@@ -349,7 +349,7 @@ func (g *generator) fault(at Op, gb *genBroker) (Op, bool) {
 	case n < 3 && !gb.paused && !gb.down:
 		at.Kind = OpPause
 	case n < 6 && !gb.down:
-		at.Kind, at.N = OpSlow, []int{60, 150, 300}[g.r.Intn(3)]
+		at.Kind, at.N = OpSlow, []int{150, 250, 400}[g.r.Intn(3)]
 	case n < 8 && !gb.down:
 		at.Kind = OpKill
 	case g.cfg.Namesrvs > 1:

@@ -13,6 +13,7 @@ import (
 // Violation is one broken invariant.
 type Violation struct {
 	Invariant string // I1 … I5
+	Check     string // which check of the invariant (its message's format)
 	Cycle     int    // exporter cycle after which it was seen (0: before any)
 	Op        int    // operations of the log applied by then
 	Msg       string
@@ -48,7 +49,8 @@ type Options struct {
 	// Dir holds the exporter's state file; a fresh directory per run.
 	Dir string
 	// StopAt ends the run at the first violation of this invariant ("any":
-	// of any); "" runs to the end, keeping the first of each.
+	// of any; "I3 <format>": of that check of it); "" runs to the end,
+	// keeping the first of each invariant.
 	StopAt string
 	// Logf, when set, narrates the run.
 	Logf func(format string, args ...any)
@@ -130,9 +132,9 @@ func (k *checker) fail(inv, format string, args ...any) {
 	k.logf("cycle %d: %s %s", k.cycle, inv, msg)
 	if !k.seen[inv] {
 		k.seen[inv] = true
-		k.res.Violations = append(k.res.Violations, Violation{Invariant: inv, Cycle: k.cycle, Op: k.op, Msg: msg})
+		k.res.Violations = append(k.res.Violations, Violation{Invariant: inv, Check: format, Cycle: k.cycle, Op: k.op, Msg: msg})
 	}
-	if k.opt.StopAt == "any" || k.opt.StopAt == inv {
+	if k.opt.StopAt == "any" || k.opt.StopAt == inv || k.opt.StopAt == inv+" "+format {
 		k.stopped = true
 	}
 }

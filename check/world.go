@@ -24,10 +24,14 @@ const (
 	// OfflineRefresh is Settings.OfflineRefresh: a group coming online may
 	// read offline for this many cycles.
 	OfflineRefresh = 2
-	callTimeout    = time.Second
-	// cycleTimeout cuts a cycle over a broker slowed by 60-300 ms a call
-	// (the leak probes and per-entity calls run long) but not a healthy one.
-	cycleTimeout = 1500 * time.Millisecond
+	// CallConc is Settings.CallConc: few calls in flight per broker, so a
+	// slowed broker's per-entity calls come in waves the deadline can cut.
+	CallConc    = 4
+	callTimeout = 800 * time.Millisecond
+	// cycleTimeout cuts a cycle over a broker slowed by 150-400 ms a call
+	// (its calls still answer within callTimeout) in its per-topic or
+	// per-group calls, but not a healthy one (tens of ms, under -race too).
+	cycleTimeout = time.Second
 )
 
 // ref names a broker of a run: cluster index, broker index.
@@ -80,6 +84,7 @@ func (w *world) settings() app.Settings {
 	}
 	s.Interval, s.Timeout, s.CycleTimeout = 2*time.Second, callTimeout, cycleTimeout
 	s.Grace, s.LeakProbes, s.OfflineRefresh = Grace, LeakProbes, OfflineRefresh
+	s.CallConc = CallConc
 	s.TopicInclude, s.TopicExclude = alternation(w.filters.TopicInclude), alternation(w.filters.TopicExclude)
 	s.GroupInclude, s.GroupExclude = alternation(w.filters.GroupInclude), alternation(w.filters.GroupExclude)
 	// A state file keeps deleted subjects across exporter restarts, where

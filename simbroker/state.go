@@ -122,11 +122,10 @@ func (t *topic) putMessages(at, perQueue, size int64) {
 	}
 	t.marks = append(t.marks, qmark{at, t.maxQ})
 	n := perQueue * int64(t.queues)
-	if t.put == nil {
-		t.put, t.size = &statItem{created: at}, &statItem{created: at}
+	if t.put != nil { // a send-back stores without counting
+		t.put.add(at, n, n)
+		t.size.add(at, n*size, n)
 	}
-	t.put.add(at, n, n)
-	t.size.add(at, n*size, n)
 }
 
 type client struct {

@@ -64,7 +64,7 @@ func (c *Cluster) forgetStats(st *brokerState, topic, group string) {
 }
 
 // put stores perQueue messages on every queue of t, counting them where
-// the broker counts a put.
+// the broker counts a producer's put.
 func (c *Cluster) put(st *brokerState, t *topic, at, perQueue int64) {
 	if perQueue <= 0 {
 		return
@@ -74,17 +74,24 @@ func (c *Cluster) put(st *brokerState, t *topic, at, perQueue int64) {
 		t.put = st.stat(statTopicPutNums, t.name, t.name, "", at)
 		t.size = st.stat(statTopicPutSize, t.name, t.name, "", at)
 	}
-	t.putMessages(at, perQueue, c.opts.MessageSize)
-	n := perQueue * int64(t.queues)
-	st.put.add(at, n, n)
-	st.putBytes += n * c.opts.MessageSize
-	st.putTimes += n
+	c.store(st, t, at, perQueue)
 	if c.p.v4 || lmq {
 		return
 	}
 	for q := 0; q < t.queues; q++ {
 		st.stat(statTopicPutLatency, strconv.Itoa(q)+"@"+t.name, t.name, "", at).add(at, 0, perQueue)
 	}
+}
+
+// store writes messages to t's queues and the broker-wide counters; t's
+// own stat items count them only where put attached them (a send-back
+// stores without).
+func (c *Cluster) store(st *brokerState, t *topic, at, perQueue int64) {
+	t.putMessages(at, perQueue, c.opts.MessageSize)
+	n := perQueue * int64(t.queues)
+	st.put.add(at, n, n)
+	st.putBytes += n * c.opts.MessageSize
+	st.putTimes += n
 }
 
 // consume moves a pair to its topic's end, counting the get where the
@@ -115,9 +122,12 @@ func (c *Cluster) consume(st *brokerState, s *sub, at int64) int64 {
 }
 
 // sendBack is a consumer returning n messages of topic it failed to
-// process: counted in SNDBCK_PUT_NUMS and put to the group's retry topic,
-// or, with toDLQ (retries exhausted), to its DLQ topic, which 5.x also
-// counts in SNDBCK2DLQ_TIMES.
+// process: counted in SNDBCK_PUT_NUMS and stored in the group's retry
+// topic (by way of SCHEDULE_TOPIC_XXXX, whose put stats count them) or,
+// with toDLQ (retries used up), in its DLQ topic, which 5.x counts in
+// SNDBCK2DLQ_TIMES. The broker counts no TOPIC_PUT_* for the retry or DLQ
+// topic on a send-back (SendMessageProcessor.consumerSendMsgBack), so a
+// deleted group's leftover topics hold none.
 func (c *Cluster) sendBack(st *brokerState, g *group, topic string, n int64, toDLQ bool, at int64) {
 	st.stat(statSendBack, topic+"@"+g.name, topic, g.name, at).add(at, n, n)
 	target := retryPrefix + g.name
@@ -127,10 +137,13 @@ func (c *Cluster) sendBack(st *brokerState, g *group, topic string, n int64, toD
 			key := "null@" + topic + "@" + g.name + "@SEND_BACK_TO_DLQ"
 			st.stat(statSendBackToDLQ, key, topic, g.name, at).add(at, n, 1)
 		}
+	} else if sched := st.topics["SCHEDULE_TOPIC_XXXX"]; sched != nil {
+		st.stat(statTopicPutNums, sched.name, sched.name, "", at).add(at, n, n)
+		st.stat(statTopicPutSize, sched.name, sched.name, "", at).add(at, n*c.opts.MessageSize, n)
 	}
 	t := st.topics[target]
 	if t == nil {
 		t = c.addTopic(st, target, 1, at)
 	}
-	c.put(st, t, at, n)
+	c.store(st, t, at, n)
 }
