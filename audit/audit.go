@@ -73,7 +73,7 @@ func Run(ctx context.Context, a *app.App) ([]Report, int) {
 			r.Error = b.Err
 		} else if b.Leaks != nil {
 			r.LeakedStatItems, r.OrphanedOffsets, r.LeftoverTopics = b.Leaks.Items, b.Leaks.OrphanedOffsets, b.Leaks.LeftoverTopics
-			r.Commands = cleanupCommands(a.Targets, b)
+			r.Commands = cleanupCommands(a.Targets, b, topicElsewhere(snap, cfg.Leaks, b))
 			found = found || len(r.LeakedStatItems)+len(r.OrphanedOffsets)+len(r.LeftoverTopics) > 0
 		}
 		reports = append(reports, r)
@@ -102,7 +102,11 @@ func Write(out io.Writer, reports []Report, format string) error {
 // removed without a restart, each sent to the namesrvs of the broker's own
 // target: twin clusters can share cluster and broker names, and a command
 // sent to the other target's namesrvs would act on the other cluster.
-func cleanupCommands(targets []app.Target, b *snapshot.Broker) []string {
+//
+// mqadmin deletes a topic on every broker of the cluster (-c): a topic
+// gone from this broker but alive on another master of the cluster, or one
+// whose other masters could not be read, gets a comment, never a command.
+func cleanupCommands(targets []app.Target, b *snapshot.Broker, elsewhere func(topic string) string) []string {
 	ns := ""
 	if b.Target >= 0 && b.Target < len(targets) {
 		ns = strings.Join(targets[b.Target].Namesrvs, ";")
@@ -115,8 +119,15 @@ func cleanupCommands(targets []app.Target, b *snapshot.Broker) []string {
 			cmds = append(cmds, c)
 		}
 	}
-	for _, t := range b.Leaks.LeftoverTopics {
+	deleteTopic := func(t string) {
+		if where := elsewhere(t); where != "" {
+			add(fmt.Sprintf("# not deleting %s cluster-wide: %s; remove it from %s alone (DELETE_TOPIC_IN_BROKER), or leave it", t, where, b.Addr))
+			return
+		}
 		add(fmt.Sprintf("mqadmin deleteTopic -n '%s' -c '%s' -t '%s'", ns, b.Cluster, t))
+	}
+	for _, t := range b.Leaks.LeftoverTopics {
+		deleteTopic(t)
 	}
 	for _, o := range b.Leaks.OrphanedOffsets {
 		switch o.Missing {
@@ -124,7 +135,7 @@ func cleanupCommands(targets []app.Target, b *snapshot.Broker) []string {
 			add(fmt.Sprintf("mqadmin deleteSubGroup -n '%s' -b '%s' -g '%s' -r true", ns, b.Addr, o.Group))
 		default:
 			// Deleting a topic in the broker clears its offsets even when its config is gone.
-			add(fmt.Sprintf("mqadmin deleteTopic -n '%s' -c '%s' -t '%s'", ns, b.Cluster, o.Topic))
+			deleteTopic(o.Topic)
 		}
 	}
 	if len(b.Leaks.Items) > 0 {
@@ -171,5 +182,25 @@ func printAudit(out io.Writer, reports []Report) {
 		for _, c := range r.Commands {
 			fmt.Fprintf(out, "  $ %s\n", c)
 		}
+	}
+}
+
+// topicElsewhere tells, for a topic, why deleting it across b's cluster
+// would hurt: another master of the cluster holds it, or another master's
+// topics are unknown this pass. "" when it is safe.
+func topicElsewhere(snap *snapshot.Snapshot, planner *leak.Planner, b *snapshot.Broker) func(string) string {
+	return func(topic string) string {
+		for _, o := range snap.Brokers {
+			if o == b || !o.IsMaster() || o.Target != b.Target || o.Cluster != b.Cluster {
+				continue
+			}
+			if !o.Up {
+				return fmt.Sprintf("master %s of cluster %s did not answer, so whether it holds %s is unknown", o.Name, o.Cluster, topic)
+			}
+			if planner.Exists(o.Key(), leak.KindTopic, topic) {
+				return fmt.Sprintf("master %s of cluster %s still holds it", o.Name, o.Cluster)
+			}
+		}
+		return ""
 	}
 }

@@ -75,6 +75,7 @@ type broker struct {
 	lmqQueues map[string]int
 	lmqGroups int
 	dropped   int64 // tombstones pushed out by the cap, ever
+	gen       int64 // bumped when a tombstone or a partner is learnt
 }
 
 func newBroker() *broker {
@@ -98,6 +99,7 @@ func (b *broker) tomb(kind, name string, now time.Time, derived bool) *subject {
 	if s == nil {
 		s = &subject{kind: kind, name: name, partners: map[string]struct{}{}, at: now, derived: derived}
 		b.tombs[id] = s
+		b.gen++
 		b.enqueue(s, ownKeys(s))
 	}
 	if !derived {
@@ -116,6 +118,7 @@ func (b *broker) partner(s *subject, other string) {
 		return
 	}
 	s.partners[other] = struct{}{}
+	b.gen++
 	topic, group := s.name, other
 	if s.kind == KindGroup {
 		topic, group = other, s.name

@@ -165,6 +165,38 @@ func (p *Planner) broker(key string) (*broker, Recalled, bool) {
 	return b, r, ok
 }
 
+// Generation changes whenever a deletion or a partner of one is learnt, so
+// a state file is written when it has something new to keep.
+func (p *Planner) Generation() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var n int64
+	for _, b := range p.brokers {
+		b.mu.Lock()
+		n += b.gen
+		b.mu.Unlock()
+	}
+	return n
+}
+
+// Exists reports whether a broker's last listings held a topic (kind
+// KindTopic) or group (KindGroup); false for a broker never observed.
+func (p *Planner) Exists(key, kind, name string) bool {
+	p.mu.Lock()
+	b := p.brokers[key]
+	p.mu.Unlock()
+	if b == nil {
+		return false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if kind == KindTopic {
+		_, ok := b.prevTopics[name]
+		return ok
+	}
+	return b.prevGroups[name]
+}
+
 // Known returns what the planner knows of a broker for a state file: the
 // names in its last listings and every tombstone, with their pairs.
 func (p *Planner) Known(key string) Recalled {

@@ -97,8 +97,8 @@ func (p *Poller) forgetLeaks(keep map[string]bool) {
 const recallRetry = time.Minute
 
 // stateEvery is how many cycles pass between saves of the state file
-// (about five minutes at the default interval; the file is also written
-// when Run ends).
+// (about five minutes at the default interval) while no deletion is
+// learnt; a cycle that learns one saves at its end, and so does Run.
 const stateEvery = 20
 
 // recallState is the history read back once at start. Only the cycle
@@ -108,6 +108,7 @@ type recallState struct {
 	inflight chan recallResult
 	lastTry  time.Time
 	pending  map[history.Broker]history.Names // not handed to the planner yet
+	savedGen int64                            // the planner's generation the state file holds
 }
 
 type recallResult struct {
@@ -187,9 +188,14 @@ func (p *Poller) SaveState() { p.saveState(true) }
 // saveState writes what the planner knows of every master (live names and
 // tombstones) to the state file, every stateEvery cycles and at the end.
 func (p *Poller) saveState(force bool) {
-	if p.cfg.State == nil || p.cfg.Leaks == nil || (!force && p.seq%stateEvery != 0) {
+	if p.cfg.State == nil || p.cfg.Leaks == nil {
 		return
 	}
+	gen := p.cfg.Leaks.Generation()
+	if !force && p.seq%stateEvery != 0 && gen == p.recall.savedGen {
+		return
+	}
+	p.recall.savedGen = gen
 	m := map[history.Broker]history.Names{}
 	for key, mem := range p.memory {
 		if mem.last == nil || !mem.last.IsMaster() {

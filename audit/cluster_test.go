@@ -1,0 +1,75 @@
+package audit
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rocketmq-exporter/rocketmq_exporter/app"
+	"github.com/rocketmq-exporter/rocketmq_exporter/simbroker"
+)
+
+// TestNoClusterWideDeleteOfATopicLiveElsewhere: a group lives on two
+// masters of one cluster and is deleted on one of them only, the way the
+// admin API does (its %RETRY% topic stays there). That retry topic is a
+// leftover on that broker, but `mqadmin deleteTopic -c` would delete the
+// live retry topic on the other master too: audit must not print it.
+func TestNoClusterWideDeleteOfATopicLiveElsewhere(t *testing.T) {
+	c, err := simbroker.Start(simbroker.Options{Brokers: 2, Version: "4.9.7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	must := func(ok bool, err error) {
+		t.Helper()
+		if err != nil || !ok {
+			t.Fatalf("simulator refused: %v %v", ok, err)
+		}
+	}
+	for b := range 2 {
+		must(c.CreateTopic(b, "orders", 2))
+		must(c.CreateGroup(b, "billing"))
+		must(c.Subscribe(b, "billing", "orders"))
+		must(c.SetClients(b, "billing", 1)) // online: its %RETRY%billing topic exists
+	}
+	must(c.SetClients(1, "billing", 0))
+	must(c.DeleteGroup(1, "billing", simbroker.ByAPI, true))
+	var live bool
+	for _, v := range c.Oracle() {
+		if v.Name == "broker-0" {
+			for _, tp := range v.Topics {
+				live = live || tp == "%RETRY%billing"
+			}
+		}
+	}
+	if !live {
+		t.Fatal("the simulator has no live retry topic of billing on broker-0: the test proves nothing")
+	}
+
+	s := app.Defaults()
+	s.Namesrvs = []string{c.Namesrv.Addr}
+	s.Timeout = 2 * time.Second
+	a, err := app.New(s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	reports, _ := Run(ctx, a)
+	leftover := false
+	for _, r := range reports {
+		for _, tp := range r.LeftoverTopics {
+			leftover = leftover || (r.Broker == "broker-1" && tp == "%RETRY%billing")
+		}
+		for _, cmd := range r.Commands {
+			if strings.HasPrefix(cmd, "mqadmin deleteTopic") && strings.Contains(cmd, "'%RETRY%billing'") {
+				t.Errorf("%s: audit prints %q, which deletes broker-0's live retry topic too", r.Broker, cmd)
+			}
+		}
+	}
+	if !leftover {
+		t.Errorf("%%RETRY%%billing on broker-1 is not reported as a leftover: %+v", reports)
+	}
+}
