@@ -10,9 +10,11 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/app"
 	"github.com/rocketmq-exporter/rocketmq_exporter/leak"
+	"github.com/rocketmq-exporter/rocketmq_exporter/leakcost"
 	"github.com/rocketmq-exporter/rocketmq_exporter/poller"
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
 )
@@ -29,6 +31,14 @@ type Report struct {
 	LeftoverTopics  []string                  `json:"leftover_topics"`
 	Commands        []string                  `json:"cleanup_commands"`
 	Error           string                    `json:"error,omitempty"`
+
+	// LeakedStatBytes estimates the heap the leaked items hold, those
+	// inferred from them included (package leakcost); Freeing says what
+	// frees it.
+	LeakedStatBytes   int64          `json:"leaked_stat_bytes_estimate"`
+	InferredStatItems map[string]int `json:"inferred_stat_items,omitempty"`
+	CostCalibration   string         `json:"cost_calibration,omitempty"`
+	Freeing           string         `json:"freeing,omitempty"`
 }
 
 // Exit codes of the audit command.
@@ -74,6 +84,7 @@ func Run(ctx context.Context, a *app.App) ([]Report, int) {
 		} else if b.Leaks != nil {
 			r.LeakedStatItems, r.OrphanedOffsets, r.LeftoverTopics = b.Leaks.Items, b.Leaks.OrphanedOffsets, b.Leaks.LeftoverTopics
 			r.Commands = cleanupCommands(a.Targets, b, topicElsewhere(snap, cfg.Leaks, b))
+			r.estimate(b, snap.Finished)
 			found = found || len(r.LeakedStatItems)+len(r.OrphanedOffsets)+len(r.LeftoverTopics) > 0
 		}
 		reports = append(reports, r)
@@ -87,15 +98,80 @@ func Run(ctx context.Context, a *app.App) ([]Report, int) {
 	return reports, Clean
 }
 
-// Write prints reports as text or, with format "json", as JSON.
+// estimate prices the broker's leaked items (see package leakcost) and
+// says what frees them.
+func (r *Report) estimate(b *snapshot.Broker, at time.Time) {
+	e := leakcost.Of(b.Leaks, b.Version, leakcost.Age(b.BootTime, at))
+	r.LeakedStatBytes, r.CostCalibration = e.Bytes, e.Calibration
+	if len(e.Inferred) > 0 {
+		r.InferredStatItems = e.Inferred
+	}
+	if len(b.Leaks.Items) == 0 {
+		return
+	}
+	r.Freeing = "restart the broker: a restart frees every stat item"
+	switch b.Config["autoDeleteUnusedStats"] {
+	case "false":
+		r.Freeing += fmt.Sprintf("; and set autoDeleteUnusedStats=true (RocketMQ 4.7.1+) so deletions stop leaking: in broker.conf, "+
+			"or at once with mqadmin updateBrokerConfig -b '%s' -k autoDeleteUnusedStats -v true (the broker reads it at each deletion)", b.Addr)
+	case "true":
+		r.Freeing += "; autoDeleteUnusedStats is on already: what still leaks with it (SNDBCK2DLQ_TIMES on 5.x, the items of " +
+			"%RETRY%/%DLQ% topics until those are deleted) has no other cure"
+	}
+}
+
+// Total is the estimate over every broker of an audit.
+type Total struct {
+	LeakedStatBytes int64 `json:"leaked_stat_bytes_estimate"`
+	Brokers         int   `json:"brokers"`
+}
+
+// Sum adds up the reports' estimates.
+func Sum(reports []Report) Total {
+	var t Total
+	for _, r := range reports {
+		if r.Broker != "" {
+			t.Brokers++
+			t.LeakedStatBytes += r.LeakedStatBytes
+		}
+	}
+	return t
+}
+
+// Write prints reports as text or, with format "json", as a JSON array of
+// the reports followed by one element {"total": Total}.
 func Write(out io.Writer, reports []Report, format string) error {
 	if format == "json" {
+		all := make([]any, 0, len(reports)+1)
+		for _, r := range reports {
+			all = append(all, r)
+		}
+		all = append(all, struct {
+			Total Total `json:"total"`
+		}{Sum(reports)})
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(reports)
+		return enc.Encode(all)
 	}
 	printAudit(out, reports)
+	t := Sum(reports)
+	fmt.Fprintf(out, "total: about %s of broker heap held by leaked stat items, over %d broker(s) (estimate: %s)\n",
+		humanBytes(t.LeakedStatBytes), t.Brokers, leakcost.Calibration)
 	return nil
+}
+
+// humanBytes writes n in binary units, as heap sizes are set.
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	v, u := float64(n), 0
+	for v >= unit && u < 4 {
+		v /= unit
+		u++
+	}
+	return fmt.Sprintf("%.1f %ciB (%d bytes)", v, "KMGT"[u-1], n)
 }
 
 // cleanupCommands gives the mqadmin commands that remove what can be
@@ -144,6 +220,56 @@ func cleanupCommands(targets []app.Target, b *snapshot.Broker, elsewhere func(to
 	return cmds
 }
 
+// topicElsewhere tells, for a topic, why deleting it across b's cluster
+// would hurt: another master of the cluster holds it, or another master's
+// topics are unknown this pass. "" when it is safe.
+func topicElsewhere(snap *snapshot.Snapshot, planner *leak.Planner, b *snapshot.Broker) func(string) string {
+	return func(topic string) string {
+		for _, o := range snap.Brokers {
+			if o == b || !o.IsMaster() || o.Target != b.Target || o.Cluster != b.Cluster {
+				continue
+			}
+			if !o.Up {
+				return fmt.Sprintf("master %s of cluster %s did not answer, so whether it holds %s is unknown", o.Name, o.Cluster, topic)
+			}
+			if planner.Exists(o.Key(), leak.KindTopic, topic) {
+				return fmt.Sprintf("master %s of cluster %s still holds it", o.Name, o.Cluster)
+			}
+		}
+		return ""
+	}
+}
+
+// printEstimate prints the heap estimate of a broker's leaked items and
+// what frees it.
+func printEstimate(out io.Writer, r Report) {
+	if r.CostCalibration == "" {
+		fmt.Fprintf(out, "  heap held by leaked stat items: not estimated (no calibration for %s)\n", r.Version)
+		return
+	}
+	inferred := 0
+	for _, n := range r.InferredStatItems {
+		inferred += n
+	}
+	fmt.Fprintf(out, "  heap held by leaked stat items: about %s (estimate: %d probed and %d inferred items, costs of %s)\n",
+		humanBytes(r.LeakedStatBytes), len(r.LeakedStatItems), inferred, r.CostCalibration)
+	for _, s := range sortedKeys(r.InferredStatItems) {
+		fmt.Fprintf(out, "    inferred %s %d\n", s, r.InferredStatItems[s])
+	}
+	if r.Freeing != "" {
+		fmt.Fprintf(out, "  freeing it: %s\n", r.Freeing)
+	}
+}
+
+func sortedKeys(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
 func printAudit(out io.Writer, reports []Report) {
 	for _, r := range reports {
 		if r.Broker == "" {
@@ -171,6 +297,7 @@ func printAudit(out io.Writer, reports []Report) {
 		for _, it := range r.LeakedStatItems {
 			fmt.Fprintf(out, "    %s %s (deleted %s %s)\n", it.Stats, it.Key, it.Kind, it.Subject)
 		}
+		printEstimate(out, r)
 		fmt.Fprintf(out, "  orphaned consumer offsets: %d\n", len(r.OrphanedOffsets))
 		for _, o := range r.OrphanedOffsets {
 			fmt.Fprintf(out, "    %s@%s (missing %s)\n", o.Topic, o.Group, o.Missing)
@@ -182,25 +309,5 @@ func printAudit(out io.Writer, reports []Report) {
 		for _, c := range r.Commands {
 			fmt.Fprintf(out, "  $ %s\n", c)
 		}
-	}
-}
-
-// topicElsewhere tells, for a topic, why deleting it across b's cluster
-// would hurt: another master of the cluster holds it, or another master's
-// topics are unknown this pass. "" when it is safe.
-func topicElsewhere(snap *snapshot.Snapshot, planner *leak.Planner, b *snapshot.Broker) func(string) string {
-	return func(topic string) string {
-		for _, o := range snap.Brokers {
-			if o == b || !o.IsMaster() || o.Target != b.Target || o.Cluster != b.Cluster {
-				continue
-			}
-			if !o.Up {
-				return fmt.Sprintf("master %s of cluster %s did not answer, so whether it holds %s is unknown", o.Name, o.Cluster, topic)
-			}
-			if planner.Exists(o.Key(), leak.KindTopic, topic) {
-				return fmt.Sprintf("master %s of cluster %s still holds it", o.Name, o.Cluster)
-			}
-		}
-		return ""
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rocketmq-exporter/rocketmq_exporter/leakcost"
 	"github.com/rocketmq-exporter/rocketmq_exporter/runtimeinfo"
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
 )
@@ -971,6 +972,23 @@ func leakFamilies() []*family {
 			"deleted before any of these saw it is not counted. Keys still in the probe backlog are not counted yet. "+
 			"Per-queue items are probed on queue 0 only and count once per topic (or topic and group).",
 			func(r *snapshot.LeakReport) map[string]int { return r.StatItems }, "VIEW_BROKER_STATS_DATA probes"),
+		leakedBytesFamily(),
+		{
+			name: "rocketmq_broker_leaked_stat_items_inferred", typ: gauge, labels: with(nameL, "stats"), prio: prioNever,
+			help: "Stat items (by stats name) counted in rocketmq_broker_leaked_stat_bytes that no probe asked about, inferred from " +
+				"those the broker answered for: a per-queue item found on queue 0 stands for the other queues of its topic, and " +
+				"beside every per-queue GROUP_GET_LATENCY item the broker keeps a GROUP_GET_FALL_SIZE and a GROUP_GET_FALL_TIME " +
+				"item (moment sets VIEW_BROKER_STATS_DATA cannot read), made and cleaned with it. Not counted in " +
+				"rocketmq_broker_leaked_stat_items.",
+			source: "inferred from VIEW_BROKER_STATS_DATA probes and topic queue counts", replaces: "(none)",
+			emit: func(v *view, s *sink) {
+				for _, b := range v.entities {
+					for st, n := range leakEstimate(v, b).Inferred {
+						s.add(float64(n), b.Cluster, b.Name, st)
+					}
+				}
+			},
+		},
 		byStats("rocketmq_broker_leak_probed_keys", "Stat keys (by stats name) the exporter asked the broker about this cycle while looking for leftovers.",
 			func(r *snapshot.LeakReport) map[string]int { return r.ProbedKeys }, "VIEW_BROKER_STATS_DATA probes"),
 		{
@@ -1075,6 +1093,33 @@ func leakFamilies() []*family {
 			},
 		},
 	}
+}
+
+// leakedBytesFamily prices what a broker leaks: see package leakcost.
+func leakedBytesFamily() *family {
+	return &family{
+		name: "rocketmq_broker_leaked_stat_bytes", typ: gauge, labels: nameL, prio: prioNever,
+		help: "Estimated heap, in bytes, the broker holds for leaked stat items: those it answered for " +
+			"(rocketmq_broker_leaked_stat_items) and those they imply (rocketmq_broker_leaked_stat_items_inferred). An " +
+			"estimate, not a reading: each item is priced as measured by " + leakcost.Calibration + " (docs/leaks.md), " +
+			"for the nearest calibrated version, and taken to be as old as the broker process, so that it holds a day of " +
+			"snapshots after a day of uptime. Only a broker restart frees it. No series for a version no calibration covers.",
+		source: "VIEW_BROKER_STATS_DATA probes, GET_BROKER_RUNTIME_INFO version and boot time", replaces: "(none)",
+		emit: func(v *view, s *sink) {
+			for _, b := range v.entities {
+				if e := leakEstimate(v, b); e.Calibration != "" && b.Leaks != nil {
+					s.add(float64(e.Bytes), b.Cluster, b.Name)
+				}
+			}
+		},
+	}
+}
+
+// leakEstimate prices a broker's leak report as of the end of the cycle
+// that made it, never the scrape's clock: a snapshot's series are encoded
+// once.
+func leakEstimate(v *view, b *snapshot.Broker) leakcost.Estimate {
+	return leakcost.Of(b.Leaks, b.Version, leakcost.Age(b.BootTime, v.s.Finished))
 }
 
 // selfFamilies describe the exporter's last cycle and this scrape.

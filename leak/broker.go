@@ -504,7 +504,7 @@ func (b *broker) report(asked map[string]int) *snapshot.LeakReport {
 		}
 		rep.StatItems[k.Stats]++
 		kind, name, _ := strings.Cut(ks.owners[0], ":")
-		rep.Items = append(rep.Items, snapshot.LeakedItem{Stats: k.Stats, Key: k.Key, Subject: name, Kind: kind})
+		rep.Items = append(rep.Items, snapshot.LeakedItem{Stats: k.Stats, Key: k.Key, Subject: name, Kind: kind, Queues: b.queuesOf(k)})
 	}
 	for _, s := range b.tombs {
 		rep.Tombstones[s.kind]++
@@ -554,6 +554,34 @@ func ownKeys(s *subject) []Probe {
 		return out
 	}
 	return nil
+}
+
+// queuesOf tells, for a per-queue key (asked on queue 0 only), how many
+// queues of its topic the answer stands for: the deleted topic's queue
+// count, else the live topic's, else only the one asked; 0 for other keys.
+func (b *broker) queuesOf(k Probe) int {
+	topic := ""
+	switch k.Stats {
+	case "GROUP_GET_LATENCY": // 0@topic@group (the topic@group form is not per queue)
+		if rest, ok := strings.CutPrefix(k.Key, "0@"); ok && strings.Contains(rest, "@") {
+			topic, _, _ = strings.Cut(rest, "@")
+		}
+	case "TOPIC_PUT_LATENCY": // 0@topic
+		if rest, ok := strings.CutPrefix(k.Key, "0@"); ok {
+			topic = rest
+		}
+	case "QUEUE_PUT_NUMS", "QUEUE_PUT_SIZE": // topic@0
+		if rest, ok := strings.CutSuffix(k.Key, "@0"); ok {
+			topic = rest
+		}
+	}
+	if topic == "" {
+		return 0
+	}
+	if s := b.tombs[KindTopic+":"+topic]; s != nil && s.queues > 0 {
+		return s.queues
+	}
+	return max(1, b.prevTopics[topic])
 }
 
 // pairKeys lists the keys one (topic, group) pair leaves.

@@ -368,6 +368,24 @@
             },
           },
           {
+            alert: 'RocketMQBrokerLeakedStatBytesProjected',
+            expr: |||
+              max by (%(by)s, broker) (predict_linear(rocketmq_broker_leaked_stat_bytes{%(sel)s}[%(window)s], %(horizon)d)) > %(budget)d
+              and
+              max by (%(by)s, broker) (rocketmq_broker_leaked_stat_bytes{%(sel)s}) > 0
+            ||| % { by: by, sel: sel, window: c.leakedStatBytesWindow, horizon: c.leakedStatBytesHorizonSeconds, budget: c.leakedStatBytesBudget },
+            'for': '1h',
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: 'A RocketMQ broker is on course to hold more heap in leaked statistics than its budget.',
+              description: 'At the pace of the last %s, the heap broker {{ $labels.cluster }}/{{ $labels.broker }} holds for statistics of deleted topics and groups (an estimate) reaches {{ $value | humanize1024 }}B within %s, past the budget of %s; only a restart frees it.' % [
+                c.leakedStatBytesWindow,
+                '%dd' % (c.leakedStatBytesHorizonSeconds / 86400),
+                '%dMiB' % (c.leakedStatBytesBudget / 1024 / 1024),
+              ],
+            },
+          },
+          {
             alert: 'RocketMQBrokerOrphanedConsumerOffsets',
             expr: 'max by (%s, broker) (rocketmq_broker_orphaned_consumer_offsets{%s}) > 0' % [by, sel],
             'for': '1h',

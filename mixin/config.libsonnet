@@ -95,5 +95,22 @@
     // deletions it still remembers are probed.
     leakGrowthStepMinutes: 60,
     leakGrowthSteps: 2,
+    // Heap a broker may spend on leaked stat items
+    // (rocketmq_broker_leaked_stat_bytes, an estimate) before a restart is
+    // due: RocketMQBrokerLeakedStatBytesProjected fires when the trend of
+    // the last leakedStatBytesWindow carries the estimate past the budget
+    // within leakedStatBytesHorizonSeconds. The default, 512 MiB, is a
+    // sixteenth of the 8 GiB heap runbroker.sh gives a broker (-Xmx8g):
+    // about 190,000 leaked items a day old (docs/leaks.md). Set it to what
+    // your brokers' old generation can spare.
+    leakedStatBytesBudget: 512 * 1024 * 1024,
+    // A day: topics and groups are deleted in daily rhythms (test
+    // environments torn down, nightly jobs), so a shorter window would take
+    // one batch for a trend, or an idle night for none; and a broker up for
+    // less than a day still sees its items' hour and day lists fill, which a
+    // day's window spans.
+    leakedStatBytesWindow: '1d',
+    // A week ahead: time to plan a restart or turn autoDeleteUnusedStats on.
+    leakedStatBytesHorizonSeconds: 7 * 24 * 3600,
   },
 }

@@ -342,6 +342,9 @@ type LeakedItem struct {
 	Key     string
 	Subject string // the deleted topic or group
 	Kind    string // "topic" or "group"
+	// Queues is set for a per-queue item, probed on queue 0 only: the queue
+	// count of its topic (at least 1), which the answer stands for.
+	Queues int `json:",omitempty"`
 }
 
 // OrphanedOffset is a committed offset whose topic or group is gone.

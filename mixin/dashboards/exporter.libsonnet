@@ -75,16 +75,19 @@ local d = import '../lib/dash.libsonnet';
           d.timeseries('Tombstones', 'Deleted topics and groups the exporter remembers (--leak.tombstone-ttl) to probe brokers for what they left.', 'short', [
             d.target('sum by (cluster, broker, kind) (max by (cluster, broker, kind) (rocketmq_exporter_tombstones{%s}))' % fb, '{{cluster}}/{{broker}} {{kind}}'),
           ], w=8),
+          d.timeseries('Heap held by leaked stat items', "Estimated broker heap held by stat items of deleted topics and groups (rocketmq_broker_leaked_stat_bytes): the items found and those they imply, priced by the calibration in docs/leaks.md. It falls only when the broker restarts. RocketMQBrokerLeakedStatBytesProjected fires when the last %s's trend reaches %d MiB within %d days." % [c.leakedStatBytesWindow, c.leakedStatBytesBudget / 1024 / 1024, c.leakedStatBytesHorizonSeconds / 86400], 'bytes', [
+            d.target('max by (cluster, broker) (rocketmq_broker_leaked_stat_bytes{%s})' % fb, '{{cluster}}/{{broker}}'),
+          ], w=12),
           d.timeseries('Leaked stat items', 'Stat items a broker still holds for deleted topics or groups, by stats name; 0 for brokers where none were found. Only a broker restart frees them; autoDeleteUnusedStats=true prevents new ones.', 'short', [
             d.target(orZero('max by (cluster, broker, stats) (rocketmq_broker_leaked_stat_items{%s})' % fb, 'cluster, broker'), '{{cluster}}/{{broker}} {{stats}}'),
-          ], w=8),
+          ], w=12),
           d.timeseries('Leak probes', 'Stat keys the exporter asked each broker about this cycle to find leaked items; 0 while there is nothing to probe.', 'short', [
             d.target(orZero('sum by (cluster, broker) (max by (cluster, broker, stats) (rocketmq_broker_leak_probed_keys{%s}))' % fb, 'cluster, broker'), '{{cluster}}/{{broker}}'),
-          ], w=8),
+          ], w=12),
           d.timeseries('Orphaned offsets and leftover topics', 'Committed consumer offsets whose topic or group no longer exists, and %RETRY%/%DLQ% topics of groups that are gone.', 'short', [
             d.target('max by (cluster, broker) (rocketmq_broker_orphaned_consumer_offsets{%s})' % fb, 'offsets {{cluster}}/{{broker}}'),
             d.target('max by (cluster, broker, kind) (rocketmq_broker_leftover_topics{%s})' % fb, '{{kind}} topics {{cluster}}/{{broker}}'),
-          ], w=8),
+          ], w=12),
           d.table('Broker cleanup settings', 'The broker settings that decide whether statistics of deleted topics and groups are cleaned. autoDeleteUnusedStats=false (the default before 5.x) leaks them.', 'none', [
             d.target('max by (cluster, broker, auto_delete_unused_stats, enable_detail_stat, enable_lmq, enable_lmq_stats) (rocketmq_broker_cleanup_config_info{%s})' % fb, instant=true),
           ], h=6, hide=['Value']),
