@@ -31,6 +31,8 @@ type Report struct {
 	LeftoverTopics  []string                  `json:"leftover_topics"`
 	Commands        []string                  `json:"cleanup_commands"`
 	Error           string                    `json:"error,omitempty"`
+	// Incomplete says why the findings may not be all there are.
+	Incomplete string `json:"incomplete,omitempty"`
 
 	// LeakedStatBytes estimates the heap the leaked items hold, those
 	// inferred from them included (package leakcost); Freeing says what
@@ -50,7 +52,8 @@ const (
 
 // Run runs one cycle with unbounded probing and returns every broker's
 // report and the exit code: Clean, Leftovers, or Failed when a namesrv or
-// broker did not answer.
+// broker did not answer or the pass ended before every key was asked (its
+// findings are then reported, marked incomplete).
 func Run(ctx context.Context, a *app.App) ([]Report, int) {
 	cfg := a.Config
 	lc := leak.DefaultConfig()
@@ -60,9 +63,9 @@ func Run(ctx context.Context, a *app.App) ([]Report, int) {
 	// no state file of its own.
 	cfg.History, cfg.RecallWait, cfg.State = a.History, true, nil
 	cfg.LagSeconds = false
-	if cfg.CycleTimeout <= 0 {
-		cfg.CycleTimeout = 10 * a.Settings.Interval // one pass that probes everything: give it room
-	}
+	// One pass that probes everything: the daemon's --collect.timeout is
+	// for its interval, not for this; ctx still bounds it.
+	cfg.CycleTimeout = max(10*a.Settings.Interval, auditTimeout)
 	snap := poller.New(cfg, a.Admin, nil).Cycle(ctx)
 	var reports []Report
 	failed := false
@@ -86,6 +89,10 @@ func Run(ctx context.Context, a *app.App) ([]Report, int) {
 			r.Commands = cleanupCommands(a.Targets, b, topicElsewhere(snap, cfg.Leaks, b))
 			r.estimate(b, snap.Finished)
 			found = found || len(r.LeakedStatItems)+len(r.OrphanedOffsets)+len(r.LeftoverTopics) > 0
+			if b.Leaks.Backlog > 0 || b.Cut {
+				failed = true
+				r.Incomplete = fmt.Sprintf("the pass ended (deadline or failed calls) with %d stat keys not asked: what is listed is true, but more may be held", b.Leaks.Backlog)
+			}
 		}
 		reports = append(reports, r)
 	}
@@ -97,6 +104,9 @@ func Run(ctx context.Context, a *app.App) ([]Report, int) {
 	}
 	return reports, Clean
 }
+
+// auditTimeout is the least time one audit pass gets.
+const auditTimeout = 2 * time.Minute
 
 // estimate prices the broker's leaked items (see package leakcost) and
 // says what frees them.
@@ -292,6 +302,9 @@ func printAudit(out io.Writer, reports []Report) {
 				fmt.Fprintf(out, " %s=%s", k, r.Config[k])
 			}
 			fmt.Fprintln(out)
+		}
+		if r.Incomplete != "" {
+			fmt.Fprintf(out, "  INCOMPLETE %s\n", r.Incomplete)
 		}
 		fmt.Fprintf(out, "  leaked stat items: %d\n", len(r.LeakedStatItems))
 		for _, it := range r.LeakedStatItems {

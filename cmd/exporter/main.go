@@ -76,7 +76,7 @@ func run(args []string, stdout, stderr *os.File) int {
 	logConfig := &promslog.Config{}
 	promslogflag.AddFlags(ka, logConfig)
 	serve := ka.Command("serve", "Run the exporter (default).").Default()
-	auditCommand := ka.Command("audit", "Run one pass, print what deleted topics and groups left on each broker, and exit: 0 clean, 1 leftovers found, 2 error.")
+	auditCommand := ka.Command("audit", "Run one pass, print what deleted topics and groups left on each broker, and exit: 0 clean, 1 leftovers found, 2 error or incomplete (a broker or namesrv did not answer, or the pass ended before every stat key was asked).")
 	auditCommand.Flag("output", "Output format: text or json.").Default("text").EnumVar(&auditOutput, "text", "json")
 
 	cmd, err := ka.Parse(args)
