@@ -23,6 +23,7 @@ import (
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/realbroker"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/workload"
 	"github.com/rocketmq-exporter/rocketmq_exporter/leakcost"
+	"github.com/rocketmq-exporter/rocketmq_exporter/mixin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
 )
 
@@ -511,19 +512,19 @@ func (r costReport) classes() string {
 	return r.off.version + " retained (objects/bytes): " + strings.Join(parts, ", ")
 }
 
-// biggest lists the classes that grew most, for a reader checking that the
-// difference is the stats and not noise.
-func (r costReport) biggest(n int) string {
-	names := make([]string, 0, len(r.retained))
-	for k := range r.retained {
+// biggest lists the classes of h that changed most, for a reader checking
+// that a difference is the stats and not noise.
+func (h histogram) biggest(n int) string {
+	names := make([]string, 0, len(h))
+	for k := range h {
 		names = append(names, k)
 	}
 	sort.Slice(names, func(i, j int) bool {
-		return math.Abs(float64(r.retained[names[i]].bytes)) > math.Abs(float64(r.retained[names[j]].bytes))
+		return math.Abs(float64(h[names[i]].bytes)) > math.Abs(float64(h[names[j]].bytes))
 	})
 	var parts []string
 	for _, k := range names[:min(n, len(names))] {
-		parts = append(parts, fmt.Sprintf("%s %+d B", k, r.retained[k].bytes))
+		parts = append(parts, fmt.Sprintf("%s %+d B", k, h[k].bytes))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -550,7 +551,8 @@ func TestLeakCost(t *testing.T) {
 			off := runCost(t, ctx, v, []string{"autoDeleteUnusedStats=false"}, sc)
 			on := runCost(t, ctx, v, []string{"autoDeleteUnusedStats=true"}, sc)
 			r := newCostReport(off, on)
-			for _, line := range []string{r.row(), r.layout(), r.classes(), "largest differences: " + r.biggest(12)} {
+			for _, line := range []string{r.row(), r.layout(), r.classes(), "largest differences: " + r.retained.biggest(12),
+				"largest growth with cleanup on: " + r.on.growth.biggest(12)} {
 				t.Log(line)
 				out = append(out, line)
 			}
@@ -584,7 +586,8 @@ func TestLeakCostEstimate(t *testing.T) {
 	}
 	on := runCost(t, ctx, "4.9.7", []string{"autoDeleteUnusedStats=true"}, sc)
 	r := newCostReport(off, on)
-	t.Logf("scenario: %s\n%s\n%s\nlargest differences: %s", sc, r.row(), r.classes(), r.biggest(12))
+	t.Logf("scenario: %s\n%s\n%s\nlargest differences: %s\nlargest growth with cleanup on: %s", sc, r.row(), r.classes(),
+		r.retained.biggest(12), on.growth.biggest(12))
 	measured := r.measured()
 	if math.Abs(r.errorRatio()) > 0.3 {
 		t.Errorf("4.9.7: rocketmq_broker_leaked_stat_bytes %.0f B is %+.1f %% off the %.0f B the histograms measured",
@@ -607,4 +610,167 @@ func TestLeakCostEstimate(t *testing.T) {
 	}
 	t.Logf("4.9.7: estimate %.0f B, measured %.0f B (%+.1f %%); 5.3.3 (defaults): estimate %.0f B (probed %v)",
 		r.estimated(), measured, 100*r.errorRatio(), five.estimate, five.probed)
+}
+
+const bytesAlert = "RocketMQBrokerLeakedStatBytesProjected"
+
+// TestLeakedStatBytesAlert proves RocketMQBrokerLeakedStatBytesProjected
+// end to end (broker, exporter, Prometheus rule evaluation): a 4.9.7
+// broker (cleanup off by default) that keeps deleting topics with traffic
+// sends it firing; a 5.3.3 broker (cleanup on) under the same churn keeps
+// it inactive, its estimate served and zero. The rules are rendered for a
+// test's time scale: a 1m window, a 64 MiB budget, and a for of 5s; the
+// projection still looks a week ahead.
+func TestLeakedStatBytesAlert(t *testing.T) {
+	needBroker(t)
+	bin := needPrometheus(t)
+	if cluster.External {
+		t.Skip("starts brokers of its own; ROCKETMQ_NAMESRV_ADDR names an external cluster")
+	}
+	rules, err := mixin.Alerts(`{ _config+:: { forOverrides+: { ` + bytesAlert + `: '5s' }, leakedStatBytesWindow: '1m', leakedStatBytesBudget: 64 * 1024 * 1024 } }`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("silent/5.3.3", func(t *testing.T) { bytesAlertCase(t, bin, rules, "5.3.3", false) })
+	t.Run("fires/4.9.7", func(t *testing.T) { bytesAlertCase(t, bin, rules, "4.9.7", true) })
+}
+
+func bytesAlertCase(t *testing.T, bin string, rules []byte, version string, leaks bool) {
+	ctx := ctxT(t, 8*time.Minute)
+	c, err := realbroker.Start(ctx, realbroker.Options{Version: version, ClusterName: "BytesCluster", BrokerName: "broker-bytes"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Stop)
+	adm := newAdmin(t)
+	group := unique("GID_bytes")
+	if err := adm.CreateSubscriptionGroup(ctx, c.BrokerAddr, admin.NewGroupConfig(group)); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := newApp(t, nil, c.NamesrvAddr)
+	p, _ := underPrometheus(t, ctx, bin, a, rules)
+	sel := fmt.Sprintf(`cluster=%q, broker=%q`, c.ClusterName, c.BrokerName)
+	if err := eventually(ctx, 2*time.Minute, func() error {
+		return nonEmpty(ctx, p, fmt.Sprintf(`rocketmq_broker_leaked_stat_bytes{%s}`, sel))
+	}); err != nil {
+		t.Fatalf("the estimate is not in Prometheus: %v", err)
+	}
+	rulesHealthy(t, ctx, p, countRules(t, rules))
+
+	churn := startChurn(t, ctx, c, adm, group)
+	defer churn.stop()
+	deadline := time.Now().Add(4 * time.Minute)
+	if !leaks {
+		deadline = time.Now().Add(90 * time.Second)
+	}
+	for time.Now().Before(deadline) {
+		al := alertsOf(t, ctx, p, bytesAlert, c)
+		switch {
+		case !leaks && len(al) > 0:
+			t.Fatalf("%s is %s on %s after %d topics deleted with traffic: %v; estimate %s", bytesAlert, al[0].State, version,
+				churn.deleted.Load(), al[0].Labels, bytesDiagnostics(ctx, p, sel))
+		case leaks && len(al) > 0 && al[0].State == "firing":
+			t.Logf("%s firing on %s after %d topics deleted with traffic: projected %s B; %s", bytesAlert, version,
+				churn.deleted.Load(), al[0].Value, al[0].Annotations["description"])
+			if !strings.HasSuffix(al[0].Annotations["runbook_url"], "#"+strings.ToLower(bytesAlert)) {
+				t.Errorf("runbook_url %q", al[0].Annotations["runbook_url"])
+			}
+			return
+		}
+		time.Sleep(time.Second)
+	}
+	if leaks {
+		t.Fatalf("%s did not fire on %s within 4 minutes of churn (%d topics deleted): %s", bytesAlert, version, churn.deleted.Load(), bytesDiagnostics(ctx, p, sel))
+	}
+	if churn.deleted.Load() < 3 {
+		t.Fatalf("only %d topics deleted: the churn did not run", churn.deleted.Load())
+	}
+	// Silent because nothing leaks, not because nothing is there: the
+	// estimate is served, and zero.
+	s, err := p.Query(ctx, fmt.Sprintf(`max_over_time(rocketmq_broker_leaked_stat_bytes{%s}[2m])`, sel))
+	if err != nil || len(s) != 1 || s[0].Value != 0 {
+		t.Errorf("5.3.3's estimate over the churn: %v (%v), want one series, 0", s, err)
+	}
+	t.Logf("%s inactive on %s through %d topics deleted with traffic", bytesAlert, version, churn.deleted.Load())
+}
+
+// churn creates a topic, produces into it, consumes it with group and
+// deletes it, over and over, until stopped.
+type churn struct {
+	deleted atomic.Int64
+	done    chan struct{}
+	quit    chan struct{}
+}
+
+func startChurn(t *testing.T, ctx context.Context, c *realbroker.Cluster, adm *admin.Client, group string) *churn {
+	ch := &churn{done: make(chan struct{}), quit: make(chan struct{})}
+	go func() {
+		defer close(ch.done)
+		for i := 0; ; i++ {
+			select {
+			case <-ch.quit:
+				return
+			default:
+			}
+			topic := fmt.Sprintf("%s-churn%d", group, i)
+			if err := churnOnce(ctx, c, adm, group, topic); err != nil {
+				t.Logf("churn: %s: %v", topic, err)
+				continue
+			}
+			ch.deleted.Add(1)
+		}
+	}()
+	return ch
+}
+
+func (ch *churn) stop() { close(ch.quit); <-ch.done }
+
+func churnOnce(ctx context.Context, c *realbroker.Cluster, adm *admin.Client, group, topic string) error {
+	const queues, n = 4, 8
+	if err := adm.CreateTopic(ctx, c.BrokerAddr, admin.TopicConfig{TopicName: topic, ReadQueueNums: queues, WriteQueueNums: queues}); err != nil {
+		return err
+	}
+	time.Sleep(time.Second) // the route reaches the namesrv
+	if err := workload.Produce(ctx, c.NamesrvAddr, topic, n); err != nil {
+		return err
+	}
+	if err := workload.ConsumeAll(ctx, c.NamesrvAddr, group, topic, n); err != nil {
+		return err
+	}
+	time.Sleep(3 * time.Second) // an exporter cycle sees the pair before the topic goes
+	if err := adm.DeleteTopicInBroker(ctx, c.BrokerAddr, topic); err != nil {
+		return err
+	}
+	return adm.DeleteTopicInNamesrv(ctx, c.NamesrvAddr, topic, "")
+}
+
+// alertsOf lists the pending or firing alerts called name for c's broker.
+func alertsOf(t *testing.T, ctx context.Context, p *Prometheus, name string, c *realbroker.Cluster) []Alert {
+	t.Helper()
+	all, err := p.Alerts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []Alert
+	for _, al := range all {
+		if al.Labels["alertname"] == name && al.Labels["cluster"] == c.ClusterName && al.Labels["broker"] == c.BrokerName {
+			out = append(out, al)
+		}
+	}
+	return out
+}
+
+// bytesDiagnostics prints what Prometheus holds of the estimate.
+func bytesDiagnostics(ctx context.Context, p *Prometheus, sel string) string {
+	var parts []string
+	for _, expr := range []string{
+		fmt.Sprintf(`rocketmq_broker_leaked_stat_bytes{%s}`, sel),
+		fmt.Sprintf(`predict_linear(rocketmq_broker_leaked_stat_bytes{%s}[1m], 604800)`, sel),
+		fmt.Sprintf(`sum(rocketmq_broker_leaked_stat_items{%s})`, sel),
+		fmt.Sprintf(`sum(rocketmq_broker_leaked_stat_items_inferred{%s})`, sel),
+	} {
+		s, err := p.Query(ctx, expr)
+		parts = append(parts, fmt.Sprintf("%s = %v (%v)", expr, s, err))
+	}
+	return strings.Join(parts, "; ")
 }
