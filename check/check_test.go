@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 )
@@ -54,8 +55,24 @@ func seeds(t *testing.T) ([]int64, int) {
 	return out, longCycles
 }
 
+// clean caches runs of the default seeds without injected defects, for
+// TestCheckCatchesDefects to tell what a defect adds.
+var clean = struct {
+	sync.Mutex
+	runs map[int64]*Result
+}{runs: map[int64]*Result{}}
+
+func remember(cycles int, res *Result) {
+	if cycles == defaultCycles {
+		clean.Lock()
+		clean.runs[res.Config.Seed] = res
+		clean.Unlock()
+	}
+}
+
 // TestCheck runs the model check: a failure prints the seed, the broken
 // invariants and the shortest log found that still breaks the first.
+// CHECK_SHRINK=all shrinks every broken check of every seed.
 func TestCheck(t *testing.T) {
 	list, cycles := seeds(t)
 	shrunk := false
@@ -68,22 +85,29 @@ func TestCheck(t *testing.T) {
 		}
 		start := time.Now()
 		res := Run(cfg, ops, opt)
-		t.Logf("%s: %d cycles in %v, %d invariant(s) broken", cfg, res.Cycles, time.Since(start).Round(time.Millisecond), len(res.Violations))
+		t.Logf("%s: %d cycles in %v, %d check(s) broken", cfg, res.Cycles, time.Since(start).Round(time.Millisecond), len(res.Violations))
 		if res.Err != nil {
 			t.Fatalf("%s: %v", cfg, res.Err)
 		}
+		remember(cycles, res)
 		if !res.Failed() {
 			continue
 		}
-		if shrunk || os.Getenv("CHECK_NOSHRINK") != "" {
+		all := os.Getenv("CHECK_SHRINK") == "all"
+		if (shrunk && !all) || os.Getenv("CHECK_NOSHRINK") != "" {
 			t.Errorf("%s", Report(res, ops))
 			continue
 		}
 		shrunk = true // one shrink per run of the test keeps it in budget
-		v := res.First("")
-		small, sres := Shrink(cfg, ops, res, *v, Options{Dir: t.TempDir()}, shrinkBudget)
-		t.Errorf("%s\nall found in the full run:\n%s\nshortest log found for %s:\n%s",
-			cfg, violations(res), v.Invariant, Report(sres, small))
+		vs := res.Violations[:1]
+		if all {
+			vs = res.Violations
+		}
+		for _, v := range vs {
+			small, sres := Shrink(cfg, ops, res, v, Options{Dir: t.TempDir()}, shrinkBudget)
+			t.Errorf("%s\nall found in the full run:\n%s\nshortest log found for %s:\n%s",
+				cfg, violations(res), v.Invariant, Report(sres, small))
+		}
 	}
 }
 

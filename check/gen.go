@@ -35,14 +35,23 @@ func (c Config) clusters() int {
 	return 1
 }
 
-// ConfigFor draws a run's shape from its seed.
+// ConfigFor draws a run's shape from its seed. Two runs in three play a
+// broker that leaks (4.9.7's default, or autoDeleteUnusedStats=false);
+// the others a 5.x default (only SNDBCK2DLQ_TIMES leaks) or 4.9.7 with
+// cleanup on (nothing leaks).
 func ConfigFor(seed int64, cycles int) Config {
 	r := rand.New(rand.NewSource(seed))
-	c := Config{Seed: seed, Cycles: cycles, Version: simbroker.Versions[r.Intn(len(simbroker.Versions))],
-		Brokers: 1 + r.Intn(2), Namesrvs: 1 + r.Intn(2), Twins: r.Intn(4) == 0}
-	if r.Intn(5) < 2 {
-		v := r.Intn(2) == 0
-		c.AutoDelete = &v
+	c := Config{Seed: seed, Cycles: cycles, Brokers: 1 + r.Intn(2), Namesrvs: 1 + r.Intn(2), Twins: r.Intn(4) == 0}
+	on, off := true, false
+	switch r.Intn(6) {
+	case 0, 1:
+		c.Version = "4.9.7"
+	case 2, 3:
+		c.Version, c.AutoDelete = []string{"5.3.3", "5.4.0"}[r.Intn(2)], &off
+	case 4:
+		c.Version = []string{"5.3.3", "5.4.0"}[r.Intn(2)]
+	default:
+		c.Version, c.AutoDelete = "4.9.7", &on
 	}
 	return c
 }
@@ -50,7 +59,8 @@ func ConfigFor(seed int64, cycles int) Config {
 // Name pools: small, so deletions and re-creations meet the same names.
 var (
 	topicNames = []string{"tp0", "tp1", "tp2", "tp3", "tp4", "tp5", "tp6", "tp7", "tp8", "tp9"}
-	groupNames = []string{"cg0", "cg1", "cg2", "cg3", "cg4", "cg5", "cg6", "cg7"}
+	// cg1_x: a group whose retry topic looks like a POP retry topic of cg1.
+	groupNames = []string{"cg0", "cg1", "cg2", "cg3", "cg4", "cg5", "cg6", "cg1_x"}
 )
 
 // genBroker is the generator's guess of one broker's state, so that most
@@ -85,9 +95,22 @@ func Generate(cfg Config) []Op {
 		}
 	}
 	g.add(Op{Kind: OpCycle})
+	// Every run has at least one churn phase, one exporter restart and one
+	// filter change, at cycles drawn here; the rest is random.
+	churnAt, restartAt, filterAt := g.r.Intn(cfg.Cycles), g.r.Intn(cfg.Cycles), g.r.Intn(cfg.Cycles)
 	for cycles := 1; cycles < cfg.Cycles; {
-		if g.r.Intn(12) == 0 {
-			cycles += g.churn(min(3+g.r.Intn(4), cfg.Cycles-cycles))
+		if cycles >= restartAt && restartAt >= 0 {
+			restartAt = -1
+			g.add(Op{Kind: OpRestartExporter})
+		}
+		if cycles >= filterAt && filterAt >= 0 {
+			filterAt = -1
+			o, _ := g.exporter(true)
+			g.add(o)
+		}
+		if cycles >= churnAt && churnAt >= 0 || g.r.Intn(10) == 0 {
+			churnAt = -1
+			cycles += g.churn(min(4+g.r.Intn(4), cfg.Cycles-cycles))
 			continue
 		}
 		for n := g.r.Intn(5); n > 0; n-- {
@@ -228,7 +251,7 @@ func (g *generator) step() {
 		{4, func() (Op, bool) { return g.sendBack(at, gb) }},
 		{1, func() (Op, bool) { return g.lmq(at, gb) }},
 		{4, func() (Op, bool) { return g.fault(at, gb) }},
-		{2, func() (Op, bool) { return g.exporter() }},
+		{2, func() (Op, bool) { return g.exporter(false) }},
 	}
 	total := 0
 	for _, ch := range choices {
@@ -369,9 +392,10 @@ func (g *generator) fault(at Op, gb *genBroker) (Op, bool) {
 	return at, true
 }
 
-// exporter restarts the exporter or rebuilds it with other filters.
-func (g *generator) exporter() (Op, bool) {
-	if g.r.Intn(3) == 0 {
+// exporter restarts the exporter or rebuilds it with other filters (some
+// filter, with filtered).
+func (g *generator) exporter(filtered bool) (Op, bool) {
+	if !filtered && g.r.Intn(3) == 0 {
 		return Op{Kind: OpRestartExporter}, true
 	}
 	var f Filters
@@ -387,7 +411,11 @@ func (g *generator) exporter() (Op, bool) {
 		}
 		return out
 	}
-	switch g.r.Intn(5) {
+	n := g.r.Intn(5)
+	if filtered {
+		n = 1 + g.r.Intn(4)
+	}
+	switch n {
 	case 1:
 		f.TopicInclude = pickSome(topicNames)
 	case 2:

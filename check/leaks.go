@@ -85,7 +85,7 @@ func itemList(keys []itemKey, b *brokerModel) string {
 	var parts []string
 	for _, key := range keys {
 		it := b.leaked[key]
-		parts = append(parts, fmt.Sprintf("%s of deleted %s %s", it.Key, it.Kind, it.Subject))
+		parts = append(parts, fmt.Sprintf("%s %s of deleted %s %s", it.Stats, it.Key, it.Kind, it.Subject))
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, ", ")

@@ -23,12 +23,16 @@ func (v Violation) String() string {
 	return fmt.Sprintf("%s after cycle %d (op %d): %s", v.Invariant, v.Cycle, v.Op, v.Msg)
 }
 
-// Result is what a run found: the first violation of each invariant.
+// Result is what a run found: the first violation of each check of each
+// invariant, in the order found.
 type Result struct {
 	Config     Config
 	Violations []Violation
-	Cycles     int
-	Err        error // the run itself failed (a simulator did not start)
+	// Counts counts the violations of each check ("I3 <format>"), one per
+	// cycle and check at most.
+	Counts map[string]int
+	Cycles int
+	Err    error // the run itself failed (a simulator did not start)
 }
 
 // Failed reports whether any invariant broke.
@@ -48,10 +52,12 @@ func (r *Result) First(inv string) *Violation {
 type Options struct {
 	// Dir holds the exporter's state file; a fresh directory per run.
 	Dir string
-	// StopAt ends the run at the first violation of this invariant ("any":
-	// of any; "I3 <format>": of that check of it); "" runs to the end,
-	// keeping the first of each invariant.
+	// StopAt ends the run at the first violation of these invariants
+	// ("I3,I4"; "any": of any; "I3 <format>": of that check of I3); ""
+	// runs to the end, keeping the first violation of each check.
 	StopAt string
+	// Stop, when set, also ends the run at a violation it accepts.
+	Stop func(Violation) bool
 	// Logf, when set, narrates the run.
 	Logf func(format string, args ...any)
 }
@@ -66,7 +72,8 @@ type checker struct {
 	w       *world
 	opt     Options
 	res     *Result
-	seen    map[string]bool // invariants already reported
+	seen    map[string]bool // checks already reported
+	counted map[string]int  // check -> last cycle counted, plus one
 	cycle   int
 	op      int
 	builtAt int // cycle count when the current exporter was built
@@ -81,7 +88,7 @@ type checker struct {
 // after every cycle, then heals every fault and runs quiet cycles until
 // every leak must have been reported, and checks the end state.
 func Run(cfg Config, ops []Op, opt Options) *Result {
-	res := &Result{Config: cfg}
+	res := &Result{Config: cfg, Counts: map[string]int{}}
 	dir, err := os.MkdirTemp(opt.Dir, "run")
 	if err != nil {
 		res.Err = err
@@ -94,7 +101,7 @@ func Run(cfg Config, ops []Op, opt Options) *Result {
 		return res
 	}
 	defer w.close()
-	k := &checker{w: w, opt: opt, res: res, seen: map[string]bool{}, tracks: map[ref]*track{}}
+	k := &checker{w: w, opt: opt, res: res, seen: map[string]bool{}, counted: map[string]int{}, tracks: map[ref]*track{}}
 	for r := range w.model().brokers {
 		k.tracks[r] = newTrack()
 	}
@@ -130,11 +137,18 @@ func (k *checker) fail(inv, format string, args ...any) {
 	}
 	msg := fmt.Sprintf(format, args...)
 	k.logf("cycle %d: %s %s", k.cycle, inv, msg)
-	if !k.seen[inv] {
-		k.seen[inv] = true
-		k.res.Violations = append(k.res.Violations, Violation{Invariant: inv, Check: format, Cycle: k.cycle, Op: k.op, Msg: msg})
+	v := Violation{Invariant: inv, Check: format, Cycle: k.cycle, Op: k.op, Msg: msg}
+	id := inv + " " + format
+	if !k.seen[id] {
+		k.seen[id] = true
+		k.res.Violations = append(k.res.Violations, v)
 	}
-	if k.opt.StopAt == "any" || k.opt.StopAt == inv || k.opt.StopAt == inv+" "+format {
+	if k.counted[id] != k.cycle+1 {
+		k.counted[id] = k.cycle + 1
+		k.res.Counts[id]++
+	}
+	if k.opt.StopAt == "any" || in(strings.Split(k.opt.StopAt, ","), inv) || k.opt.StopAt == inv+" "+format ||
+		(k.opt.Stop != nil && k.opt.Stop(v)) {
 		k.stopped = true
 	}
 }
@@ -152,6 +166,9 @@ func (k *checker) apply(o Op) {
 	if o.Kind == OpRestartExporter || o.Kind == OpFilters {
 		k.builtAt = k.cycle
 		k.prev = nil
+		for _, t := range k.tracks {
+			t.rebuilt()
+		}
 	}
 	after := k.w.model()
 	for _, r := range after.order {

@@ -22,6 +22,30 @@ func (k *checker) checkSeries(sc *scrape, m *model) {
 	k.checkPresent(sc, m)
 	k.checkKept(sc, m)
 	k.checkOnline(sc, m)
+	k.checkNamesrvs(sc)
+}
+
+// checkNamesrvs is I2 for namesrvs: every address of every target has its
+// own rocketmq_namesrv_up, 1 while it runs and 0 while it is down, so one
+// dead namesrv of several is visible.
+func (k *checker) checkNamesrvs(sc *scrape) {
+	for c, sim := range k.w.sims {
+		for i, addr := range sim.NamesrvAddrs() {
+			want := 1.0
+			if k.w.nsDown[[2]int{c, i}] {
+				want = 0
+			}
+			ss := sc.find("rocketmq_namesrv_up", map[string]string{"namesrv": addr})
+			switch {
+			case len(ss) != 1:
+				k.fail("I2", "%d rocketmq_namesrv_up series for namesrv %s of %s (want one)", len(ss), addr, k.w.target(c))
+				return
+			case ss[0].value != want:
+				k.fail("I2", "%s, but that namesrv is %s", ss[0], map[bool]string{true: "up", false: "down"}[want == 1])
+				return
+			}
+		}
+	}
 }
 
 // allowed is what broker r's series may name this cycle: what it lists

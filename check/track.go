@@ -1,6 +1,7 @@
 package check
 
 import (
+	"github.com/rocketmq-exporter/rocketmq_exporter/simbroker"
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
 )
 
@@ -36,6 +37,7 @@ func QuietBound(backlog, probes int) int { return (backlog+probes-1)/probes + Pr
 // event is one operation's deletions on a broker: the keys they make and
 // the items they leaked.
 type event struct {
+	keys    int // keys the deletions make
 	left    int // keys not yet asked in the ideal queue
 	drained int // cycle that asked the last of them; 0 while queued
 	items   map[itemKey]bool
@@ -43,11 +45,11 @@ type event struct {
 
 // track is what the checker remembers of one broker across cycles.
 type track struct {
-	streak    int          // consecutive cycles the broker was not reached, this one included
-	reachedBy int          // exporter build (builtAt) that last reached it; -1 never
-	lastReach *brokerModel // the truth at the last cycle that reached it
-	allowed   *entities    // everything listed since that cycle
-	seen      map[string]bool
+	streak    int             // consecutive cycles the broker was not reached, this one included
+	reachedBy int             // exporter build (builtAt) that last reached it; -1 never
+	lastReach *brokerModel    // the truth at the last cycle that reached it
+	allowed   *entities       // everything listed since that cycle
+	seen      map[string]bool // "topic:x", "group:x" listed in a cycle that reached the broker
 	offlineAt map[string]int  // group -> last cycle it had no client (or did not exist)
 	churned   map[string]bool // "topic:x"/"group:x" deleted or re-created since the last cycle
 	fifo      []*event
@@ -91,9 +93,9 @@ func (t *track) change(k *checker, before, after *brokerModel, o Op) {
 			t.churned["group:"+name] = true
 		}
 	}
-	for key := range after.leaked {
+	for key, it := range after.leaked {
 		if _, old := before.leaked[key]; !old {
-			if knowable {
+			if knowable && (it.Group == "" || t.pairKnown(k, it.Topic, it.Group)) {
 				ev.items[key] = true
 			} else {
 				t.loose[key] = true
@@ -110,8 +112,28 @@ func (t *track) change(k *checker, before, after *brokerModel, o Op) {
 		t.fifo, t.done = nil, nil // the restart freed every item
 	}
 	if knowable && ev.left > 0 {
+		ev.keys = ev.left
 		t.fifo = append(t.fifo, ev)
 	}
+}
+
+// rebuilt: a new exporter process knows the deletions it recalls but none
+// of the answers, so every remembered deletion is asked again, first.
+func (t *track) rebuilt() {
+	var again []*event
+	for _, ev := range t.done {
+		ev.left, ev.drained = ev.keys, 0
+		again = append(again, ev)
+	}
+	t.fifo, t.done = append(again, t.fifo...), nil
+}
+
+// pairKnown: the exporter learns a deleted subject's partners from the
+// offsets of the last listing it had before the deletion, so a pair's
+// item is known only if the running exporter saw that pair there.
+func (t *track) pairKnown(k *checker, topic, group string) bool {
+	lr := t.lastReach
+	return lr != nil && t.reachedBy == k.builtAt && lr.groups[group] && lr.pairs[simbroker.Offset{Topic: topic, Group: group}]
 }
 
 // partners counts a subject's offset pairs (LMQs aside).
@@ -164,6 +186,7 @@ func (t *track) end(k *checker, m *brokerModel) {
 	for name := range m.groups {
 		t.seen["group:"+name] = true
 	}
+
 	for budget := LeakProbes; budget > 0 && len(t.fifo) > 0; {
 		ev := t.fifo[0]
 		n := min(budget, ev.left)

@@ -52,6 +52,7 @@ type world struct {
 	filters Filters
 	faults  map[ref]fault
 	nsDown  map[[2]int]bool
+	targets []string // Settings.Namesrvs of the running exporter
 }
 
 func newWorld(cfg Config, dir string) (*world, error) {
@@ -73,14 +74,19 @@ func newWorld(cfg Config, dir string) (*world, error) {
 	return w, nil
 }
 
-// target is the namesrv list of cluster c as the exporter is given it, and
-// the name its series carry in the target label with two targets.
-func (w *world) target(c int) string { return strings.Join(w.sims[c].NamesrvAddrs(), ";") }
+// target is the namesrv list of cluster c as the exporter was given it,
+// and the name its series carry in the target label with two targets.
+func (w *world) target(c int) string {
+	if c < len(w.targets) {
+		return w.targets[c]
+	}
+	return strings.Join(w.sims[c].NamesrvAddrs(), ";")
+}
 
 func (w *world) settings() app.Settings {
 	s := app.Defaults()
 	for c := range w.sims {
-		s.Namesrvs = append(s.Namesrvs, w.target(c))
+		s.Namesrvs = append(s.Namesrvs, strings.Join(w.sims[c].NamesrvAddrs(), ";"))
 	}
 	s.Interval, s.Timeout, s.CycleTimeout = 2*time.Second, callTimeout, cycleTimeout
 	s.Grace, s.LeakProbes, s.OfflineRefresh = Grace, LeakProbes, OfflineRefresh
@@ -112,11 +118,12 @@ func (w *world) build() error {
 		w.app.Close()
 		w.app = nil
 	}
-	a, err := app.New(w.settings(), nil)
+	s := w.settings()
+	a, err := app.New(s, nil)
 	if err != nil {
 		return err
 	}
-	w.app = a
+	w.app, w.targets = a, s.Namesrvs
 	return nil
 }
 

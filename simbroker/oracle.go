@@ -46,9 +46,12 @@ type Offset struct{ Topic, Group string }
 
 // LeakedItem is a stat item of a deleted subject. Subject is the deleted
 // topic (Kind "topic") when the topic is gone, else the deleted group.
+// Topic and Group are what the item's key names (Group "" for a topic's
+// own items).
 type LeakedItem struct {
 	Stats, Key    string
 	Subject, Kind string
+	Topic, Group  string
 }
 
 // Oracle reports every broker's holdings, in broker order.
@@ -124,9 +127,9 @@ func (st *brokerState) leakedItems() []LeakedItem {
 		}
 		switch {
 		case st.topics[e.topic] == nil:
-			out = append(out, LeakedItem{Stats: e.stats, Key: e.key, Subject: e.topic, Kind: "topic"})
+			out = append(out, LeakedItem{Stats: e.stats, Key: e.key, Subject: e.topic, Kind: "topic", Topic: e.topic, Group: e.group})
 		case e.group != "" && st.groups[e.group] == nil:
-			out = append(out, LeakedItem{Stats: e.stats, Key: e.key, Subject: e.group, Kind: "group"})
+			out = append(out, LeakedItem{Stats: e.stats, Key: e.key, Subject: e.group, Kind: "group", Topic: e.topic, Group: e.group})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
