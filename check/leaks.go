@@ -38,16 +38,17 @@ func (k *checker) checkLeaks(sc *scrape, m *model, _ *snapshot.Snapshot) {
 			need[key.stats] = append(need[key.stats], key)
 		}
 		for _, stats := range sortedStats(need) {
+			// The stats name is part of the check: each stats' bound is its own.
 			if got := served[stats]; got < float64(len(need[stats])) {
-				k.fail("I3", "%s reports %g %s items; the broker leaks %d whose probe bound has passed (%s)",
-					b.view.Name, got, stats, len(need[stats]), itemList(need[stats], b))
+				k.fail("I3", "%s reports %g "+stats+" items; the broker leaks %d whose probe bound has passed (%s)",
+					b.view.Name, got, len(need[stats]), itemList(need[stats], b))
 				return
 			}
 		}
 		if k.cycle >= t.shrunk+ProbeSlack {
 			for stats, got := range served {
 				if got > float64(held[stats]) {
-					k.fail("I3", "%s reports %g %s items; the broker holds %d for deleted subjects", b.view.Name, got, stats, held[stats])
+					k.fail("I3", "%s reports %g "+stats+" items; the broker holds %d for deleted subjects", b.view.Name, got, held[stats])
 					return
 				}
 			}

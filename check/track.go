@@ -1,6 +1,8 @@
 package check
 
 import (
+	"strings"
+
 	"github.com/rocketmq-exporter/rocketmq_exporter/simbroker"
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
 )
@@ -37,10 +39,11 @@ func QuietBound(backlog, probes int) int { return (backlog+probes-1)/probes + Pr
 // event is one operation's deletions on a broker: the keys they make and
 // the items they leaked.
 type event struct {
-	keys    int // keys the deletions make
-	left    int // keys not yet asked in the ideal queue
-	drained int // cycle that asked the last of them; 0 while queued
-	items   map[itemKey]bool
+	keys      int                // keys the deletions make
+	left      int                // keys not yet asked in the ideal queue
+	drained   int                // cycle that asked the last of them; 0 while queued
+	items     map[itemKey]string // leaked item -> its deleted subject ("topic:x")
+	confirmed bool               // a cycle that reached the broker saw the deletions
 }
 
 // track is what the checker remembers of one broker across cycles.
@@ -67,7 +70,7 @@ func newTrack() *track {
 
 // change notes what one operation did to the broker.
 func (t *track) change(k *checker, before, after *brokerModel, o Op) {
-	ev := &event{items: map[itemKey]bool{}}
+	ev := &event{items: map[itemKey]string{}}
 	knowable := false
 	for name := range before.topics {
 		if !after.topics[name] {
@@ -96,7 +99,7 @@ func (t *track) change(k *checker, before, after *brokerModel, o Op) {
 	for key, it := range after.leaked {
 		if _, old := before.leaked[key]; !old {
 			if knowable && (it.Group == "" || t.pairKnown(k, it.Topic, it.Group)) {
-				ev.items[key] = true
+				ev.items[key] = it.Kind + ":" + it.Subject
 			} else {
 				t.loose[key] = true
 			}
@@ -105,6 +108,7 @@ func (t *track) change(k *checker, before, after *brokerModel, o Op) {
 	for key := range before.leaked {
 		if _, still := after.leaked[key]; !still {
 			t.shrunk = k.cycle + 1
+			t.forget(key) // its subject is back (or the broker restarted): a new story
 		}
 	}
 	if o.Kind == OpRestart && o.C == after.ref.C && o.B == after.ref.B {
@@ -134,6 +138,15 @@ func (t *track) rebuilt() {
 func (t *track) pairKnown(k *checker, topic, group string) bool {
 	lr := t.lastReach
 	return lr != nil && t.reachedBy == k.builtAt && lr.groups[group] && lr.pairs[simbroker.Offset{Topic: topic, Group: group}]
+}
+
+// forget drops an item no longer leaked from the deletions that owed it.
+func (t *track) forget(key itemKey) {
+	for _, list := range [][]*event{t.fifo, t.done} {
+		for _, ev := range list {
+			delete(ev.items, key)
+		}
+	}
 }
 
 // partners counts a subject's offset pairs (LMQs aside).
@@ -187,6 +200,9 @@ func (t *track) end(k *checker, m *brokerModel) {
 		t.seen["group:"+name] = true
 	}
 
+	for _, ev := range t.fifo {
+		ev.confirm(m)
+	}
 	for budget := LeakProbes; budget > 0 && len(t.fifo) > 0; {
 		ev := t.fifo[0]
 		n := min(budget, ev.left)
@@ -196,6 +212,22 @@ func (t *track) end(k *checker, m *brokerModel) {
 			ev.drained = k.cycle
 			t.done = append(t.done, ev)
 			t.fifo = t.fifo[1:]
+		}
+	}
+}
+
+// confirm runs at the first cycle that reaches the broker after the
+// deletions: a subject deleted and made again in between never looked
+// deleted to the exporter, so its items are not owed.
+func (ev *event) confirm(m *brokerModel) {
+	if ev.confirmed {
+		return
+	}
+	ev.confirmed = true
+	for key, subject := range ev.items {
+		kind, name, _ := strings.Cut(subject, ":")
+		if (kind == "topic" && m.topics[name]) || (kind == "group" && m.groups[name]) {
+			delete(ev.items, key)
 		}
 	}
 }
