@@ -1,5 +1,5 @@
-// Package simbroker is a simulated RocketMQ cluster: one namesrv and N
-// broker groups on loopback ports, speaking the real remoting protocol and
+// Package simbroker is a simulated RocketMQ cluster: one or more namesrvs
+// and N broker groups on loopback ports, speaking the real remoting protocol and
 // answering every call the exporter makes with bodies in the shapes a
 // 5.3.3 broker writes (fastjson: bare numeric map keys, raw MessageQueue
 // object keys, bean fields in alphabetical order).
@@ -9,8 +9,17 @@
 // stat items the broker would keep (TOPIC_PUT_NUMS, GROUP_GET_NUMS, …)
 // carry the same deltas in their minute, hour and day windows. Churn
 // deletes and creates topics and groups; SetFault makes one server slow,
-// silent, rude or wrong. It is for benchmarks and fault tests: nothing in
-// it is a broker.
+// silent, rude or wrong. It is for benchmarks, fault tests and the model
+// checker (package check): nothing in it is a broker.
+//
+// For a model check, every operation is also there one at a time, by
+// name and broker (ops.go: CreateTopic, DeleteTopic and DeleteGroup by the
+// API or as mqadmin does, Subscribe, Produce, CatchUp, SetClients,
+// SendBack, ConsumeLMQ), with the broker's life (Kill, Restart, which
+// frees every stat item, KillNamesrv, RestartNamesrv). Each version's
+// stat-item cleanup is played as docs/leaks.md measured it (stats.go), and
+// Oracle reports what every broker holds and leaks, from the simulator's
+// own state.
 //
 //	c, err := simbroker.Start(simbroker.Options{Brokers: 3, Topics: 1000, Groups: 500, Latency: time.Millisecond})
 //	...
