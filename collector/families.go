@@ -970,14 +970,13 @@ func leakFamilies() []*family {
 			"(until the broker restarts or --leak.max-tombstones pushes them out), those derived from the broker's consumer "+
 			"offsets and %RETRY%/%DLQ% topics, and names recalled from --leak.history-url/--leak.state-file; a subject "+
 			"deleted before any of these saw it is not counted. Keys still in the probe backlog are not counted yet. "+
-			"Per-queue items are probed on queue 0 only and count once per topic (or topic and group).",
+			"Per-queue items are probed on every queue of the topic and count once per queue.",
 			func(r *snapshot.LeakReport) map[string]int { return r.StatItems }, "VIEW_BROKER_STATS_DATA probes"),
 		leakedBytesFamily(),
 		{
 			name: "rocketmq_broker_leaked_stat_items_inferred", typ: gauge, labels: with(nameL, "stats"), prio: prioNever,
 			help: "Stat items (by stats name) counted in rocketmq_broker_leaked_stat_bytes that no probe asked about, inferred from " +
-				"those the broker answered for: a per-queue item found on queue 0 stands for the other queues of its topic, and " +
-				"beside every per-queue GROUP_GET_LATENCY item the broker keeps a GROUP_GET_FALL_SIZE and a GROUP_GET_FALL_TIME " +
+				"those the broker answered for: beside every per-queue GROUP_GET_LATENCY item the broker keeps a GROUP_GET_FALL_SIZE and a GROUP_GET_FALL_TIME " +
 				"item (moment sets VIEW_BROKER_STATS_DATA cannot read), made and cleaned with it. Not counted in " +
 				"rocketmq_broker_leaked_stat_items.",
 			source: "inferred from VIEW_BROKER_STATS_DATA probes and topic queue counts", replaces: "(none)",

@@ -3,6 +3,7 @@ package leak
 import (
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -64,6 +65,8 @@ type broker struct {
 	lmq    map[Probe]bool // per-LMQ stat keys from the offsets
 	lmqAns map[Probe]lmqState
 
+	// cur is the listing being observed (nil between observations).
+	cur *Listing
 	// The last listings, to see what left them.
 	seen       bool
 	prevTopics map[string]int
@@ -93,7 +96,7 @@ func (b *broker) restarted() {
 
 // tomb returns the tombstone of kind:name, making it (and queueing its
 // keys) when new.
-func (b *broker) tomb(kind, name string, now time.Time, derived bool) *subject {
+func (b *broker) tomb(kind, name string, queues int, now time.Time, derived bool) *subject {
 	id := kind + ":" + name
 	s := b.tombs[id]
 	if s == nil {
@@ -101,6 +104,9 @@ func (b *broker) tomb(kind, name string, now time.Time, derived bool) *subject {
 		b.tombs[id] = s
 		b.gen++
 		b.enqueue(s, ownKeys(s))
+	}
+	if kind == KindTopic {
+		b.growQueues(s, queues)
 	}
 	if !derived {
 		s.derived = false // a deletion seen happening outranks a derivation
@@ -124,6 +130,45 @@ func (b *broker) partner(s *subject, other string) {
 		topic, group = other, s.name
 	}
 	b.enqueue(s, pairKeys(topic, group))
+	for q := range b.topicQueues(topic) {
+		b.enqueue(s, []Probe{pairQueueKey(topic, group, q)})
+	}
+}
+
+// unknownQueues stands for a topic whose queue count was never seen (a
+// name recalled from history): mqadmin updateTopic's default.
+const unknownQueues = 8
+
+// topicQueues is the best known queue count of a topic.
+func (b *broker) topicQueues(topic string) int {
+	if s := b.tombs[KindTopic+":"+topic]; s != nil && s.queues > 0 {
+		return s.queues
+	}
+	if b.cur != nil {
+		if n := b.cur.Topics[topic]; n > 0 {
+			return n
+		}
+	}
+	if n := b.prevTopics[topic]; n > 0 {
+		return n
+	}
+	return unknownQueues
+}
+
+// growQueues raises a deleted topic's queue count and queues the per-queue
+// keys of the new queues, its own and its pairs'. Every queue is asked:
+// a group that pulled from some queues only leaves items for those.
+func (b *broker) growQueues(s *subject, queues int) {
+	if queues <= 0 {
+		queues = unknownQueues
+	}
+	for q := s.queues; q < queues; q++ {
+		b.enqueue(s, topicQueueKeys(s.name, q))
+		for g := range s.partners {
+			b.enqueue(s, []Probe{pairQueueKey(s.name, g, q)})
+		}
+	}
+	s.queues = max(s.queues, queues)
 }
 
 func (b *broker) enqueue(s *subject, keys []Probe) {
@@ -169,8 +214,7 @@ func (b *broker) bury(l *Listing, now time.Time) {
 		if _, ok := l.Topics[name]; ok {
 			continue
 		}
-		s := b.tomb(KindTopic, name, now, false)
-		s.queues = max(s.queues, queues)
+		s := b.tomb(KindTopic, name, queues, now, false)
 		for _, g := range b.prevPairs[name] {
 			b.partner(s, g)
 		}
@@ -182,7 +226,7 @@ func (b *broker) bury(l *Listing, now time.Time) {
 		if goneGroups == nil {
 			goneGroups = map[string]*subject{}
 		}
-		goneGroups[name] = b.tomb(KindGroup, name, now, false)
+		goneGroups[name] = b.tomb(KindGroup, name, 0, now, false)
 	}
 	if goneGroups == nil {
 		return
@@ -201,12 +245,12 @@ func (b *broker) bury(l *Listing, now time.Time) {
 func (b *broker) recall(l *Listing, r Recalled, now time.Time) {
 	for _, t := range r.Topics {
 		if _, ok := l.Topics[t]; !ok && !isLMQ(t) {
-			b.tomb(KindTopic, t, now, true)
+			b.tomb(KindTopic, t, 0, now, true) // queue count unknown
 		}
 	}
 	for _, g := range r.Groups {
 		if !l.Groups[g] {
-			b.tomb(KindGroup, g, now, true)
+			b.tomb(KindGroup, g, 0, now, true)
 		}
 	}
 	for _, p := range r.Pairs {
@@ -251,12 +295,11 @@ func (b *broker) derive(l *Listing, now time.Time) {
 		}
 		b.orphans = append(b.orphans, snapshot.OrphanedOffset{Topic: e.Topic, Group: e.Group, Missing: missing})
 		if !topicLive {
-			s := b.tomb(KindTopic, e.Topic, now, true)
-			s.queues = max(s.queues, e.Queues)
+			s := b.tomb(KindTopic, e.Topic, e.Queues, now, true)
 			b.partner(s, e.Group)
 		}
 		if !groupLive {
-			b.partner(b.tomb(KindGroup, e.Group, now, true), e.Topic)
+			b.partner(b.tomb(KindGroup, e.Group, 0, now, true), e.Topic)
 		}
 	}
 	b.lmqGroups = len(lmqGroups)
@@ -280,7 +323,7 @@ func (b *broker) leftovers(l *Listing, now time.Time) {
 			continue
 		}
 		b.leftover = append(b.leftover, name)
-		b.tomb(KindGroup, g, now, true)
+		b.tomb(KindGroup, g, 0, now, true)
 	}
 	sort.Strings(b.leftover)
 }
@@ -504,7 +547,7 @@ func (b *broker) report(asked map[string]int) *snapshot.LeakReport {
 		}
 		rep.StatItems[k.Stats]++
 		kind, name, _ := strings.Cut(ks.owners[0], ":")
-		rep.Items = append(rep.Items, snapshot.LeakedItem{Stats: k.Stats, Key: k.Key, Subject: name, Kind: kind, Queues: b.queuesOf(k)})
+		rep.Items = append(rep.Items, snapshot.LeakedItem{Stats: k.Stats, Key: k.Key, Subject: name, Kind: kind, Queues: perQueue(k)})
 	}
 	for _, s := range b.tombs {
 		rep.Tombstones[s.kind]++
@@ -539,13 +582,12 @@ func (b *broker) lmqReport() *snapshot.LMQReport {
 	return r
 }
 
-// ownKeys lists the keys a subject leaves by itself (queue 0 stands for a
-// topic's queues: one answer proves the leak).
+// ownKeys lists the keys a subject leaves by itself that are not per
+// queue (growQueues adds those of a topic).
 func ownKeys(s *subject) []Probe {
 	switch s.kind {
 	case KindTopic:
-		return []Probe{{"TOPIC_PUT_NUMS", s.name}, {"TOPIC_PUT_SIZE", s.name}, {"QUEUE_PUT_NUMS", s.name + "@0"},
-			{"QUEUE_PUT_SIZE", s.name + "@0"}, {"TOPIC_PUT_LATENCY", "0@" + s.name}}
+		return []Probe{{"TOPIC_PUT_NUMS", s.name}, {"TOPIC_PUT_SIZE", s.name}}
 	case KindGroup:
 		var out []Probe
 		for _, prefix := range []string{snapshot.RetryPrefix, snapshot.DLQPrefix} {
@@ -556,38 +598,37 @@ func ownKeys(s *subject) []Probe {
 	return nil
 }
 
-// queuesOf tells, for a per-queue key (asked on queue 0 only), how many
-// queues of its topic the answer stands for: the deleted topic's queue
-// count, else the live topic's, else only the one asked; 0 for other keys.
-func (b *broker) queuesOf(k Probe) int {
-	topic := ""
+// topicQueueKeys lists the per-queue keys of one queue of a topic.
+func topicQueueKeys(topic string, q int) []Probe {
+	qs := strconv.Itoa(q)
+	return []Probe{{"QUEUE_PUT_NUMS", topic + "@" + qs}, {"QUEUE_PUT_SIZE", topic + "@" + qs}, {"TOPIC_PUT_LATENCY", qs + "@" + topic}}
+}
+
+// pairQueueKey is a pair's per-queue key for one queue.
+func pairQueueKey(topic, group string, q int) Probe {
+	return Probe{"GROUP_GET_LATENCY", strconv.Itoa(q) + "@" + topic + "@" + group}
+}
+
+// perQueue tells a per-queue key (one item per queue of its topic): it is
+// reported with Queues 1, one queue's item.
+func perQueue(k Probe) int {
 	switch k.Stats {
-	case "GROUP_GET_LATENCY": // 0@topic@group (the topic@group form is not per queue)
-		if rest, ok := strings.CutPrefix(k.Key, "0@"); ok && strings.Contains(rest, "@") {
-			topic, _, _ = strings.Cut(rest, "@")
-		}
-	case "TOPIC_PUT_LATENCY": // 0@topic
-		if rest, ok := strings.CutPrefix(k.Key, "0@"); ok {
-			topic = rest
-		}
-	case "QUEUE_PUT_NUMS", "QUEUE_PUT_SIZE": // topic@0
-		if rest, ok := strings.CutSuffix(k.Key, "@0"); ok {
-			topic = rest
+	case "TOPIC_PUT_LATENCY", "QUEUE_PUT_NUMS", "QUEUE_PUT_SIZE":
+		return 1
+	case "GROUP_GET_LATENCY": // queueId@topic@group; the topic@group form is not per queue
+		if q, rest, ok := strings.Cut(k.Key, "@"); ok && strings.Contains(rest, "@") {
+			if _, err := strconv.Atoi(q); err == nil {
+				return 1
+			}
 		}
 	}
-	if topic == "" {
-		return 0
-	}
-	if s := b.tombs[KindTopic+":"+topic]; s != nil && s.queues > 0 {
-		return s.queues
-	}
-	return max(1, b.prevTopics[topic])
+	return 0
 }
 
 // pairKeys lists the keys one (topic, group) pair leaves.
 func pairKeys(topic, group string) []Probe {
 	tg := topic + "@" + group
-	return []Probe{{"GROUP_GET_NUMS", tg}, {"GROUP_GET_SIZE", tg}, {"GROUP_GET_LATENCY", "0@" + tg},
+	return []Probe{{"GROUP_GET_NUMS", tg}, {"GROUP_GET_SIZE", tg},
 		{"GROUP_GET_LATENCY", tg}, {"SNDBCK_PUT_NUMS", tg}, {"GROUP_ACK_NUMS", tg}, {"GROUP_CK_NUMS", tg},
 		{"SNDBCK2DLQ_TIMES", "null@" + tg + "@SEND_BACK_TO_DLQ"}}
 }

@@ -5,7 +5,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -202,37 +201,16 @@ func leakedKeys(reports []audit.Report) []string {
 	return out
 }
 
-// truthKeys lists what the simulator keeps for deleted subjects, per-queue
-// items folded onto queue 0, which is the one the exporter probes.
+// truthKeys lists what the simulator keeps for deleted subjects.
 func truthKeys(c *simbroker.Cluster) []string {
 	var out []string
 	for _, b := range c.Oracle() {
 		for _, it := range b.Leaked {
-			out = append(out, it.Stats+" "+queueZero(it.Stats, it.Key))
+			out = append(out, it.Stats+" "+it.Key)
 		}
 	}
 	slices.Sort(out)
-	return slices.Compact(out)
-}
-
-// queueZero rewrites a per-queue stat key to queue 0.
-func queueZero(stats, key string) string {
-	switch stats {
-	case "GROUP_GET_LATENCY", "TOPIC_PUT_LATENCY": // queueId@topic[@group]
-		if q, rest, ok := strings.Cut(key, "@"); ok && isNumber(q) && strings.Contains(key, "@") && (stats == "TOPIC_PUT_LATENCY" || strings.Contains(rest, "@")) {
-			return "0@" + rest
-		}
-	case "QUEUE_PUT_NUMS", "QUEUE_PUT_SIZE": // topic@queueId
-		if i := strings.LastIndexByte(key, '@'); i >= 0 && isNumber(key[i+1:]) {
-			return key[:i] + "@0"
-		}
-	}
-	return key
-}
-
-func isNumber(s string) bool {
-	_, err := strconv.Atoi(s)
-	return err == nil
+	return out
 }
 
 // TestLeaksOutliveTheExporter: a 4.9.7 broker keeps the stat items of a

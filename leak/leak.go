@@ -262,6 +262,8 @@ func (p *Planner) Observe(l *Listing) []Probe {
 	if !l.Boot.IsZero() {
 		b.boot = l.Boot
 	}
+	b.cur = l
+	defer func() { b.cur = nil }()
 	b.bury(l, now)
 	if recalled {
 		b.recall(l, r, now)

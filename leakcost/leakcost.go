@@ -17,8 +17,9 @@
 // of the heap by up to the missing snapshots, and meets it when the day is
 // over.
 //
-// Inferred items: a per-queue item is probed on queue 0 only and stands for
-// every queue of its topic; beside each per-queue GROUP_GET_LATENCY item
+// Inferred items: every queue of a topic is probed, so a per-queue item
+// stands for itself (Queues 1; older reports with a queue count still
+// price each queue); beside each per-queue GROUP_GET_LATENCY item
 // the broker keeps two moment items (GROUP_GET_FALL_SIZE and
 // GROUP_GET_FALL_TIME, keyed queueId@topic@group) outside the stats table
 // that VIEW_BROKER_STATS_DATA reads, created and deleted together with it.

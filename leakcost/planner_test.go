@@ -1,6 +1,7 @@
 package leakcost_test
 
 import (
+	"strconv"
 	"testing"
 	"time"
 
@@ -8,16 +9,21 @@ import (
 	"github.com/rocketmq-exporter/rocketmq_exporter/leakcost"
 )
 
-// From deletion to estimate through the planner: a broker that still holds
-// the queue-0 latency item of a deleted 8-queue topic (and of a deleted
-// group on a live 3-queue topic) has the planner report the queue counts,
-// and the estimate infers the other queues and the moment items beside
-// them. The fake broker's answers are the judge of what is held.
+// From deletion to estimate through the planner: every queue of a deleted
+// topic is probed, so a broker holding the latency items of all 8 queues
+// of a deleted topic for one group, and of queues 1 and 2 only of a live
+// 3-queue topic for a deleted group, has each reported as one queue's item;
+// the estimate infers the two moment items beside each latency item, which
+// no probe can reach. The fake broker's answers are the judge of what is
+// held.
 func TestPlannerReportsQueuesTheEstimateInfers(t *testing.T) {
 	held := map[leak.Probe]bool{
-		{Stats: "GROUP_GET_LATENCY", Key: "0@gone@GID_a"}: true,
-		{Stats: "GROUP_GET_LATENCY", Key: "0@live@GID_b"}: true,
 		{Stats: "TOPIC_PUT_NUMS", Key: "gone"}:            true,
+		{Stats: "GROUP_GET_LATENCY", Key: "1@live@GID_b"}: true,
+		{Stats: "GROUP_GET_LATENCY", Key: "2@live@GID_b"}: true,
+	}
+	for q := range 8 {
+		held[leak.Probe{Stats: "GROUP_GET_LATENCY", Key: strconv.Itoa(q) + "@gone@GID_a"}] = true
 	}
 	p, err := leak.New(leak.Config{Probes: 1000, MaxTombstones: 100, Reprobe: time.Hour})
 	if err != nil {
@@ -46,20 +52,29 @@ func TestPlannerReportsQueuesTheEstimateInfers(t *testing.T) {
 		for _, it := range rep.Items {
 			queues[it.Stats+" "+it.Key] = it.Queues
 		}
-		want := map[string]int{"GROUP_GET_LATENCY 0@gone@GID_a": 8, "GROUP_GET_LATENCY 0@live@GID_b": 3, "TOPIC_PUT_NUMS gone": 0}
-		for k, n := range want {
-			if q, ok := queues[k]; !ok || q != n {
-				t.Errorf("%s: reported with %d queues (present %v), want %d", k, q, ok, n)
+		for k := range held {
+			want := 1
+			if k.Stats == "TOPIC_PUT_NUMS" {
+				want = 0 // not a per-queue item
+			}
+			if q, ok := queues[k.Stats+" "+k.Key]; !ok || q != want {
+				t.Errorf("%s %s: reported with %d queues (present %v), want %d", k.Stats, k.Key, q, ok, want)
 			}
 		}
+		if len(rep.Items) != len(held) {
+			t.Errorf("%d items reported, the broker holds %d: %+v", len(rep.Items), len(held), rep.Items)
+		}
 		e := leakcost.Of(rep, "V4_9_7", time.Hour)
-		wantInferred := map[string]int{"GROUP_GET_LATENCY": 7 + 2, leakcost.FallSize: 8 + 3, leakcost.FallTime: 8 + 3}
+		wantInferred := map[string]int{leakcost.FallSize: 8 + 2, leakcost.FallTime: 8 + 2}
 		for s, n := range wantInferred {
 			if e.Inferred[s] != n {
 				t.Errorf("inferred %s = %d, want %d (all: %v)", s, e.Inferred[s], n, e.Inferred)
 			}
 		}
-		if e.Probed != 3 || e.Bytes <= 0 {
+		if len(e.Inferred) != len(wantInferred) {
+			t.Errorf("inferred %v, want only the moment items", e.Inferred)
+		}
+		if e.Probed != len(held) || e.Bytes <= 0 {
 			t.Errorf("estimate %+v", e)
 		}
 	}

@@ -191,6 +191,11 @@ func (p *Poller) saveState(force bool) {
 	if p.cfg.State == nil || p.cfg.Leaks == nil {
 		return
 	}
+	if p.cfg.History != nil && !p.recall.done && !defect.On(defect.ForgetfulRestart) {
+		// Not read back yet: writing now would replace what the last
+		// process knew with what this one has seen so far.
+		return
+	}
 	gen := p.cfg.Leaks.Generation()
 	if !force && p.seq%stateEvery != 0 && gen == p.recall.savedGen {
 		return
@@ -208,6 +213,9 @@ func (p *Poller) saveState(force bool) {
 		}
 		m[p.historyKey(mem.target, mem.last.Cluster, mem.last.Name)] = n
 	}
+	// Names recalled for brokers not seen since (down, or not listed yet)
+	// are kept for them.
+	m = history.Merge(m, p.recall.pending)
 	over, err := p.cfg.State.Save(m)
 	if err != nil {
 		p.log.Warn("leak state file not written", "path", p.cfg.State.Path(), "err", err)

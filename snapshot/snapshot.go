@@ -342,8 +342,8 @@ type LeakedItem struct {
 	Key     string
 	Subject string // the deleted topic or group
 	Kind    string // "topic" or "group"
-	// Queues is set for a per-queue item, probed on queue 0 only: the queue
-	// count of its topic (at least 1), which the answer stands for.
+	// Queues is 1 for a per-queue item (every queue of a topic is probed,
+	// each answer is one queue's item) and 0 for any other.
 	Queues int `json:",omitempty"`
 }
 
