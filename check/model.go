@@ -20,18 +20,12 @@ type brokerModel struct {
 	leaked    map[itemKey]simbroker.LeakedItem
 }
 
-// itemKey names a stat item for comparison: per-queue items (the latency
-// ones) count once per topic or pair, since one answer proves them all.
+// itemKey names a stat item for comparison. Per-queue items (the latency
+// ones) are compared queue by queue: the exporter asks every queue, since a
+// group that pulled from some queues only leaves items for those.
 type itemKey struct{ stats, key string }
 
-func normItem(stats, key string) itemKey {
-	if strings.HasSuffix(stats, "_LATENCY") {
-		if i := strings.IndexByte(key, '@'); i > 0 && digits(key[:i]) {
-			key = "*@" + key[i+1:]
-		}
-	}
-	return itemKey{stats, key}
-}
+func normItem(stats, key string) itemKey { return itemKey{stats, key} }
 
 func digits(s string) bool {
 	for i := 0; i < len(s); i++ {

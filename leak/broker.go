@@ -334,8 +334,27 @@ func (b *broker) expire(l *Listing, now time.Time, ttl time.Duration) {
 	for id, s := range b.tombs {
 		_, topicLive := l.Topics[s.name]
 		alive := (s.kind == KindTopic && topicLive) || (s.kind == KindGroup && l.Groups[s.name])
+		if alive {
+			b.handOver(s)
+		}
 		if alive || (ttl > 0 && now.Sub(s.at) > ttl) {
 			b.drop(id)
+		}
+	}
+}
+
+// handOver gives the pairs of a subject that lives again to its partners
+// that are still deleted: a pair's items belong to whichever side is gone
+// (a group deleted with a topic, then re-created, leaves the pair's items
+// to the deleted topic).
+func (b *broker) handOver(s *subject) {
+	other := KindGroup
+	if s.kind == KindGroup {
+		other = KindTopic
+	}
+	for p := range s.partners {
+		if t := b.tombs[other+":"+p]; t != nil {
+			b.partner(t, s.name)
 		}
 	}
 }
@@ -377,9 +396,42 @@ func (b *broker) cap(max int) int {
 }
 
 // remember keeps this cycle's listings for the next bury.
+// A name or pair not in the last listings bumps the generation: a state
+// file must hold it before it can be deleted while no exporter runs.
 func (b *broker) remember(l *Listing) {
+	if !b.seen || grew(l.Topics, b.prevTopics) || grew(l.Groups, b.prevGroups) || pairsGrew(l.Pairs, b.prevPairs) {
+		b.gen++
+	}
 	b.seen = true
 	b.prevTopics, b.prevGroups, b.prevPairs = l.Topics, l.Groups, l.Pairs
+}
+
+// grew reports whether cur holds a key prev does not.
+func grew[V any](cur, prev map[string]V) bool {
+	for k := range cur {
+		if _, ok := prev[k]; !ok {
+			return true
+		}
+	}
+	return false
+}
+
+func pairsGrew(cur, prev map[string][]string) bool {
+	for t, gs := range cur {
+		if !slices.Equal(gs, prev[t]) && !isSubset(gs, prev[t]) {
+			return true
+		}
+	}
+	return false
+}
+
+func isSubset(a, b []string) bool {
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
 }
 
 // plan picks this cycle's probes: failed keys, then the fresh queue in

@@ -260,3 +260,17 @@ func TestConfigValidation(t *testing.T) {
 		}
 	}
 }
+
+// TestPairOutlivesARecreatedSide: a topic and a group are deleted; the
+// group comes back without the topic. The pair's items now belong to the
+// deleted topic, and stay reported.
+func TestPairOutlivesARecreatedSide(t *testing.T) {
+	p := newPlanner(t, DefaultConfig())
+	f := &fakeBroker{held: map[Probe]bool{{"GROUP_GET_NUMS", "t@g"}: true}}
+	cycle(p, f, listing([]string{"t"}, []string{"g"}, map[string][]string{"t": {"g"}}))
+	cycle(p, f, listing(nil, nil, nil))
+	rep, _, _ := cycle(p, f, listing(nil, []string{"g"}, nil))
+	if rep.StatItems["GROUP_GET_NUMS"] != 1 || len(rep.Items) != 1 || rep.Items[0].Subject != "t" {
+		t.Errorf("after the group came back: items %+v", rep.Items)
+	}
+}

@@ -123,7 +123,9 @@ func (p *Poller) applyRecall(parent context.Context) {
 		return
 	}
 	r := &p.recall
+	started := false
 	if !r.done && r.inflight == nil && time.Since(r.lastTry) >= recallRetry {
+		started = true
 		ch := make(chan recallResult, 1)
 		r.inflight, r.lastTry = ch, time.Now()
 		go func() {
@@ -133,12 +135,21 @@ func (p *Poller) applyRecall(parent context.Context) {
 	}
 	if r.inflight != nil {
 		var res recallResult
+		// A state file answers at once and a nearby Prometheus within a
+		// call's time: the cycle that asks waits that long, so its end can
+		// already save the state; a slow source answers in the background.
+		wait := p.cfg.CallTimeout
+		if !started {
+			wait = 0
+		}
+		timer := time.NewTimer(wait)
+		defer timer.Stop()
 		if p.cfg.RecallWait {
 			res = <-r.inflight
 		} else {
 			select {
 			case res = <-r.inflight:
-			default:
+			case <-timer.C:
 				return
 			}
 		}

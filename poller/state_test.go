@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/history"
 	"github.com/rocketmq-exporter/rocketmq_exporter/leak"
@@ -67,6 +68,7 @@ func TestStateFileNotClobberedBeforeRecall(t *testing.T) {
 	}
 	p := newPoller(t, [][]string{{c.Namesrv.Addr}}, nil, func(cfg *poller.Config) {
 		cfg.Leaks, cfg.History, cfg.State = planner, slow, file
+		cfg.CallTimeout = 300 * time.Millisecond // what the first cycle waits for the recall
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
