@@ -106,10 +106,10 @@ func TestCheck(t *testing.T) {
 		if all {
 			vs = res.Violations
 		}
+		t.Errorf("%s\nall found in the full run (CHECK_SEED=%d replays it):\n%s", cfg, seed, violations(res))
 		for _, v := range vs {
 			small, sres := Shrink(cfg, ops, res, v, Options{Dir: t.TempDir()}, shrinkBudget)
-			t.Errorf("%s\nall found in the full run:\n%s\nshortest log found for %s:\n%s",
-				cfg, violations(res), v.Invariant, Report(sres, small))
+			t.Errorf("%s", ShrunkReport(v, sres, small))
 		}
 	}
 }

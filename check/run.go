@@ -270,3 +270,16 @@ func Report(r *Result, ops []Op) string {
 	fmt.Fprintf(&b, "operation log (%d ops):\n%s", len(ops), FormatLog(ops))
 	return b.String()
 }
+
+// ShrunkReport formats a shrunk log: the violation it still shows (the
+// same check as v) and the log.
+func ShrunkReport(v Violation, r *Result, ops []Op) string {
+	got := v
+	for _, x := range r.Violations {
+		if x.Invariant == v.Invariant && x.Check == v.Check {
+			got = x
+			break
+		}
+	}
+	return fmt.Sprintf("%s: shortest log found (%d ops) for\n  %s\n%s", r.Config, len(ops), got, FormatLog(ops))
+}
