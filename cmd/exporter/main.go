@@ -10,6 +10,9 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"regexp"
+	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -26,13 +29,130 @@ import (
 )
 
 func main() {
+	stampVersion(debug.ReadBuildInfo())
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// stampVersion fills the version from the module's build info when no
+// -ldflags stamped it, so that `go install …/cmd/exporter@v1.2.3` reports
+// v1.2.3 (and its VCS revision) rather than an empty version.
+func stampVersion(bi *debug.BuildInfo, ok bool) {
+	if version.Version != "" || !ok {
+		return
+	}
+	version.Version = bi.Main.Version
+	if version.Version == "" {
+		version.Version = "(devel)"
+	}
+	if version.Revision != "" {
+		return
+	}
+	for _, kv := range bi.Settings {
+		if kv.Key == "vcs.revision" {
+			version.Revision = kv.Value
+		}
+	}
+}
+
+// namesrvEnv is the variable that stands for --rocketmq.namesrv-addr.
+const namesrvEnv = "ROCKETMQ_EXPORTER_ROCKETMQ_NAMESRV_ADDR"
+
+// targetList is the cumulative --rocketmq.namesrv-addr value. A single
+// value (hence the environment variable, where a flag cannot be repeated)
+// may hold several targets separated by whitespace or newlines; spaces
+// around ';', ',' and '=' belong to the target, as users type them.
+type targetList struct{ v *[]string }
+
+var (
+	targetGlue = regexp.MustCompile(`\s*([;,=])\s*`)
+	targetSep  = regexp.MustCompile(`\s+`)
+)
+
+func (l targetList) Set(v string) error {
+	v = strings.TrimSpace(targetGlue.ReplaceAllString(v, "$1"))
+	if v == "" {
+		return errors.New("empty value")
+	}
+	*l.v = append(*l.v, targetSep.Split(v, -1)...)
+	return nil
+}
+
+func (l targetList) String() string { return strings.Join(*l.v, " ") }
+
+// IsCumulative lets the flag repeat.
+func (l targetList) IsCumulative() bool { return true }
+
+// fromFlagOrEnv names where a flag's value came from: the flag when the
+// command line has it, else its environment variable, so that an error
+// points at what the user has to fix.
+func fromFlagOrEnv(args []string, flag, env string) string {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == flag || strings.HasPrefix(a, flag+"=") {
+			return flag
+		}
+	}
+	if os.Getenv(env) != "" {
+		return env
+	}
+	return flag
+}
+
+// checkTargets rejects bad targets at start, naming the flag or variable.
+func checkTargets(args, targets []string) error {
+	_, err := app.ParseTargets(targets)
+	if err == nil {
+		return nil
+	}
+	src := fromFlagOrEnv(args, "--rocketmq.namesrv-addr", namesrvEnv)
+	msg := strings.TrimPrefix(err.Error(), "--rocketmq.namesrv-addr")
+	if len(targets) == 0 {
+		msg = " is required (or set " + namesrvEnv + ": targets separated by spaces or newlines)"
+	}
+	return errors.New(src + msg)
+}
+
+// readSecretKeyFile sets s.SecretKey from the file, without its trailing
+// newline, so that the key need not sit in the environment or argv.
+func readSecretKeyFile(args []string, path string, s *app.Settings) error {
+	if path == "" {
+		return nil
+	}
+	src := fromFlagOrEnv(args, "--rocketmq.secret-key-file", "ROCKETMQ_EXPORTER_ROCKETMQ_SECRET_KEY_FILE")
+	if s.SecretKey != "" {
+		return fmt.Errorf("%s and --rocketmq.secret-key (or ROCKETMQ_EXPORTER_ROCKETMQ_SECRET_KEY) are mutually exclusive", src)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", src, err)
+	}
+	s.SecretKey = strings.TrimRight(string(b), "\r\n")
+	if s.SecretKey == "" {
+		return fmt.Errorf("%s: %s is empty", src, path)
+	}
+	return nil
+}
+
+// builtinFlags are kingpin's own flags: DefaultEnvars would read them from
+// ROCKETMQ_EXPORTER_VERSION, _HELP… too, and a variable of that name set for
+// another purpose (an image's version, say) would stop the exporter.
+var builtinFlags = []string{"help", "help-long", "help-man", "version",
+	"completion-bash", "completion-script-bash", "completion-script-zsh"}
+
+func noBuiltinEnvars(ka *kingpin.Application) {
+	for _, name := range builtinFlags {
+		if f := ka.GetFlag(name); f != nil {
+			f.NoEnvar()
+		}
+	}
 }
 
 // run parses args and runs a command; it returns the exit code.
 func run(args []string, stdout, stderr *os.File) int {
 	s := app.Defaults()
-	var auditOutput string
+	var auditOutput, secretKeyFile string
 	ka := kingpin.New(app.Name, "Prometheus exporter for Apache RocketMQ: broker, topic and consumer-group metrics, with stat-series garbage collection and broker stat-leak detection.").DefaultEnvars()
 	ka.HelpFlag.Short('h')
 	ka.Version(version.Print(app.Name))
@@ -40,9 +160,10 @@ func run(args []string, stdout, stderr *os.File) int {
 	ka.Terminate(func(int) { printed = true })
 	ka.UsageWriter(stdout)
 	ka.ErrorWriter(stderr)
-	ka.Flag("rocketmq.namesrv-addr", "Namesrv addresses of one cluster, ';' or ',' separated, optionally named: name=host:port;host:port. Repeat the flag for several clusters; then every series about a cluster carries a target label: its name, else its address list (names must differ).").StringsVar(&s.Namesrvs)
+	ka.Flag("rocketmq.namesrv-addr", "Namesrv addresses of one cluster, ';' or ',' separated, optionally named: name=host:port;host:port. Several clusters: repeat the flag, or separate targets by spaces or newlines (the way to list several in the environment variable). Then every series about a cluster carries a target label: its name, else its address list (names must differ).").SetValue(targetList{&s.Namesrvs})
 	ka.Flag("rocketmq.access-key", "ACL access key (ACL 1.0 and 2.0).").StringVar(&s.AccessKey)
 	ka.Flag("rocketmq.secret-key", "ACL secret key.").StringVar(&s.SecretKey)
+	ka.Flag("rocketmq.secret-key-file", "File holding the ACL secret key (read at start, trailing newline trimmed); excludes --rocketmq.secret-key.").StringVar(&secretKeyFile)
 	ka.Flag("rocketmq.tls", "Use TLS to namesrvs and brokers.").BoolVar(&s.TLS)
 	ka.Flag("rocketmq.tls.insecure-skip-verify", "Do not verify RocketMQ's TLS certificates.").BoolVar(&s.TLSInsecure)
 	ka.Flag("rocketmq.timeout", "Timeout of one call to RocketMQ.").Default(s.Timeout.String()).DurationVar(&s.Timeout)
@@ -79,12 +200,22 @@ func run(args []string, stdout, stderr *os.File) int {
 	auditCommand := ka.Command("audit", "Run one pass, print what deleted topics and groups left on each broker, and exit: 0 clean, 1 leftovers found, 2 error or incomplete (a broker or namesrv did not answer, or the pass ended before every stat key was asked).")
 	auditCommand.Flag("output", "Output format: text or json.").Default("text").EnumVar(&auditOutput, "text", "json")
 
+	noBuiltinEnvars(ka)
+
 	cmd, err := ka.Parse(args)
 	if printed {
 		return 0
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: error: %v (try --help)\n", app.Name, err)
+		return 2
+	}
+	if err := checkTargets(args, s.Namesrvs); err != nil {
+		fmt.Fprintf(stderr, "%s: error: %v\n", app.Name, err)
+		return 2
+	}
+	if err := readSecretKeyFile(args, secretKeyFile, &s); err != nil {
+		fmt.Fprintf(stderr, "%s: error: %v\n", app.Name, err)
 		return 2
 	}
 	logger := promslog.New(logConfig)
