@@ -320,9 +320,7 @@ func (k *checker) checkOnline(sc *scrape, m *model) {
 			}
 			got, want := ss[0].value, float64(len(b.clients[name]))
 			if t.reached {
-				// Offline groups are asked every OfflineRefresh cycles that
-				// reach the broker: one that came online may still read 0.
-				if at, ok := t.offlineAt[name]; ok && want > 0 && at >= t.reachedN-OfflineRefresh {
+				if at, ok := t.offlineAt[name]; ok && want > 0 && at >= k.cycle-OfflineRefresh {
 					continue
 				}
 				if got != want {

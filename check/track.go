@@ -53,7 +53,7 @@ type track struct {
 	lastReach *brokerModel    // the truth at the last cycle that reached it
 	allowed   *entities       // everything listed since that cycle
 	seen      map[string]bool // "topic:x", "group:x" listed in a cycle that reached the broker
-	offlineAt map[string]int  // group -> reachedN when it last had no client
+	offlineAt map[string]int  // group -> last cycle it had no client (or did not exist)
 	churned   map[string]bool // "topic:x"/"group:x" deleted or re-created since the last cycle
 	fifo      []*event
 	done      []*event
@@ -61,7 +61,6 @@ type track struct {
 	shrunk    int              // cycle from which fewer items leak (restart, re-creation)
 	restarted int              // cycle from which the broker runs with a new boot time
 	reached   bool             // this cycle
-	reachedN  int              // cycles that reached the broker so far
 }
 
 func newTrack() *track {
@@ -167,7 +166,6 @@ func (t *track) begin(k *checker, r ref, snap *snapshot.Snapshot) {
 	t.reached = !k.w.disturbed(r) && !overran(snap)
 	if t.reached {
 		t.streak = 0
-		t.reachedN++
 	} else {
 		t.streak++
 	}
@@ -184,7 +182,7 @@ func (k *checker) unregistered(r ref) bool {
 func (t *track) end(k *checker, m *brokerModel) {
 	for g := range m.groups {
 		if len(m.clients[g]) == 0 {
-			t.offlineAt[g] = t.reachedN
+			t.offlineAt[g] = k.cycle
 		}
 	}
 	t.churned = map[string]bool{}

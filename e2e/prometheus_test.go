@@ -352,7 +352,7 @@ func leakAlertCase(t *testing.T, bin string, rules []byte, version string, delet
 			"did not report the stat items the broker keeps for it. Prometheus has: %s", leakAlert, topic, version, leakDiagnostics(ctx, p, sel))
 	}
 	t.Logf("%s firing %s after the deletion: value %s, %s", leakAlert, time.Since(deleted).Round(time.Second), firing.Value, firing.Annotations["description"])
-	if firing.Labels["severity"] != "warning" || firing.Labels["job"] != "rocketmq" {
+	if firing.Labels["severity"] != "info" || firing.Labels["job"] != "rocketmq" {
 		t.Errorf("labels %v", firing.Labels)
 	}
 	if want := fmt.Sprintf("Broker %s/%s still holds ", c.ClusterName, c.BrokerName); !strings.HasPrefix(firing.Annotations["description"], want) {

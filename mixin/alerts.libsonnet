@@ -30,6 +30,9 @@
     },
 
   // offset clause of step k of a growth window ('' for now).
+  // A per-broker group series summed over the brokers.
+  local perGroup(expr) = 'sum by (%(by)s, group) (max by (%(by)s, broker, group) (%(e)s))' % { by: by, e: expr },
+
   local offset(k, minutes) = if k == 0 then '' else ' offset %dm' % (k * minutes),
   // "rose in every step": x(now) > x(1 step ago) > ... > x(n steps ago).
   local risingEveryStep(x, n, minutes) = std.join('\nand\n', [
@@ -137,12 +140,15 @@
         rules: [
           {
             alert: 'RocketMQNamesrvDown',
-            expr: 'max by (%s, namesrv) (rocketmq_namesrv_up{%s}) == 0' % [by, sel],
+            // One series per address: one dead name server of several is
+            // lost redundancy, not an outage (that shows as every address
+            // of the target down and as its brokers down).
+            expr: 'max by (%s, target, namesrv) (rocketmq_namesrv_up{%s}) == 0' % [by, sel],
             'for': '2m',
-            labels: { severity: 'critical' },
+            labels: { severity: 'warning' },
             annotations: {
-              summary: 'A RocketMQ name server target does not answer.',
-              description: 'No name server of {{ $labels.namesrv }} has answered GET_BROKER_CLUSTER_INFO for 2 minutes: its brokers cannot be discovered and clients cannot route.',
+              summary: 'A RocketMQ name server does not answer.',
+              description: 'Name server {{ $labels.namesrv }} has not answered GET_BROKER_CLUSTER_INFO for 2 minutes; clients and the exporter use the other name servers of its target. If this alert fires for every name server of the target, brokers cannot be discovered and clients cannot route: its brokers then show as RocketMQBrokerDown.',
             },
           },
           {
@@ -152,7 +158,7 @@
             labels: { severity: 'critical' },
             annotations: {
               summary: 'A RocketMQ broker does not answer.',
-              description: 'Broker {{ $labels.cluster }}/{{ $labels.broker }} (id {{ $labels.broker_id }}) has not answered the exporter for a minute; its last data is served as stale until it leaves the name server.',
+              description: 'Broker {{ $labels.cluster }}/{{ $labels.broker }} (id {{ $labels.broker_id }}) has not answered the exporter for a minute; its last data is served as stale until it leaves the name server. Every broker of a target down at once, with RocketMQNamesrvDown for each of its name servers, is the whole target out of reach.',
             },
           },
           {
@@ -244,6 +250,55 @@
               description: 'Slave {{ $labels.broker_id }} of broker {{ $labels.cluster }}/{{ $labels.broker }} is {{ $value | humanize1024 }}B of commit log behind its master.',
             },
           },
+          {
+            alert: 'RocketMQBrokerDiskFillingUp',
+            // node_exporter's NodeFilesystemSpaceFillingUp, with the
+            // broker's own write limit as "full".
+            expr: |||
+              max by (%(by)s, broker, broker_id, store) (predict_linear(rocketmq_broker_disk_used_ratio{%(sel)s}[%(window)s], %(horizon)d)) > %(full)g
+              and
+              max by (%(by)s, broker, broker_id, store) (rocketmq_broker_disk_used_ratio{%(sel)s}) > %(min)g
+            ||| % { by: by, sel: sel, window: c.diskFillingWindow, horizon: c.diskFillingHorizonSeconds, full: c.diskCriticalRatio, min: c.diskFillingMinRatio },
+            'for': '1h',
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: 'A RocketMQ broker disk is expected to fill within a day.',
+              description: 'At the pace of the last %(window)s, the {{ $labels.store }} disk of broker {{ $labels.cluster }}/{{ $labels.broker }} (id {{ $labels.broker_id }}) reaches {{ $value | humanizePercentage }} within a day, past the %(full)g%% at which the broker rejects writes.' % { window: c.diskFillingWindow, full: c.diskCriticalRatio * 100 },
+            },
+          },
+          {
+            alert: 'RocketMQBrokerDispatchBehind',
+            expr: '%s > %d' % [perBroker('rocketmq_broker_dispatch_behind_bytes{%s}' % sel), c.dispatchBehindBytes],
+            'for': '10m',
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: 'A RocketMQ broker dispatches its commit log to consume queues late.',
+              description: 'Broker {{ $labels.cluster }}/{{ $labels.broker }} (id {{ $labels.broker_id }}) has {{ $value | humanize1024 }}B of commit log not yet dispatched to consume queues and indexes: consumers do not see those messages yet.',
+            },
+          },
+          {
+            alert: 'RocketMQBrokerFlushBehind',
+            expr: '%s > %d' % [perBroker('rocketmq_broker_flush_behind_bytes{%s}' % sel), c.flushBehindBytes],
+            'for': '10m',
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: 'A RocketMQ broker flushes its commit log to disk late.',
+              description: 'Broker {{ $labels.cluster }}/{{ $labels.broker }} (id {{ $labels.broker_id }}) has {{ $value | humanize1024 }}B of commit log written but not flushed to disk: a host crash loses them, and a SYNC_FLUSH broker answers sends FLUSH_DISK_TIMEOUT.',
+            },
+          },
+          {
+            alert: 'RocketMQBrokerPageCacheBusy',
+            expr: '%s >= %g' % [
+              perBroker('max_over_time(rocketmq_broker_page_cache_lock_seconds{%s}[5m])' % sel),
+              c.pageCacheBusySeconds,
+            ],
+            'for': '5m',
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: 'A RocketMQ broker rejects sends because its page cache is busy.',
+              description: 'A put held the commit-log lock of broker {{ $labels.cluster }}/{{ $labels.broker }} (id {{ $labels.broker_id }}) for {{ $value | humanizeDuration }}; from %gs (osPageCacheBusyTimeOutMills) the broker answers sends SYSTEM_BUSY.' % c.pageCacheBusySeconds,
+            },
+          },
         ],
       },
       {
@@ -311,6 +366,36 @@
               description: 'Group {{ $labels.group }} in cluster {{ $labels.cluster }} has {{ $value | humanize }} unconsumed messages and no consumer online on any broker.',
             },
           },
+          {
+            alert: 'RocketMQConsumerGroupDLQGrowing',
+            // A gauge (retention deletes old dead letters), hence delta.
+            expr: '%s > %d' % [perGroup('delta(rocketmq_consumer_group_dlq_messages{%s}[%s])' % [lagSel, c.dlqGrowthWindow]), c.dlqGrowthMessages],
+            'for': '5m',
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: 'A RocketMQ consumer group sends messages to its dead-letter queue.',
+              description: 'About {{ $value | humanize }} messages of group {{ $labels.group }} in cluster {{ $labels.cluster }} went to its dead-letter topic %%DLQ%%{{ $labels.group }} in the last %s: they failed every retry and nobody consumes them.' % c.dlqGrowthWindow,
+            },
+          },
+          {
+            alert: 'RocketMQConsumerRetryGrowing',
+            expr: |||
+              %s > 0
+              and on (%s, group)
+              %s > %d
+            ||| % [
+              perGroup('deriv(rocketmq_consumer_group_retry_lag_messages{%s}[%s])' % [lagSel, c.retryGrowingFor]),
+              by,
+              perGroup('rocketmq_consumer_group_retry_lag_messages{%s}' % lagSel),
+              c.retryGrowingMinMessages,
+            ],
+            'for': c.retryGrowingFor,
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: 'A RocketMQ consumer group has a growing retry backlog.',
+              description: 'The retry backlog (%%RETRY%%{{ $labels.group }}) of group {{ $labels.group }} in cluster {{ $labels.cluster }} has grown by {{ $value | humanize }} messages per second for %s: its consumers keep failing messages.' % c.retryGrowingFor,
+            },
+          },
         ],
       },
       {
@@ -349,12 +434,14 @@
           },
           {
             alert: 'RocketMQBrokerLeakedStatItems',
+            // Info: present but stable, it never resolves without a broker
+            // restart, so it must not page; growth is the Growing alert.
             expr: '%s > 0' % leaked(''),
             'for': '15m',
-            labels: { severity: 'warning' },
+            labels: { severity: 'info' },
             annotations: {
               summary: 'A RocketMQ broker keeps statistics of deleted topics or groups.',
-              description: 'Broker {{ $labels.cluster }}/{{ $labels.broker }} still holds {{ $value }} stat item(s) of deleted topics or groups; they stay in its memory until it restarts.',
+              description: 'Broker {{ $labels.cluster }}/{{ $labels.broker }} still holds {{ $value }} stat item(s) of deleted topics or groups; only a broker restart frees them, so this stays until one.',
             },
           },
           {
@@ -364,7 +451,7 @@
             labels: { severity: 'warning' },
             annotations: {
               summary: 'Deleting topics or groups keeps leaking statistics on a RocketMQ broker.',
-              description: 'Leaked stat items on broker {{ $labels.cluster }}/{{ $labels.broker }} rose to {{ $value }}, more every %d minutes for %d steps: deletions there keep leaving memory behind.' % [c.leakGrowthStepMinutes, c.leakGrowthSteps],
+              description: 'Leaked stat items on broker {{ $labels.cluster }}/{{ $labels.broker }} rose to {{ $value }}, more every %d minutes for %d steps: deletions there keep leaving memory behind, without bound until they stop leaking.' % [c.leakGrowthStepMinutes, c.leakGrowthSteps],
             },
           },
           {
@@ -396,6 +483,23 @@
             },
           },
         ],
+      },
+    ] + (if c.topicSilenceSelector == '' then [] else [topicGroup]),
+  },
+
+  // Opt-in (topicSilenceSelector): many topics are quiet by design.
+  local topicGroup = {
+    name: 'rocketmq-topic',
+    rules: [
+      {
+        alert: 'RocketMQTopicStoppedReceiving',
+        expr: 'time() - max by (%s, topic) (rocketmq_topic_last_put_timestamp_seconds{%s, %s}) > %d' % [by, sel, c.topicSilenceSelector, c.topicSilenceSeconds],
+        'for': '5m',
+        labels: { severity: 'warning' },
+        annotations: {
+          summary: 'A RocketMQ topic that should receive messages has stopped receiving them.',
+          description: 'Topic {{ $labels.topic }} in cluster {{ $labels.cluster }} received its last message {{ $value | humanizeDuration }} ago on any broker: its producers stopped or cannot send.',
+        },
       },
     ],
   },

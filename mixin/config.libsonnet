@@ -61,6 +61,28 @@
     // A slave this far behind its master is out of sync (haMaxGapNotInSync,
     // default 256 MiB); a SYNC_MASTER then answers SLAVE_NOT_AVAILABLE.
     replicationLagBytes: 256 * 1024 * 1024,
+    // RocketMQBrokerDiskFillingUp: the trend of the last diskFillingWindow
+    // carries the used ratio past diskCriticalRatio (where the broker
+    // rejects writes) within diskFillingHorizonSeconds. Only disks already
+    // diskFillingMinRatio full count: an empty disk filling fast is
+    // RocketMQBrokerDiskAlmostFull's job once it matters. The nightly
+    // retention cleanup (deleteWhen, 04 by default) makes the ratio a saw
+    // tooth: 6h spans enough of a day's rise not to take a burst for a trend.
+    diskFillingWindow: '6h',
+    diskFillingHorizonSeconds: 24 * 3600,
+    diskFillingMinRatio: 0.5,
+    // Commit-log bytes not yet dispatched to the consume queues: consumers
+    // see a message only once dispatched, and a healthy broker dispatches
+    // within milliseconds, so a backlog this big for 10 minutes means the
+    // dispatch thread cannot keep up (slow consume-queue disk, huge index).
+    dispatchBehindBytes: 128 * 1024 * 1024,
+    // Commit-log bytes written but not flushed: what a host crash loses
+    // with ASYNC_FLUSH; the flush thread normally keeps it to a few pages.
+    flushBehindBytes: 128 * 1024 * 1024,
+    // A put holding the commit-log lock longer than the broker's
+    // osPageCacheBusyTimeOutMills (default 1000 ms) makes it answer sends
+    // SYSTEM_BUSY.
+    pageCacheBusySeconds: 1,
 
     // --- consumer groups ---
     // Extra matchers for consumer-group alerts, e.g. 'group!~"TEST_.*"'.
@@ -78,6 +100,22 @@
     lagSecondsGrowingMin: 60,
     // Backlog a group with no online consumer may have without an alert.
     offlineGroupMaxLag: 0,
+    // Dead letters a group may add to its %DLQ% topic per dlqGrowthWindow
+    // without an alert: each one is a message that failed every retry.
+    dlqGrowthWindow: '15m',
+    dlqGrowthMessages: 0,
+    // A retry backlog (%RETRY%<group>) growing for retryGrowingFor, past
+    // retryGrowingMinMessages, means consumers keep failing messages.
+    retryGrowingFor: '30m',
+    retryGrowingMinMessages: 1000,
+
+    // --- topics ---
+    // Topics that must keep receiving messages, as matchers, e.g.
+    // 'topic=~"orders|payments"'. Empty (the default) leaves
+    // RocketMQTopicStoppedReceiving out: many topics are quiet by design.
+    topicSilenceSelector: '',
+    // How long such a topic may go without a new message.
+    topicSilenceSeconds: 3600,
 
     // --- garbage collection ---
     // Series served must have risen in each of seriesGrowthSteps steps of

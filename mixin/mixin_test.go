@@ -336,7 +336,7 @@ func TestRunbooks(t *testing.T) {
 		}
 	}
 	names := map[string]bool{}
-	for _, r := range alerts(t) {
+	for _, r := range append(alerts(t), optInRules(t)...) {
 		names[r.Alert] = true
 	}
 	for name := range names {
