@@ -13,7 +13,7 @@ FUZZTIME  ?= 20s
 ROCKETMQ_VERSION ?= 5.3.3
 export ROCKETMQ_VERSION
 
-.PHONY: build run test test-short fuzz lint bench bench-go bench-real static-check check-long clean
+.PHONY: build run test test-short fuzz lint bench bench-go bench-real static-check check-long helm-refresh clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/exporter
@@ -60,6 +60,14 @@ bench-go:
 
 bench-real:
 	$(GO) run ./cmd/benchreal
+
+# The Helm chart reads no file outside its directory: refresh its copies of
+# the rendered alerts and dashboards (deploy/helm_test.go checks they match).
+HELM_FILES := deploy/helm/rocketmq-exporter/files
+helm-refresh:
+	cp alerts/rocketmq-alerts.yaml $(HELM_FILES)/
+	rm -f $(HELM_FILES)/dashboards/*.json
+	cp dashboards/*.json $(HELM_FILES)/dashboards/
 
 clean:
 	rm -f $(BIN)
