@@ -58,10 +58,13 @@
 //     broker not reached keeps its entities' series and their last values:
 //     nothing is removed because a call failed or the deadline hit.
 //   - I3: rocketmq_broker_leaked_stat_items counts every item the broker
-//     leaks for a deletion the exporter could see, once the probe bound has
-//     passed (a fair queue of TopicKeys/PairKeys/GroupKeys keys per
-//     deletion, LeakProbes a cycle, plus ProbeSlack: QuietBound), and
-//     never more than the broker holds; orphaned offsets and leftover
+//     leaks (per queue where the broker keeps one per queue) for a deletion
+//     the exporter could see, once the probe bound has passed (a fair queue
+//     of the keys each deletion makes, see TopicKeys, LeakProbes a cycle,
+//     plus ProbeSlack: QuietBound), and never more than the broker holds
+//     (once a restart or a re-creation has had ProbeSlack cycles to show);
+//     a deletion undone before a cycle saw it owes nothing, and a pair's
+//     items are owed only if the exporter saw the pair; orphaned offsets and leftover
 //     topics are exactly the broker's; audit's leaked_stat_items holds no
 //     live subject (filtered or not), nothing the broker does not leak, and
 //     every leak the exporter saw the deletion of, across exporter restarts.

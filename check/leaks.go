@@ -164,7 +164,7 @@ func (k *checker) checkAuditLeaks(m *model, r ref, rep auditReport) {
 	b := m.brokers[r]
 	got := map[itemKey]bool{}
 	for _, it := range rep.Leaked {
-		key := normItem(it.Stats, it.Key)
+		key := itemKey{it.Stats, it.Key}
 		got[key] = true
 		if live(b, it.Kind, it.Subject) {
 			k.fail("I3", "audit reports %s %s as leaked by deleted %s %s, which is live on %s (%s)",

@@ -20,21 +20,9 @@ type brokerModel struct {
 	leaked    map[itemKey]simbroker.LeakedItem
 }
 
-// itemKey names a stat item for comparison. Per-queue items (the latency
-// ones) are compared queue by queue: the exporter asks every queue, since a
-// group that pulled from some queues only leaves items for those.
+// itemKey names a stat item: its stats name and key, per queue where the
+// item is per queue, as the broker keeps it.
 type itemKey struct{ stats, key string }
-
-func normItem(stats, key string) itemKey { return itemKey{stats, key} }
-
-func digits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
-}
 
 // lmqFamily is the name the exporter folds a light message queue into:
 // its prefix and parent (up to the first '/' or '%').
@@ -63,7 +51,7 @@ func newBrokerModel(r ref, v simbroker.BrokerView, target string) *brokerModel {
 		m.producers[g] = set(ids)
 	}
 	for _, it := range v.Leaked {
-		m.leaked[normItem(it.Stats, it.Key)] = it
+		m.leaked[itemKey{it.Stats, it.Key}] = it
 	}
 	return m
 }

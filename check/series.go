@@ -320,7 +320,9 @@ func (k *checker) checkOnline(sc *scrape, m *model) {
 			}
 			got, want := ss[0].value, float64(len(b.clients[name]))
 			if t.reached {
-				if at, ok := t.offlineAt[name]; ok && want > 0 && at >= k.cycle-OfflineRefresh {
+				// Offline groups are asked every OfflineRefresh cycles that
+				// reach the broker: one that came online may still read 0.
+				if at, ok := t.offlineAt[name]; ok && want > 0 && at >= t.reachedN-OfflineRefresh {
 					continue
 				}
 				if got != want {

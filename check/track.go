@@ -8,21 +8,26 @@ import (
 )
 
 // The probe bound. A deletion the exporter could know of (its subject was
-// listed in a cycle that reached the broker) makes probe keys: TopicKeys
-// for a topic, GroupKeys for a group, and PairKeys for every (topic,
-// group) pair it had offsets with. Every leaked stat item of the deletion
-// must be reported once a fair first-in first-out queue of keys, asked
-// LeakProbes a cycle in the cycles that reach the broker, has asked its
-// last key, plus ProbeSlack cycles. In a quiet period that is
+// listed in a cycle that reached the broker) makes probe keys: a topic
+// TopicKeys plus TopicQueueKeys per queue, a group GroupKeys, and every
+// (topic, group) pair it had offsets with PairKeys plus PairQueueKeys per
+// queue of the topic. Every leaked stat item of the deletion must be
+// reported once a fair first-in first-out queue of keys, asked LeakProbes
+// a cycle in the cycles that reach the broker, has asked its last key,
+// plus ProbeSlack cycles. In a quiet period that is
 // B = ceil(backlog/LeakProbes) + ProbeSlack cycles (QuietBound).
 const (
-	// TopicKeys are a deleted topic's own stat key shapes: TOPIC_PUT_NUMS,
-	// TOPIC_PUT_SIZE, TOPIC_PUT_LATENCY, QUEUE_PUT_NUMS, QUEUE_PUT_SIZE.
-	TopicKeys = 5
+	// TopicKeys are a deleted topic's own: TOPIC_PUT_NUMS, TOPIC_PUT_SIZE.
+	TopicKeys = 2
+	// TopicQueueKeys are its per queue: QUEUE_PUT_NUMS, QUEUE_PUT_SIZE
+	// (<topic>@<queue>), TOPIC_PUT_LATENCY (<queue>@<topic>).
+	TopicQueueKeys = 3
 	// PairKeys are a (topic, group) pair's: GROUP_GET_NUMS, GROUP_GET_SIZE,
-	// GROUP_GET_LATENCY (with and without a queue), SNDBCK_PUT_NUMS,
-	// SNDBCK2DLQ_TIMES, GROUP_ACK_NUMS, GROUP_CK_NUMS.
-	PairKeys = 8
+	// GROUP_GET_LATENCY (topic@group), SNDBCK_PUT_NUMS, SNDBCK2DLQ_TIMES,
+	// GROUP_ACK_NUMS, GROUP_CK_NUMS.
+	PairKeys = 7
+	// PairQueueKeys are its per queue: GROUP_GET_LATENCY (<queue>@topic@group).
+	PairQueueKeys = 1
 	// GroupKeys are a deleted group's own: TOPIC_PUT_NUMS and
 	// TOPIC_PUT_SIZE of its %RETRY% and %DLQ% topics.
 	GroupKeys = 4
@@ -53,7 +58,7 @@ type track struct {
 	lastReach *brokerModel    // the truth at the last cycle that reached it
 	allowed   *entities       // everything listed since that cycle
 	seen      map[string]bool // "topic:x", "group:x" listed in a cycle that reached the broker
-	offlineAt map[string]int  // group -> last cycle it had no client (or did not exist)
+	offlineAt map[string]int  // group -> reachedN when it last had no client
 	churned   map[string]bool // "topic:x"/"group:x" deleted or re-created since the last cycle
 	fifo      []*event
 	done      []*event
@@ -61,6 +66,7 @@ type track struct {
 	shrunk    int              // cycle from which fewer items leak (restart, re-creation)
 	restarted int              // cycle from which the broker runs with a new boot time
 	reached   bool             // this cycle
+	reachedN  int              // cycles that reached the broker so far
 }
 
 func newTrack() *track {
@@ -75,14 +81,14 @@ func (t *track) change(k *checker, before, after *brokerModel, o Op) {
 	for name := range before.topics {
 		if !after.topics[name] {
 			t.churned["topic:"+name] = true
-			ev.left += TopicKeys + PairKeys*partners(before, name, "")
+			ev.left += TopicKeys + TopicQueueKeys*queues(before, name) + pairKeys(before, name, "")
 			knowable = knowable || t.seen["topic:"+name]
 		}
 	}
 	for name := range before.groups {
 		if !after.groups[name] {
 			t.churned["group:"+name] = true
-			ev.left += GroupKeys + PairKeys*partners(before, "", name)
+			ev.left += GroupKeys + pairKeys(before, "", name)
 			knowable = knowable || t.seen["group:"+name]
 		}
 	}
@@ -149,16 +155,18 @@ func (t *track) forget(key itemKey) {
 	}
 }
 
-// partners counts a subject's offset pairs (LMQs aside).
-func partners(m *brokerModel, topic, group string) int {
+// pairKeys counts the keys of a subject's offset pairs (LMQs aside).
+func pairKeys(m *brokerModel, topic, group string) int {
 	n := 0
 	for _, o := range m.view.Offsets {
 		if (topic != "" && o.Topic == topic) || (group != "" && o.Group == group) {
-			n++
+			n += PairKeys + PairQueueKeys*queues(m, o.Topic)
 		}
 	}
 	return n
 }
+
+func queues(m *brokerModel, topic string) int { return max(1, m.view.Queues[topic]) }
 
 // begin decides whether this cycle reached the broker: the checker
 // disturbed none of it and the cycle met its deadline.
@@ -166,6 +174,7 @@ func (t *track) begin(k *checker, r ref, snap *snapshot.Snapshot) {
 	t.reached = !k.w.disturbed(r) && !overran(snap)
 	if t.reached {
 		t.streak = 0
+		t.reachedN++
 	} else {
 		t.streak++
 	}
@@ -182,7 +191,7 @@ func (k *checker) unregistered(r ref) bool {
 func (t *track) end(k *checker, m *brokerModel) {
 	for g := range m.groups {
 		if len(m.clients[g]) == 0 {
-			t.offlineAt[g] = k.cycle
+			t.offlineAt[g] = t.reachedN
 		}
 	}
 	t.churned = map[string]bool{}

@@ -30,6 +30,18 @@
     },
 
   // offset clause of step k of a growth window ('' for now).
+  // Dead letters a broker added to a group's DLQ in the window. A DLQ that
+  // did not exist then (the group's first dead letters create it) counts
+  // from zero, but only if the exporter was scraped then: a Prometheus or
+  // exporter that just started has no past to compare with. Retention
+  // shrinks a DLQ, so a fall counts as nothing added.
+  local dlq = 'rocketmq_consumer_group_dlq_messages{%s}' % lagSel,
+  local dlqAdded = 'clamp_min(%(x)s - (%(x)s offset %(w)s or (%(x)s * 0 and on (job, instance) (up{%(sel)s} offset %(w)s == 1))), 0)' % {
+    x: dlq,
+    w: c.dlqGrowthWindow,
+    sel: sel,
+  },
+
   // A per-broker group series summed over the brokers.
   local perGroup(expr) = 'sum by (%(by)s, group) (max by (%(by)s, broker, group) (%(e)s))' % { by: by, e: expr },
 
@@ -368,13 +380,12 @@
           },
           {
             alert: 'RocketMQConsumerGroupDLQGrowing',
-            // A gauge (retention deletes old dead letters), hence delta.
-            expr: '%s > %d' % [perGroup('delta(rocketmq_consumer_group_dlq_messages{%s}[%s])' % [lagSel, c.dlqGrowthWindow]), c.dlqGrowthMessages],
+            expr: '%s > %d' % [perGroup(dlqAdded), c.dlqGrowthMessages],
             'for': '5m',
             labels: { severity: 'warning' },
             annotations: {
               summary: 'A RocketMQ consumer group sends messages to its dead-letter queue.',
-              description: 'About {{ $value | humanize }} messages of group {{ $labels.group }} in cluster {{ $labels.cluster }} went to its dead-letter topic %%DLQ%%{{ $labels.group }} in the last %s: they failed every retry and nobody consumes them.' % c.dlqGrowthWindow,
+              description: '{{ $value | humanize }} messages of group {{ $labels.group }} in cluster {{ $labels.cluster }} went to its dead-letter topic %%DLQ%%{{ $labels.group }} in the last %s: they failed every retry and nobody consumes them.' % c.dlqGrowthWindow,
             },
           },
           {

@@ -17,8 +17,9 @@ type BrokerView struct {
 	Up   bool
 	Boot time.Time
 
-	Topics []string // configured topics, sorted: system, retry and DLQ ones included
-	Groups []string // configured consumer groups, sorted, system ones included
+	Topics []string       // configured topics, sorted: system, retry and DLQ ones included
+	Queues map[string]int // queue count of each configured topic
+	Groups []string       // configured consumer groups, sorted, system ones included
 	// System names the topics and groups a fresh broker holds.
 	System map[string]bool
 	// Clients are the online consumer clients' ids by group.
@@ -70,6 +71,10 @@ func (c *Cluster) Oracle() []BrokerView {
 			LMQs: sortedKeys(st.lmqs), Deleted: len(st.deleted)}
 		for _, t := range c.p.systemTopics {
 			v.System[expand(t.name, c.opts.Cluster, st.name)] = true
+		}
+		v.Queues = make(map[string]int, len(st.topics))
+		for name, t := range st.topics {
+			v.Queues[name] = t.queues
 		}
 		for _, g := range c.p.systemGroups {
 			v.System[g] = true
