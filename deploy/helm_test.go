@@ -140,11 +140,19 @@ type chartContainer struct {
 		ReadOnlyRootFilesystem   bool `json:"readOnlyRootFilesystem"`
 		AllowPrivilegeEscalation bool `json:"allowPrivilegeEscalation"`
 	} `json:"securityContext"`
-	ReadinessProbe probe `json:"readinessProbe"`
-	LivenessProbe  probe `json:"livenessProbe"`
-	VolumeMounts   []struct {
-		MountPath string `json:"mountPath"`
-	} `json:"volumeMounts"`
+	ReadinessProbe probe        `json:"readinessProbe"`
+	LivenessProbe  probe        `json:"livenessProbe"`
+	VolumeMounts   []chartMount `json:"volumeMounts"`
+}
+
+type chartMount struct {
+	MountPath string `json:"mountPath"`
+}
+
+type chartVolume struct {
+	Secret *struct {
+		SecretName string `json:"secretName"`
+	} `json:"secret"`
 }
 
 type chartDeployment struct {
@@ -156,11 +164,7 @@ type chartDeployment struct {
 					RunAsUser    int  `json:"runAsUser"`
 				} `json:"securityContext"`
 				Containers []chartContainer `json:"containers"`
-				Volumes    []struct {
-					Secret *struct {
-						SecretName string `json:"secretName"`
-					} `json:"secret"`
-				} `json:"volumes"`
+				Volumes    []chartVolume    `json:"volumes"`
 			} `json:"spec"`
 		} `json:"template"`
 	} `json:"spec"`
@@ -262,6 +266,13 @@ func TestHelmChartEverythingOn(t *testing.T) {
 		"dashboards.enabled=true",
 	)
 	c := container(t, objs)
+	var d chartDeployment
+	one(t, objs, "Deployment", &d)
+	if !slices.ContainsFunc(d.Spec.Template.Spec.Volumes, func(v chartVolume) bool {
+		return v.Secret != nil && v.Secret.SecretName == "rmq-web"
+	}) || !slices.ContainsFunc(c.VolumeMounts, func(m chartMount) bool { return m.MountPath == "/etc/rocketmq-exporter/web" }) {
+		t.Errorf("the web config Secret rmq-web is not mounted: volumes %+v, mounts %+v", d.Spec.Template.Spec.Volumes, c.VolumeMounts)
+	}
 	for _, want := range []string{
 		"--rocketmq.namesrv-addr=prod=ns-0:9876;ns-1:9876",
 		"--rocketmq.namesrv-addr=ns-b:9876",
@@ -286,13 +297,22 @@ func TestHelmChartEverythingOn(t *testing.T) {
 		Metadata meta `json:"metadata"`
 		Spec     struct {
 			Endpoints []struct {
-				Scheme string `json:"scheme"`
+				Scheme      string `json:"scheme"`
+				Relabelings []struct {
+					TargetLabel string `json:"targetLabel"`
+					Replacement string `json:"replacement"`
+				} `json:"relabelings"`
 			} `json:"endpoints"`
 		} `json:"spec"`
 	}
 	one(t, objs, "ServiceMonitor", &sm)
 	if sm.Metadata.Labels["release"] != "kps" || len(sm.Spec.Endpoints) != 1 || sm.Spec.Endpoints[0].Scheme != "https" {
-		t.Errorf("ServiceMonitor %+v: want label release=kps and one https endpoint", sm)
+		t.Fatalf("ServiceMonitor %+v: want label release=kps and one https endpoint", sm)
+	}
+	// The job the checked-in alerts select.
+	if r := sm.Spec.Endpoints[0].Relabelings; len(r) == 0 || r[0].TargetLabel != "job" || r[0].Replacement != "rocketmq" ||
+		!strings.Contains(read(t, "alerts/rocketmq-alerts.yaml"), `job=\"rocketmq\"`) {
+		t.Errorf("ServiceMonitor relabelings %+v: want job=rocketmq first, the job alerts/rocketmq-alerts.yaml selects", r)
 	}
 	checkPrometheusRule(t, objs)
 	checkDashboards(t, objs)
