@@ -13,7 +13,7 @@ FUZZTIME  ?= 20s
 ROCKETMQ_VERSION ?= 5.3.3
 export ROCKETMQ_VERSION
 
-.PHONY: build run test test-short fuzz lint bench bench-go bench-real static-check check-long helm-refresh clean
+.PHONY: build run test test-short fuzz lint bench bench-go bench-real static-check check-long helm-refresh release clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/exporter
@@ -68,6 +68,26 @@ helm-refresh:
 	cp alerts/rocketmq-alerts.yaml $(HELM_FILES)/
 	rm -f $(HELM_FILES)/dashboards/*.json
 	cp dashboards/*.json $(HELM_FILES)/dashboards/
+
+# Release archives, one per platform (static, -trimpath, the flags above),
+# each holding the binary, LICENSE and README.md, and $(DIST)/sha256sums.txt.
+# release/release_test.go builds them and checks every one.
+DIST      ?= dist
+PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64
+release:
+	mkdir -p $(DIST)
+	rm -f $(DIST)/$(BIN)-*.tar.gz $(DIST)/$(BIN)-*.zip $(DIST)/sha256sums.txt
+	@set -e; for p in $(PLATFORMS); do \
+	  os=$${p%/*}; arch=$${p#*/}; ext=; [ $$os != windows ] || ext=.exe; \
+	  dir=$(BIN)-$(VERSION).$$os-$$arch; echo "release: $$dir"; \
+	  rm -rf $(DIST)/$$dir; mkdir -p $(DIST)/$$dir; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(DIST)/$$dir/$(BIN)$$ext ./cmd/exporter; \
+	  cp LICENSE README.md $(DIST)/$$dir/; \
+	  if [ $$os = windows ]; then (cd $(DIST) && zip -qr $$dir.zip $$dir); \
+	  else tar -C $(DIST) -czf $(DIST)/$$dir.tar.gz $$dir; fi; \
+	  rm -rf $(DIST)/$$dir; \
+	done
+	cd $(DIST) && sha256sum $(BIN)-*.tar.gz $(BIN)-*.zip > sha256sums.txt
 
 clean:
 	rm -f $(BIN)

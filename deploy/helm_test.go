@@ -500,28 +500,3 @@ func benchmarkRSS(t *testing.T, topics string) float64 {
 	t.Fatalf("BENCHMARKS.md: no exporter RSS row for %s topics", topics)
 	return 0
 }
-
-// TestHelmChartVersion: the chart deploys the newest release in
-// CHANGELOG.md, and the same image as deploy/deployment.yaml once that
-// names a release.
-func TestHelmChartVersion(t *testing.T) {
-	released := regexp.MustCompile(`(?m)^## \[([0-9][^\]]*)\]`).FindStringSubmatch(read(t, "CHANGELOG.md"))
-	if released == nil {
-		t.Fatal("CHANGELOG.md names no release")
-	}
-	app := chartAppVersion(t)
-	if app != released[1] {
-		t.Errorf("Chart.yaml appVersion %s, CHANGELOG.md's newest release %s", app, released[1])
-	}
-	var d chartDeployment
-	load(t, "deployment.yaml", &d)
-	img := d.Spec.Template.Spec.Containers[0].Image
-	if strings.HasSuffix(img, ":latest") {
-		t.Logf("deploy/deployment.yaml runs %s: not compared with the chart's image", img)
-		return
-	}
-	repo, tag, _ := strings.Cut(img, ":")
-	if repo != "ghcr.io/rocketmq-exporter/rocketmq_exporter" || tag != app {
-		t.Errorf("deploy/deployment.yaml runs %s, the chart ghcr.io/rocketmq-exporter/rocketmq_exporter:%s", img, app)
-	}
-}
