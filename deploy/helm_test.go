@@ -377,11 +377,14 @@ func checkDashboards(t *testing.T, objs map[string][]object) {
 }
 
 // TestHelmChartRejectsBadValues: values the chart cannot honour fail the
-// render with a message that names them.
+// render (values.schema.json or the templates) with a message naming them.
 func TestHelmChartRejectsBadValues(t *testing.T) {
 	needHelm(t)
 	for _, c := range []struct{ set, want string }{
 		{"targets=null", "targets"},
+		{"targets[0].name=a", "addresses"},
+		{"image.tag=latest", "/image/tag"},
+		{"gomemlimit.ratio=2", "/gomemlimit/ratio"},
 		{"resources.limits.memory=lots", "resources.limits.memory"},
 	} {
 		_, err := helm(t, "template", "rmq", filepath.Join(root, "deploy", chartDir), "--set", c.set)
@@ -499,4 +502,29 @@ func benchmarkRSS(t *testing.T, topics string) float64 {
 	}
 	t.Fatalf("BENCHMARKS.md: no exporter RSS row for %s topics", topics)
 	return 0
+}
+
+// TestHelmChartVersion: the chart deploys the newest release in
+// CHANGELOG.md, and the same image as deploy/deployment.yaml once that
+// names a release.
+func TestHelmChartVersion(t *testing.T) {
+	released := regexp.MustCompile(`(?m)^## \[([0-9][^\]]*)\]`).FindStringSubmatch(read(t, "CHANGELOG.md"))
+	if released == nil {
+		t.Fatal("CHANGELOG.md names no release")
+	}
+	app := chartAppVersion(t)
+	if app != released[1] {
+		t.Errorf("Chart.yaml appVersion %s, CHANGELOG.md's newest release %s", app, released[1])
+	}
+	var d chartDeployment
+	load(t, "deployment.yaml", &d)
+	img := d.Spec.Template.Spec.Containers[0].Image
+	if strings.HasSuffix(img, ":latest") {
+		t.Logf("deploy/deployment.yaml runs %s: not compared with the chart's image", img)
+		return
+	}
+	repo, tag, _ := strings.Cut(img, ":")
+	if repo != "ghcr.io/rocketmq-exporter/rocketmq_exporter" || tag != app {
+		t.Errorf("deploy/deployment.yaml runs %s, the chart ghcr.io/rocketmq-exporter/rocketmq_exporter:%s", img, app)
+	}
 }
