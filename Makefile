@@ -1,7 +1,8 @@
 # rocketmq_exporter — see README.md.
 GO        ?= go
 BIN       ?= rocketmq_exporter
-VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# Tag v1.2.3 is version 1.2.3 (and image tag 1.2.3), as in the Prometheus exporters.
+VERSION   ?= $(patsubst v%,%,$(shell git describe --tags --always --dirty 2>/dev/null || echo dev))
 REVISION  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 BRANCH    ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
 # The same flags the Dockerfile uses: a static binary with build info.

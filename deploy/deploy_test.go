@@ -7,6 +7,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -34,6 +35,7 @@ type instruction struct {
 
 type stage struct {
 	from, name string
+	platform   string // FROM --platform=…
 	ins        []instruction
 }
 
@@ -54,7 +56,17 @@ func parseDockerfile(t *testing.T, text string) []stage {
 		args = strings.TrimSpace(args)
 		if cmd == "FROM" {
 			f := strings.Fields(args)
-			s := stage{from: f[0]}
+			var s stage
+			for len(f) > 0 && strings.HasPrefix(f[0], "--") {
+				if v, ok := strings.CutPrefix(f[0], "--platform="); ok {
+					s.platform = normalize(v)
+				}
+				f = f[1:]
+			}
+			if len(f) == 0 {
+				t.Fatalf("Dockerfile: FROM %s names no image", args)
+			}
+			s.from = f[0]
 			if len(f) == 3 && strings.EqualFold(f[1], "AS") {
 				s.name = f[2]
 			}
@@ -207,9 +219,11 @@ func TestDockerfileBuildsLikeMakefile(t *testing.T) {
 	}
 	mk := makefileBuild(t)
 	dk, build := dockerBuild(t, stages)
-	if !slices.Equal(mk.env, dk.env) || !slices.Contains(dk.env, "CGO_ENABLED=0") {
-		t.Errorf("env: Dockerfile %v, Makefile %v (want CGO_ENABLED=0 in both)", dk.env, mk.env)
+	env, target := splitTarget(dk.env)
+	if !slices.Equal(mk.env, env) || !slices.Contains(env, "CGO_ENABLED=0") {
+		t.Errorf("env: Dockerfile %v, Makefile %v (want CGO_ENABLED=0 in both)", env, mk.env)
 	}
+	checkCrossBuild(t, stages, build, target)
 	if !slices.Equal(mk.flags, dk.flags) {
 		t.Errorf("build flags differ:\n Dockerfile %q\n Makefile   %q", dk.flags, mk.flags)
 	}
@@ -219,17 +233,120 @@ func TestDockerfileBuildsLikeMakefile(t *testing.T) {
 	if mk.pkg != dk.pkg || dk.pkg != "./cmd/exporter" {
 		t.Errorf("package: Dockerfile %q, Makefile %q", dk.pkg, mk.pkg)
 	}
-	// The ARGs the -ldflags use are declared in the stage.
-	for _, m := range varRef.FindAllStringSubmatch(dk.ldflags, -1) {
+	// The ARGs the -ldflags and the env use are declared in the stage.
+	for _, m := range varRef.FindAllStringSubmatch(dk.ldflags+" "+strings.Join(dk.env, " "), -1) {
 		if !slices.ContainsFunc(build.ins, func(in instruction) bool {
 			return in.cmd == "ARG" && strings.HasPrefix(in.args+"=", m[1]+"=")
 		}) {
-			t.Errorf("Dockerfile: -ldflags uses ${%s}, which the build stage does not declare with ARG", m[1])
+			t.Errorf("Dockerfile: go build uses ${%s}, which the build stage does not declare with ARG", m[1])
 		}
 	}
 	gomod := regexp.MustCompile(`(?m)^go (\d+\.\d+)`).FindStringSubmatch(read(t, "go.mod"))
 	if gomod == nil || build.from != "golang:"+gomod[1] {
 		t.Errorf("build stage FROM %s, want golang:%s (go.mod)", build.from, gomod)
+	}
+}
+
+// splitTarget separates GOOS=/GOARCH= from the rest of a build's env.
+func splitTarget(env []string) (rest, target []string) {
+	for _, e := range env {
+		if strings.HasPrefix(e, "GOOS=") || strings.HasPrefix(e, "GOARCH=") {
+			target = append(target, normalize(e))
+		} else {
+			rest = append(rest, e)
+		}
+	}
+	return rest, target
+}
+
+// checkCrossBuild: the build stage runs on the build platform and
+// compiles for the target platform BuildKit names (no emulation); the
+// final stage is the target platform's.
+func checkCrossBuild(t *testing.T, stages []stage, build stage, target []string) {
+	t.Helper()
+	if build.platform != "$BUILDPLATFORM" {
+		t.Errorf("build stage FROM --platform=%q, want --platform=$BUILDPLATFORM", build.platform)
+	}
+	if final := stages[len(stages)-1]; final.platform != "" {
+		t.Errorf("final stage FROM --platform=%s: it must be the target platform's", final.platform)
+	}
+	if !slices.Equal(target, []string{"GOOS=$TARGETOS", "GOARCH=$TARGETARCH"}) {
+		t.Errorf("go build env %v, want GOOS=${TARGETOS} GOARCH=${TARGETARCH}", target)
+	}
+}
+
+// TestDockerfileLabels: the image carries the OCI labels, its version and
+// revision from the same build args the binary is stamped with, its source
+// the module's repository and its licence that of LICENSE.
+func TestDockerfileLabels(t *testing.T) {
+	stages := parseDockerfile(t, read(t, "Dockerfile"))
+	final := stages[len(stages)-1]
+	labels := map[string]string{}
+	args := map[string]bool{}
+	for _, in := range final.ins {
+		switch in.cmd {
+		case "LABEL":
+			for _, w := range shellWords(t, in.args) {
+				k, v, _ := strings.Cut(w, "=")
+				labels[k] = normalize(v)
+			}
+		case "ARG":
+			name, _, _ := strings.Cut(in.args, "=")
+			args[name] = true
+		}
+	}
+	module := regexp.MustCompile(`(?m)^module (\S+)`).FindStringSubmatch(read(t, "go.mod"))
+	if module == nil {
+		t.Fatal("go.mod: no module line")
+	}
+	if !strings.HasPrefix(read(t, "LICENSE"), "                                 Apache License\n                           Version 2.0") {
+		t.Error("LICENSE is not the Apache License 2.0 the licenses label names")
+	}
+	want := map[string]string{
+		"org.opencontainers.image.version":  "$VERSION",
+		"org.opencontainers.image.revision": "$REVISION",
+		"org.opencontainers.image.source":   "https://" + module[1],
+		"org.opencontainers.image.licenses": "Apache-2.0",
+	}
+	for k, v := range want {
+		if labels[k] != v {
+			t.Errorf("LABEL %s=%q, want %q", k, labels[k], v)
+		}
+	}
+	for _, k := range []string{"org.opencontainers.image.title", "org.opencontainers.image.description"} {
+		if labels[k] == "" {
+			t.Errorf("no LABEL %s", k)
+		}
+	}
+	for _, a := range []string{"VERSION", "REVISION"} {
+		if !args[a] {
+			t.Errorf("final stage uses $%s in a LABEL without declaring ARG %s (ARGs are per stage)", a, a)
+		}
+	}
+}
+
+// TestReadmeDockerBuildPassesVersion: the README's docker build line
+// stamps the version, with build args the Dockerfile declares.
+func TestReadmeDockerBuildPassesVersion(t *testing.T) {
+	readme := strings.ReplaceAll(read(t, "README.md"), "\\\n", " ")
+	declared := read(t, "Dockerfile")
+	found := false
+	for _, l := range strings.Split(readme, "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(l), "docker build ") {
+			continue
+		}
+		found = true
+		if !strings.Contains(l, "--build-arg VERSION=") {
+			t.Errorf("README: %q does not pass --build-arg VERSION=", strings.TrimSpace(l))
+		}
+		for _, m := range regexp.MustCompile(`--build-arg (\w+)=`).FindAllStringSubmatch(l, -1) {
+			if !regexp.MustCompile(`(?m)^ARG ` + m[1] + `\b`).MatchString(declared) {
+				t.Errorf("README passes --build-arg %s, which the Dockerfile does not declare", m[1])
+			}
+		}
+	}
+	if !found {
+		t.Error("README: no docker build line")
 	}
 }
 
@@ -377,23 +494,9 @@ func TestDockerfileBuildLineMakesAStaticBinary(t *testing.T) {
 		t.Skip("no go command")
 	}
 	dk, _ := dockerBuild(t, parseDockerfile(t, read(t, "Dockerfile")))
-	out := filepath.Join(t.TempDir(), "rocketmq_exporter")
-	args := []string{"build"}
-	vars := map[string]string{"VERSION": "9.8.7-test", "REVISION": "abc123", "BRANCH": "testbranch"}
-	for _, f := range dk.flags {
-		if strings.HasPrefix(f, "-ldflags=") {
-			continue
-		}
-		args = append(args, f)
-	}
-	ld := varRef.ReplaceAllStringFunc(dk.ldflags, func(ref string) string { return vars[varRef.FindStringSubmatch(ref)[1]] })
-	args = append(args, "-ldflags", ld, "-o", out, dk.pkg)
-	cmd := exec.Command(gobin, args...)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), dk.env...)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, b)
-	}
+	vars := map[string]string{"VERSION": "9.8.7-test", "REVISION": "abc123", "BRANCH": "testbranch",
+		"TARGETOS": runtime.GOOS, "TARGETARCH": runtime.GOARCH}
+	out := runDockerBuildLine(t, gobin, dk, vars)
 	f, err := elf.Open(out)
 	if err != nil {
 		t.Fatal(err)
@@ -411,6 +514,60 @@ func TestDockerfileBuildLineMakesAStaticBinary(t *testing.T) {
 	}
 	help, _ := exec.Command(out, "--help").CombinedOutput()
 	checkDeploymentEnv(t, string(help))
+}
+
+// TestDockerfileBuildLineCrossCompiles runs the build line as BuildKit
+// does for another platform than the build platform's: the binary is for
+// the target's machine.
+func TestDockerfileBuildLineCrossCompiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the exporter")
+	}
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command")
+	}
+	arch, machine := "arm64", elf.EM_AARCH64
+	if runtime.GOARCH == "arm64" {
+		arch, machine = "amd64", elf.EM_X86_64
+	}
+	dk, _ := dockerBuild(t, parseDockerfile(t, read(t, "Dockerfile")))
+	out := runDockerBuildLine(t, gobin, dk, map[string]string{"TARGETOS": "linux", "TARGETARCH": arch})
+	f, err := elf.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if f.Machine != machine {
+		t.Errorf("TARGETARCH=%s built a %v binary", arch, f.Machine)
+	}
+}
+
+// runDockerBuildLine runs the Dockerfile's go build with the build args
+// in vars (unset ones empty, as in docker) and returns the binary's path.
+func runDockerBuildLine(t *testing.T, gobin string, dk goBuild, vars map[string]string) string {
+	t.Helper()
+	expand := func(s string) string {
+		return varRef.ReplaceAllStringFunc(s, func(ref string) string { return vars[varRef.FindStringSubmatch(ref)[1]] })
+	}
+	out := filepath.Join(t.TempDir(), "rocketmq_exporter")
+	args := []string{"build"}
+	for _, f := range dk.flags {
+		if !strings.HasPrefix(f, "-ldflags=") {
+			args = append(args, f)
+		}
+	}
+	args = append(args, "-ldflags", expand(dk.ldflags), "-o", out, dk.pkg)
+	cmd := exec.Command(gobin, args...)
+	cmd.Dir = root
+	cmd.Env = os.Environ()
+	for _, e := range dk.env {
+		cmd.Env = append(cmd.Env, expand(e))
+	}
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, b)
+	}
+	return out
 }
 
 // ---- Kubernetes ----
@@ -602,6 +759,32 @@ func TestManifests(t *testing.T) {
 		return r.TargetLabel == "job" && r.Replacement == job[1]
 	}) {
 		t.Errorf("ServiceMonitor does not set job=%q, which the rules and dashboards select", job[1])
+	}
+}
+
+// TestManifestImageTag: the Deployment runs a released image, the newest
+// release in CHANGELOG.md, never latest; kustomization.yaml pins the same
+// tag (the one place to change it).
+func TestManifestImageTag(t *testing.T) {
+	released := regexp.MustCompile(`(?m)^## \[([0-9][^\]]*)\]`).FindStringSubmatch(read(t, "CHANGELOG.md"))
+	if released == nil {
+		t.Fatal("CHANGELOG.md names no release")
+	}
+	var d deployment
+	load(t, "deployment.yaml", &d)
+	repo, tag, _ := strings.Cut(d.Spec.Template.Spec.Containers[0].Image, ":")
+	if tag == "" || tag == "latest" || tag != released[1] {
+		t.Errorf("deploy/deployment.yaml image %s:%s, want the newest release %s", repo, tag, released[1])
+	}
+	var k struct {
+		Images []struct {
+			Name   string `json:"name"`
+			NewTag string `json:"newTag"`
+		} `json:"images"`
+	}
+	load(t, "kustomization.yaml", &k)
+	if len(k.Images) != 1 || k.Images[0].Name != repo || k.Images[0].NewTag != tag {
+		t.Errorf("kustomization.yaml images %+v, want %s with newTag %s", k.Images, repo, tag)
 	}
 }
 

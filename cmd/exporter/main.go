@@ -40,7 +40,9 @@ func stampVersion(bi *debug.BuildInfo, ok bool) {
 	if version.Version != "" || !ok {
 		return
 	}
-	version.Version = bi.Main.Version
+	// v1.2.3 is tagged, 1.2.3 printed, as the Makefile's version and the
+	// Prometheus exporters print it.
+	version.Version = strings.TrimPrefix(bi.Main.Version, "v")
 	if version.Version == "" {
 		version.Version = "(devel)"
 	}

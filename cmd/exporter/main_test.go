@@ -240,7 +240,7 @@ func TestVersionWithoutLdflags(t *testing.T) {
 		f := strings.Fields(l)
 		switch {
 		case len(f) >= 3 && f[0] == "mod":
-			mod = f[2]
+			mod = strings.TrimPrefix(f[2], "v")
 		case len(f) == 2 && f[0] == "build" && strings.HasPrefix(f[1], "vcs.revision="):
 			rev = strings.TrimPrefix(f[1], "vcs.revision=")
 		}
@@ -274,7 +274,7 @@ func TestStampVersionKeepsLdflags(t *testing.T) {
 		t.Errorf("no build info, version %q", version.Version)
 	}
 	stampVersion(bi, true)
-	if version.Version != "v1.2.3" || version.Revision != "abc" {
+	if version.Version != "1.2.3" || version.Revision != "abc" {
 		t.Errorf("build info version: %s %s", version.Version, version.Revision)
 	}
 }
