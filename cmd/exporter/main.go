@@ -6,12 +6,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
 	"regexp"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -137,6 +139,48 @@ func readSecretKeyFile(args []string, path string, s *app.Settings) error {
 	return nil
 }
 
+// badEnvar finds the environment variable whose value kingpin refused,
+// since kingpin's message names neither it nor its flag: each variable in
+// use (its flag not on the command line) is parsed alone as that flag.
+func badEnvar(ka *kingpin.Application, args []string) (string, error) {
+	m := ka.Model()
+	scopes := map[string][]*kingpin.FlagModel{"": m.Flags}
+	for _, cmd := range m.Commands {
+		scopes[cmd.FullCommand] = cmd.Flags
+	}
+	for cmd, flags := range scopes {
+		for _, f := range flags {
+			if f.Envar == "" || os.Getenv(f.Envar) == "" || fromFlagOrEnv(args, "--"+f.Name, f.Envar) != f.Envar {
+				continue
+			}
+			if f.IsBoolFlag() { // --flag=value is no syntax for a bool flag
+				if _, err := strconv.ParseBool(os.Getenv(f.Envar)); err != nil {
+					return f.Envar, err
+				}
+				continue
+			}
+			if err := parseAlone(cmd, f.Name, os.Getenv(f.Envar)); err != nil {
+				return f.Envar, err
+			}
+		}
+	}
+	return "", nil
+}
+
+// parseAlone parses a variable's value as its flag, one flag per line as
+// kingpin splits a repeatable flag's variable.
+func parseAlone(cmd, flag, value string) error {
+	var args []string
+	if cmd != "" {
+		args = append(args, cmd)
+	}
+	for _, v := range strings.Split(strings.TrimRight(value, "\r\n"), "\n") {
+		args = append(args, "--"+flag+"="+strings.TrimSuffix(v, "\r"))
+	}
+	_, err := newCLI(io.Discard, io.Discard, false).ka.Parse(args)
+	return err
+}
+
 // builtinFlags are kingpin's own flags: DefaultEnvars would read them from
 // ROCKETMQ_EXPORTER_VERSION, _HELP… too, and a variable of that name set for
 // another purpose (an image's version, say) would stop the exporter.
@@ -151,21 +195,35 @@ func noBuiltinEnvars(ka *kingpin.Application) {
 	}
 }
 
-// run parses args and runs a command; it returns the exit code.
-func run(args []string, stdout, stderr *os.File) int {
-	s := app.Defaults()
-	var auditOutput, secretKeyFile string
-	ka := kingpin.New(app.Name, "Prometheus exporter for Apache RocketMQ: broker, topic and consumer-group metrics, with stat-series garbage collection and broker stat-leak detection.").DefaultEnvars()
+// cli is the command line: its parser and what parsing fills in.
+type cli struct {
+	ka                         *kingpin.Application
+	s                          app.Settings
+	auditOutput, secretKeyFile string
+	webFlags                   *web.FlagConfig
+	logConfig                  *promslog.Config
+	serve, audit               *kingpin.CmdClause
+	printed                    bool // --help or --version printed; kingpin would exit the process
+}
+
+// newCLI defines every flag and command; with envars, each flag also
+// reads ROCKETMQ_EXPORTER_<FLAG>.
+func newCLI(stdout, stderr io.Writer, envars bool) *cli {
+	c := &cli{s: app.Defaults()}
+	s, ka := &c.s, kingpin.New(app.Name, "Prometheus exporter for Apache RocketMQ: broker, topic and consumer-group metrics, with stat-series garbage collection and broker stat-leak detection.")
+	c.ka = ka
+	if envars {
+		ka.DefaultEnvars()
+	}
 	ka.HelpFlag.Short('h')
 	ka.Version(version.Print(app.Name))
-	printed := false // --help or --version printed; kingpin would exit the process
-	ka.Terminate(func(int) { printed = true })
+	ka.Terminate(func(int) { c.printed = true })
 	ka.UsageWriter(stdout)
 	ka.ErrorWriter(stderr)
 	ka.Flag("rocketmq.namesrv-addr", "Namesrv addresses of one cluster, ';' or ',' separated, optionally named: name=host:port;host:port. Several clusters: repeat the flag, or separate targets by spaces or newlines (the way to list several in the environment variable). Then every series about a cluster carries a target label: its name, else its address list (names must differ).").SetValue(targetList{&s.Namesrvs})
 	ka.Flag("rocketmq.access-key", "ACL access key (ACL 1.0 and 2.0).").StringVar(&s.AccessKey)
 	ka.Flag("rocketmq.secret-key", "ACL secret key.").StringVar(&s.SecretKey)
-	ka.Flag("rocketmq.secret-key-file", "File holding the ACL secret key (read at start, trailing newline trimmed); excludes --rocketmq.secret-key.").StringVar(&secretKeyFile)
+	ka.Flag("rocketmq.secret-key-file", "File holding the ACL secret key (read at start, trailing newline trimmed); excludes --rocketmq.secret-key.").StringVar(&c.secretKeyFile)
 	ka.Flag("rocketmq.tls", "Use TLS to namesrvs and brokers.").BoolVar(&s.TLS)
 	ka.Flag("rocketmq.tls.insecure-skip-verify", "Do not verify RocketMQ's TLS certificates.").BoolVar(&s.TLSInsecure)
 	ka.Flag("rocketmq.timeout", "Timeout of one call to RocketMQ.").Default(s.Timeout.String()).DurationVar(&s.Timeout)
@@ -195,32 +253,40 @@ func run(args []string, stdout, stderr *os.File) int {
 	ka.Flag("group.include", "Regular expression of consumer and producer groups to watch (their %RETRY%/%DLQ% topics follow).").StringVar(&s.GroupInclude)
 	ka.Flag("group.exclude", "Regular expression of groups not to watch.").StringVar(&s.GroupExclude)
 	ka.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&s.TelemetryPath)
-	webFlags := webflag.AddFlags(ka, ":5557")
-	logConfig := &promslog.Config{}
-	promslogflag.AddFlags(ka, logConfig)
-	serve := ka.Command("serve", "Run the exporter (default).").Default()
-	auditCommand := ka.Command("audit", "Run one pass, print what deleted topics and groups left on each broker, and exit: 0 clean, 1 leftovers found, 2 error or incomplete (a broker or namesrv did not answer, or the pass ended before every stat key was asked).")
-	auditCommand.Flag("output", "Output format: text or json.").Default("text").EnumVar(&auditOutput, "text", "json")
-
+	c.webFlags = webflag.AddFlags(ka, ":5557")
+	c.logConfig = &promslog.Config{}
+	promslogflag.AddFlags(ka, c.logConfig)
+	c.serve = ka.Command("serve", "Run the exporter (default).").Default()
+	c.audit = ka.Command("audit", "Run one pass, print what deleted topics and groups left on each broker, and exit: 0 clean, 1 leftovers found, 2 error or incomplete (a broker or namesrv did not answer, or the pass ended before every stat key was asked).")
+	c.audit.Flag("output", "Output format: text or json.").Default("text").EnumVar(&c.auditOutput, "text", "json")
 	noBuiltinEnvars(ka)
+	return c
+}
 
-	cmd, err := ka.Parse(args)
-	if printed {
+// run parses args and runs a command; it returns the exit code.
+func run(args []string, stdout, stderr *os.File) int {
+	c := newCLI(stdout, stderr, true)
+	cmd, err := c.ka.Parse(args)
+	if c.printed {
 		return 0
 	}
 	if err != nil {
+		if env, envErr := badEnvar(c.ka, args); envErr != nil {
+			err = fmt.Errorf("%s: %w", env, envErr)
+		}
 		fmt.Fprintf(stderr, "%s: error: %v (try --help)\n", app.Name, err)
 		return 2
 	}
+	s := c.s
 	if err := checkTargets(args, s.Namesrvs); err != nil {
 		fmt.Fprintf(stderr, "%s: error: %v\n", app.Name, err)
 		return 2
 	}
-	if err := readSecretKeyFile(args, secretKeyFile, &s); err != nil {
+	if err := readSecretKeyFile(args, c.secretKeyFile, &s); err != nil {
 		fmt.Fprintf(stderr, "%s: error: %v\n", app.Name, err)
 		return 2
 	}
-	logger := promslog.New(logConfig)
+	logger := promslog.New(c.logConfig)
 	a, err := app.New(s, logger)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: error: %v\n", app.Name, err)
@@ -228,16 +294,16 @@ func run(args []string, stdout, stderr *os.File) int {
 	}
 	defer a.Close()
 	switch cmd {
-	case auditCommand.FullCommand():
+	case c.audit.FullCommand():
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 		defer stop()
 		reports, code := audit.Run(ctx, a)
-		if err := audit.Write(stdout, reports, auditOutput); err != nil {
+		if err := audit.Write(stdout, reports, c.auditOutput); err != nil {
 			return audit.Failed
 		}
 		return code
-	case serve.FullCommand():
-		return serveCmd(a, webFlags, logger)
+	case c.serve.FullCommand():
+		return serveCmd(a, c.webFlags, logger)
 	}
 	return 2
 }

@@ -278,3 +278,30 @@ func TestStampVersionKeepsLdflags(t *testing.T) {
 		t.Errorf("build info version: %s %s", version.Version, version.Revision)
 	}
 }
+
+// TestBadEnvValueNamesTheVariable: kingpin's refusal of a variable's value
+// names the variable; a bad command-line value blames no valid variable.
+func TestBadEnvValueNamesTheVariable(t *testing.T) {
+	cases := []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{map[string]string{"ROCKETMQ_EXPORTER_COLLECT_INTERVAL": "soon"}, nil, `ROCKETMQ_EXPORTER_COLLECT_INTERVAL: time: invalid duration "soon"`},
+		{map[string]string{"ROCKETMQ_EXPORTER_ROCKETMQ_TLS": "maybe"}, nil, `ROCKETMQ_EXPORTER_ROCKETMQ_TLS: strconv.ParseBool`},
+		{map[string]string{"ROCKETMQ_EXPORTER_OUTPUT": "xml"}, []string{"audit"}, "ROCKETMQ_EXPORTER_OUTPUT: enum value must be one of"},
+		{map[string]string{"ROCKETMQ_EXPORTER_ROCKETMQ_TLS": "true", "ROCKETMQ_EXPORTER_COLLECT_INTERVAL": "10s"},
+			[]string{"--collect.interval=soon"}, `error: time: invalid duration "soon"`},
+	}
+	for _, c := range cases {
+		t.Run(c.want, func(t *testing.T) {
+			for k, v := range c.env {
+				t.Setenv(k, v)
+			}
+			code, stderr := runCapture(t, append([]string{"--rocketmq.namesrv-addr=127.0.0.1:9876"}, c.args...)...)
+			if code != 2 || !strings.Contains(stderr, c.want) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+				t.Errorf("exit %d, stderr %q; want 2 and one line with %q", code, stderr, c.want)
+			}
+		})
+	}
+}
