@@ -64,10 +64,11 @@
 //     plus ProbeSlack: QuietBound), and never more than the broker holds
 //     (once a restart or a re-creation has had ProbeSlack cycles to show);
 //     a deletion undone before a cycle saw it owes nothing, and a pair's
-//     items are owed only if the exporter saw the pair; orphaned offsets and leftover
-//     topics are exactly the broker's; audit's leaked_stat_items holds no
-//     live subject (filtered or not), nothing the broker does not leak, and
-//     every leak the exporter saw the deletion of, across exporter restarts.
+//     items are owed only if the exporter saw the pair; orphaned offsets
+//     and leftover topics are exactly the broker's; audit's
+//     leaked_stat_items holds no live subject (filtered or not), nothing
+//     the broker does not leak, and every leak the exporter saw the
+//     deletion of, across exporter restarts.
 //   - I4: audit prints no delete command for a topic or group live on the
 //     cluster, and every command names the namesrvs of its broker's cluster.
 //   - I5: served series stay within SeriesBase + SeriesPerBroker per broker

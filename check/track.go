@@ -35,6 +35,10 @@ const (
 	// deletion may end before the probes, and the exporter's key shapes
 	// may order the queue a little differently.
 	ProbeSlack = 2
+	// RecalledQueues is the queue count a restarted exporter assumes for
+	// a topic it knows only by name (history holds names, not queue
+	// counts): its per-queue keys are asked for this many queues.
+	RecalledQueues = 8
 )
 
 // QuietBound is B: the cycles after the last deletion within which every
@@ -45,6 +49,7 @@ func QuietBound(backlog, probes int) int { return (backlog+probes-1)/probes + Pr
 // the items they leaked.
 type event struct {
 	keys      int                // keys the deletions make
+	recalled  int                // the keys for an exporter that recalls them by name
 	left      int                // keys not yet asked in the ideal queue
 	drained   int                // cycle that asked the last of them; 0 while queued
 	items     map[itemKey]string // leaked item -> its deleted subject ("topic:x")
@@ -81,14 +86,16 @@ func (t *track) change(k *checker, before, after *brokerModel, o Op) {
 	for name := range before.topics {
 		if !after.topics[name] {
 			t.churned["topic:"+name] = true
-			ev.left += TopicKeys + TopicQueueKeys*queues(before, name) + pairKeys(before, name, "")
+			ev.left += TopicKeys + TopicQueueKeys*queues(before, name) + pairKeys(before, name, "", 0)
+			ev.recalled += TopicKeys + TopicQueueKeys*RecalledQueues + pairKeys(before, name, "", RecalledQueues)
 			knowable = knowable || t.seen["topic:"+name]
 		}
 	}
 	for name := range before.groups {
 		if !after.groups[name] {
 			t.churned["group:"+name] = true
-			ev.left += GroupKeys + pairKeys(before, "", name)
+			ev.left += GroupKeys + pairKeys(before, "", name, 0)
+			ev.recalled += GroupKeys + pairKeys(before, "", name, RecalledQueues)
 			knowable = knowable || t.seen["group:"+name]
 		}
 	}
@@ -127,15 +134,24 @@ func (t *track) change(k *checker, before, after *brokerModel, o Op) {
 	}
 }
 
-// rebuilt: a new exporter process knows the deletions it recalls but none
-// of the answers, so every remembered deletion is asked again, first.
+// rebuilt: a new exporter process knows the deletions it recalls, by
+// name and in no particular order, but none of the answers: everything
+// remembered is one batch to ask again (for RecalledQueues queues a
+// topic), owed once the whole batch is asked.
 func (t *track) rebuilt() {
-	var again []*event
-	for _, ev := range t.done {
-		ev.left, ev.drained = ev.keys, 0
-		again = append(again, ev)
+	batch := &event{items: map[itemKey]string{}, confirmed: true}
+	for _, ev := range append(t.done, t.fifo...) {
+		batch.recalled += ev.recalled
+		batch.confirmed = batch.confirmed && ev.confirmed
+		for key, subject := range ev.items {
+			batch.items[key] = subject
+		}
 	}
-	t.fifo, t.done = append(again, t.fifo...), nil
+	t.fifo, t.done = nil, nil
+	if batch.recalled > 0 {
+		batch.keys, batch.left = batch.recalled, batch.recalled
+		t.fifo = []*event{batch}
+	}
 }
 
 // pairKnown: the exporter learns a deleted subject's partners from the
@@ -155,12 +171,13 @@ func (t *track) forget(key itemKey) {
 	}
 }
 
-// pairKeys counts the keys of a subject's offset pairs (LMQs aside).
-func pairKeys(m *brokerModel, topic, group string) int {
+// pairKeys counts the keys of a subject's offset pairs (LMQs aside), for
+// topics of at least q queues.
+func pairKeys(m *brokerModel, topic, group string, q int) int {
 	n := 0
 	for _, o := range m.view.Offsets {
 		if (topic != "" && o.Topic == topic) || (group != "" && o.Group == group) {
-			n += PairKeys + PairQueueKeys*queues(m, o.Topic)
+			n += PairKeys + PairQueueKeys*max(q, queues(m, o.Topic))
 		}
 	}
 	return n

@@ -247,13 +247,14 @@ func TestHelmChartDefaults(t *testing.T) {
 	}
 }
 
-// TestHelmChartEverythingOn: every target becomes a namesrv flag, the ACL
-// keys come from the named Secret, the web config is mounted and passed,
-// and the ServiceMonitor, PrometheusRule and dashboards carry their
-// additional labels and the checked-in rules and dashboards unchanged.
+// TestHelmChartEverythingOn: lint passes with every option on; every
+// target becomes a namesrv flag, the ACL keys come from the named Secret,
+// the web config is mounted and passed, and the ServiceMonitor,
+// PrometheusRule and dashboards carry their additional labels and the
+// checked-in rules and dashboards unchanged.
 func TestHelmChartEverythingOn(t *testing.T) {
 	needHelm(t)
-	objs := render(t,
+	sets := []string{
 		"targets[0].name=prod", "targets[0].addresses={ns-0:9876,ns-1:9876}",
 		"targets[1].addresses={ns-b:9876}",
 		"targets[2]=dev=ns-dev:9876",
@@ -264,7 +265,15 @@ func TestHelmChartEverythingOn(t *testing.T) {
 		"serviceMonitor.enabled=true", "serviceMonitor.additionalLabels.release=kps",
 		"prometheusRule.enabled=true", "prometheusRule.additionalLabels.release=kps",
 		"dashboards.enabled=true",
-	)
+	}
+	lint := []string{"lint", "--strict", filepath.Join(root, "deploy", chartDir)}
+	for _, s := range sets {
+		lint = append(lint, "--set", s)
+	}
+	if out, err := helm(t, lint...); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	objs := render(t, sets...)
 	c := container(t, objs)
 	var d chartDeployment
 	one(t, objs, "Deployment", &d)
