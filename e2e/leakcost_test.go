@@ -212,8 +212,9 @@ func runCost(t *testing.T, ctx context.Context, version string, conf []string, s
 	r.autoDelete, r.uptime = b.Config["autoDeleteUnusedStats"], time.Since(b.BootTime)
 	leak := scrapeLeak(t, a, c)
 	r.estimate, r.probed, r.inferred = leak.bytes, leak.probed, leak.inferred
-	t.Logf("%s autoDeleteUnusedStats=%s: heap grew %d B in %d objects, %d B in stat-item classes; the exporter estimates %.0f B (probed %v, inferred %v), broker up %s",
-		version, r.autoDelete, r.growth.total().bytes, r.growth.total().inst, r.growth.items().bytes, r.estimate, r.probed, r.inferred, r.uptime.Round(time.Second))
+	t.Logf("%s autoDeleteUnusedStats=%s: heap grew %d B in %d objects, %d B in stat-item classes; the exporter estimates %.0f B (probed %v, inferred %v), broker up %s; grew most: %s",
+		version, r.autoDelete, r.growth.total().bytes, r.growth.total().inst, r.growth.items().bytes, r.estimate, r.probed, r.inferred,
+		r.uptime.Round(time.Second), r.growth.biggest(12))
 	return r
 }
 
@@ -547,7 +548,7 @@ func TestLeakCost(t *testing.T) {
 	var out []string
 	for _, v := range versions {
 		t.Run(v, func(t *testing.T) {
-			ctx := ctxT(t, 20*time.Minute)
+			ctx := ctxT(t, 20*time.Minute+2*costAge())
 			off := runCost(t, ctx, v, []string{"autoDeleteUnusedStats=false"}, sc)
 			on := runCost(t, ctx, v, []string{"autoDeleteUnusedStats=true"}, sc)
 			r := newCostReport(off, on)
