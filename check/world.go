@@ -26,12 +26,16 @@ const (
 	OfflineRefresh = 2
 	// CallConc is Settings.CallConc: few calls in flight per broker, so a
 	// slowed broker's per-entity calls come in waves the deadline can cut.
-	CallConc    = 4
-	callTimeout = 800 * time.Millisecond
+	CallConc = 4
 	// cycleTimeout cuts a cycle over a broker slowed by 150-400 ms a call
-	// (its calls still answer within callTimeout) in its per-topic or
-	// per-group calls, but not a healthy one (tens of ms, under -race too).
+	// in its per-topic or per-group calls, but not a healthy one (tens of
+	// ms, under -race too).
 	cycleTimeout = time.Second
+	// callTimeout is longer than the cycle: a call stalled by a loaded
+	// machine (or a paused broker) ends the cycle at its deadline, which
+	// the checks allow for, rather than failing on its own in a cycle that
+	// looks whole.
+	callTimeout = 1500 * time.Millisecond
 )
 
 // ref names a broker of a run: cluster index, broker index.
