@@ -56,6 +56,7 @@ type fileBroker struct {
 	Topics  []string `json:"topics,omitempty"`
 	Groups  []string `json:"groups,omitempty"`
 	Pairs   []Pair   `json:"pairs,omitempty"`
+	Boot    int64    `json:"boot,omitempty"` // the broker's boot time (ms) at the save
 }
 
 type fileData struct {
@@ -96,7 +97,7 @@ func (f *File) Recall(ctx context.Context) (map[Broker]Names, error) {
 		}
 		k := Broker{Target: b.Target, Cluster: b.Cluster, Broker: b.Broker}
 		n := out[k] // a broker listed twice (hand-edited file) gets the union
-		out[k] = Names{Topics: append(n.Topics, b.Topics...), Groups: append(n.Groups, b.Groups...), Pairs: append(n.Pairs, b.Pairs...)}
+		out[k] = Names{Topics: append(n.Topics, b.Topics...), Groups: append(n.Groups, b.Groups...), Pairs: append(n.Pairs, b.Pairs...), Boot: max(n.Boot, b.Boot)}
 	}
 	return Merge(out), nil
 }
@@ -129,7 +130,7 @@ func (f *File) encode(m map[Broker]Names) (fileData, Overflow) {
 		if b.Cluster == "" || b.Broker == "" {
 			continue // not a broker the exporter serves
 		}
-		e := fileBroker{Target: b.Target, Cluster: b.Cluster, Broker: b.Broker, Topics: n.Topics, Groups: n.Groups, Pairs: n.Pairs}
+		e := fileBroker{Target: b.Target, Cluster: b.Cluster, Broker: b.Broker, Topics: n.Topics, Groups: n.Groups, Pairs: n.Pairs, Boot: n.Boot}
 		var o struct{ Topics, Groups, Pairs int }
 		if len(e.Topics) > f.max {
 			o.Topics, e.Topics = len(e.Topics)-f.max, e.Topics[:f.max]

@@ -62,6 +62,10 @@ type Names struct {
 	Topics []string
 	Groups []string
 	Pairs  []Pair
+	// Boot is the broker's boot time (ms) when the names were saved; 0
+	// when unknown (Prometheus). A broker booted since has freed every
+	// stat item the names could lead to.
+	Boot int64
 }
 
 // Pair is a topic and a group that consumed it.
@@ -86,11 +90,12 @@ func Merge(ms ...map[Broker]Names) map[Broker]Names {
 			cur.Topics = append(cur.Topics, n.Topics...)
 			cur.Groups = append(cur.Groups, n.Groups...)
 			cur.Pairs = append(cur.Pairs, n.Pairs...)
+			cur.Boot = max(cur.Boot, n.Boot)
 			out[b] = cur
 		}
 	}
 	for b, n := range out {
-		out[b] = Names{Topics: sortUnique(n.Topics), Groups: sortUnique(n.Groups), Pairs: sortPairs(n.Pairs)}
+		out[b] = Names{Topics: sortUnique(n.Topics), Groups: sortUnique(n.Groups), Pairs: sortPairs(n.Pairs), Boot: n.Boot}
 	}
 	return out
 }

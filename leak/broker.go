@@ -243,6 +243,9 @@ func (b *broker) bury(l *Listing, now time.Time) {
 // recall makes tombstones of names history remembers and the listings no
 // longer hold.
 func (b *broker) recall(l *Listing, r Recalled, now time.Time) {
+	if !r.Boot.IsZero() && !l.Boot.IsZero() && !r.Boot.Equal(l.Boot) {
+		return // the broker restarted since: its restart freed their items
+	}
 	for _, t := range r.Topics {
 		if _, ok := l.Topics[t]; !ok && !isLMQ(t) {
 			b.tomb(KindTopic, t, 0, now, true) // queue count unknown

@@ -137,6 +137,9 @@ func New(cfg Config) (*Planner, error) {
 type Recalled struct {
 	Topics, Groups []string
 	Pairs          [][2]string // topic, group
+	// Boot is the broker's boot time when the names were saved (zero:
+	// unknown); a broker booted since holds none of their items.
+	Boot time.Time
 }
 
 // Recall hands the planner names recovered from history for a broker key;
@@ -149,6 +152,9 @@ func (p *Planner) Recall(key string, r Recalled) {
 	old.Topics = append(old.Topics, r.Topics...)
 	old.Groups = append(old.Groups, r.Groups...)
 	old.Pairs = append(old.Pairs, r.Pairs...)
+	if r.Boot.After(old.Boot) {
+		old.Boot = r.Boot
+	}
 	p.recall[key] = old
 }
 

@@ -274,3 +274,21 @@ func TestPairOutlivesARecreatedSide(t *testing.T) {
 		t.Errorf("after the group came back: items %+v", rep.Items)
 	}
 }
+
+// TestRecallFromAnEarlierBootIsIgnored: names saved before the broker
+// restarted lead to no item (the restart freed them all): nothing is
+// probed for them.
+func TestRecallFromAnEarlierBootIsIgnored(t *testing.T) {
+	p := newPlanner(t, DefaultConfig())
+	f := &fakeBroker{held: map[Probe]bool{}}
+	l := listing([]string{"live"}, []string{"g"}, nil)
+	p.Recall(l.Key, Recalled{Topics: []string{"old"}, Boot: l.Boot.Add(-time.Hour)})
+	rep, _, probes := cycle(p, f, l)
+	if rep.Tombstones[KindTopic] != 0 || len(probes) != 0 {
+		t.Errorf("names from an earlier boot made tombstones %v and probes %v", rep.Tombstones, probes)
+	}
+	p.Recall(l.Key, Recalled{Topics: []string{"old"}, Boot: l.Boot})
+	if rep, _, _ := cycle(p, f, l); rep.Tombstones[KindTopic] != 1 {
+		t.Errorf("names from this boot: tombstones %v, want the recalled topic", rep.Tombstones)
+	}
+}

@@ -186,6 +186,9 @@ func (p *Poller) historyKey(target int, cluster, broker string) history.Broker {
 
 func recalled(n history.Names) leak.Recalled {
 	r := leak.Recalled{Topics: n.Topics, Groups: n.Groups}
+	if n.Boot > 0 {
+		r.Boot = time.UnixMilli(n.Boot)
+	}
 	for _, pr := range n.Pairs {
 		r.Pairs = append(r.Pairs, [2]string{pr.Topic, pr.Group})
 	}
@@ -219,6 +222,9 @@ func (p *Poller) saveState(force bool) {
 		}
 		k := p.cfg.Leaks.Known(key)
 		n := history.Names{Topics: k.Topics, Groups: k.Groups}
+		if !mem.last.BootTime.IsZero() {
+			n.Boot = mem.last.BootTime.UnixMilli()
+		}
 		for _, pr := range k.Pairs {
 			n.Pairs = append(n.Pairs, history.Pair{Topic: pr[0], Group: pr[1]})
 		}
