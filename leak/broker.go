@@ -421,7 +421,7 @@ func grew[V any](cur, prev map[string]V) bool {
 
 func pairsGrew(cur, prev map[string][]string) bool {
 	for t, gs := range cur {
-		if !slices.Equal(gs, prev[t]) && !isSubset(gs, prev[t]) {
+		if !isSubset(gs, prev[t]) {
 			return true
 		}
 	}

@@ -55,11 +55,19 @@ func leakListing(b *snapshot.Broker, l *listings, offsets *admin.ConsumerOffsets
 			out.Pairs[topic] = append(out.Pairs[topic], g.Group)
 		}
 	}
-	if offsets != nil {
-		out.Offsets = make([]leak.Offset, 0, len(offsets.Entries))
-		for _, e := range offsets.Entries {
-			out.Offsets = append(out.Offsets, leak.Offset{Topic: e.Topic, Group: e.Group, Queues: len(e.Offsets)})
-		}
+	out.Offsets = leakOffsets(offsets)
+	return out
+}
+
+// leakOffsets turns the offset table into the planner's rows; nil when the
+// call failed (an empty table is an empty, non-nil slice).
+func leakOffsets(offsets *admin.ConsumerOffsets) []leak.Offset {
+	if offsets == nil {
+		return nil
+	}
+	out := make([]leak.Offset, 0, len(offsets.Entries))
+	for _, e := range offsets.Entries {
+		out = append(out, leak.Offset{Topic: e.Topic, Group: e.Group, Queues: len(e.Offsets)})
 	}
 	return out
 }
@@ -77,12 +85,7 @@ func filteredListing(b *snapshot.Broker, offsets *admin.ConsumerOffsets) *leak.L
 			out.Pairs[gt.Topic] = append(out.Pairs[gt.Topic], g.Name)
 		}
 	}
-	if offsets != nil {
-		out.Offsets = []leak.Offset{}
-		for _, e := range offsets.Entries {
-			out.Offsets = append(out.Offsets, leak.Offset{Topic: e.Topic, Group: e.Group, Queues: len(e.Offsets)})
-		}
-	}
+	out.Offsets = leakOffsets(offsets)
 	return out
 }
 
