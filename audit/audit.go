@@ -86,7 +86,7 @@ func Run(ctx context.Context, a *app.App) ([]Report, int) {
 			r.Error = b.Err
 		} else if b.Leaks != nil {
 			r.LeakedStatItems, r.OrphanedOffsets, r.LeftoverTopics = b.Leaks.Items, b.Leaks.OrphanedOffsets, b.Leaks.LeftoverTopics
-			r.Commands = cleanupCommands(a.Targets, b, topicElsewhere(snap, cfg.Leaks, b))
+			r.Commands = cleanupCommands(a.Targets, b, topicElsewhere(snap, a.Poller.Snapshot(), cfg.Leaks, b))
 			r.estimate(b, snap.Finished)
 			found = found || len(r.LeakedStatItems)+len(r.OrphanedOffsets)+len(r.LeftoverTopics) > 0
 			if b.Leaks.Backlog > 0 || b.Cut {
@@ -232,9 +232,18 @@ func cleanupCommands(targets []app.Target, b *snapshot.Broker, elsewhere func(to
 
 // topicElsewhere tells, for a topic, why deleting it across b's cluster
 // would hurt: another master of the cluster holds it, or another master's
-// topics are unknown this pass. "" when it is safe.
-func topicElsewhere(snap *snapshot.Snapshot, planner *leak.Planner, b *snapshot.Broker) func(string) string {
+// topics are unknown this pass (it did not answer, or the running
+// exporter's last snapshot, daemon, knows a master this pass's namesrv no
+// longer lists: a killed broker still holds its topics). "" when it is safe.
+func topicElsewhere(snap, daemon *snapshot.Snapshot, planner *leak.Planner, b *snapshot.Broker) func(string) string {
 	return func(topic string) string {
+		if daemon != nil {
+			for _, o := range daemon.Brokers {
+				if o.IsMaster() && o.Target == b.Target && o.Cluster == b.Cluster && o.Name != b.Name && !listed(snap, o) {
+					return fmt.Sprintf("master %s of cluster %s is not listed now, so whether it holds %s is unknown", o.Name, o.Cluster, topic)
+				}
+			}
+		}
 		for _, o := range snap.Brokers {
 			if o == b || !o.IsMaster() || o.Target != b.Target || o.Cluster != b.Cluster {
 				continue
@@ -323,4 +332,14 @@ func printAudit(out io.Writer, reports []Report) {
 			fmt.Fprintf(out, "  $ %s\n", c)
 		}
 	}
+}
+
+// listed reports whether a pass's snapshot holds the broker group of o.
+func listed(snap *snapshot.Snapshot, o *snapshot.Broker) bool {
+	for _, b := range snap.Brokers {
+		if b.Target == o.Target && b.Cluster == o.Cluster && b.Name == o.Name {
+			return true
+		}
+	}
+	return false
 }
