@@ -1,0 +1,191 @@
+package poller
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
+	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
+)
+
+// pairState is a pair's memory for this cycle: its cached age is dropped
+// when the group moved, or when retention may have deleted the message the
+// age was read from.
+func pairState(pairs map[string]pairMemory, key string, gt *snapshot.GroupTopic, marks retention, now time.Time) pairMemory {
+	m, known := pairs[key]
+	switch {
+	case !known:
+		// First sight says nothing about movement: the broker's own
+		// consume TPS tells whether the pair consumes right now.
+		return pairMemory{consumerOffset: gt.ConsumerOffset}
+	case m.consumerOffset != gt.ConsumerOffset:
+		return pairMemory{consumerOffset: gt.ConsumerOffset, changed: now, asked: m.asked}
+	case m.oldestStore > 0 && marks.expired(m, gt.Topic):
+		m.oldestStore = 0
+	}
+	return m
+}
+
+// retention is what shows that retention deleted messages: each topic's
+// min offset and the broker's earliest stored message (ms, 0 unknown).
+type retention struct {
+	minOffset map[string]int64
+	earliest  int64
+}
+
+func retentionMarks(b *snapshot.Broker) retention {
+	r := retention{minOffset: make(map[string]int64, len(b.Topics))}
+	for i := range b.Topics {
+		r.minOffset[b.Topics[i].Name] = b.Topics[i].MinOffset
+	}
+	if v, ok := b.Runtime.Value("earliestMessageTimeStamp"); ok && v > 0 {
+		r.earliest = int64(v)
+	}
+	return r
+}
+
+// expired tells whether the message a cached age was read from may be
+// gone: the topic's min offset moved since, or the broker's oldest stored
+// message moved and is now younger than it.
+func (r retention) expired(m pairMemory, topic string) bool {
+	if r.minOffset[topic] != m.minOffset {
+		return true
+	}
+	return r.earliest > 0 && r.earliest != m.earliest && m.oldestStore < r.earliest
+}
+
+// pairWindows reads the minute windows of consuming pairs; a pair not
+// answered keeps its last ones.
+func (p *Poller) pairWindows(ctx context.Context, b *snapshot.Broker, out []snapshot.Group, consuming []pairRef, last map[string]*snapshot.GroupTopic) {
+	ok := p.eachAnswered(ctx, len(consuming), func(k int) bool {
+		g := &out[consuming[k].g]
+		gt := &g.Topics[consuming[k].t]
+		key := pairKey(gt.Topic, g.Name)
+		size, err1 := p.stat(ctx, b.Addr, "GROUP_GET_SIZE", key)
+		sb, err2 := p.stat(ctx, b.Addr, "SNDBCK_PUT_NUMS", key)
+		if err1 != nil || err2 != nil {
+			return false
+		}
+		if size != nil {
+			gt.Get.BytesPerSec = size.StatsMinute.Tps
+		}
+		if sb != nil {
+			gt.SendBack = &snapshot.Window{TPS: sb.StatsMinute.Tps, Sum: sb.StatsMinute.Sum}
+		}
+		return true
+	})
+	for k, answered := range ok {
+		if answered {
+			continue
+		}
+		g := &out[consuming[k].g]
+		gt := &g.Topics[consuming[k].t]
+		lt := last[pairKey(gt.Topic, g.Name)]
+		if lt != nil {
+			if lt.Get != nil {
+				gt.Get.BytesPerSec = lt.Get.BytesPerSec
+			}
+			gt.SendBack = lt.SendBack
+		}
+		missed(ctx, b, snapshot.CarriedGroupTopicRates, lt != nil)
+	}
+}
+
+// lagAges looks up the age of the oldest unconsumed message of lagging
+// pairs whose age is not cached, at most LagSecondsBudget per broker per
+// cycle: the pairs asked longest ago (or never) first, so every pair gets
+// its turn within len(lagging)/budget cycles even when its group moves
+// every cycle. A pair not answered this cycle keeps its last age and is
+// counted pending.
+func (p *Poller) lagAges(ctx context.Context, b *snapshot.Broker, mem *brokerMemory, out []snapshot.Group, lagging []pairRef,
+	last map[string]*snapshot.GroupTopic, next map[string]pairMemory, marks retention, now time.Time) {
+	key := func(r pairRef) string { return pairKey(out[r.g].Topics[r.t].Topic, out[r.g].Name) }
+	sort.SliceStable(lagging, func(i, j int) bool { return next[key(lagging[i])].asked < next[key(lagging[j])].asked })
+	ask := lagging
+	if budget := p.cfg.LagSecondsBudget; budget > 0 && len(ask) > budget {
+		ask = ask[:budget]
+	}
+	oldest := make([]int64, len(ask))
+	tried := make([]bool, len(ask))
+	ok := p.eachAnswered(ctx, len(ask), func(k int) bool {
+		tried[k] = true
+		g := &out[ask[k].g]
+		gt := &g.Topics[ask[k].t]
+		var spans []admin.QueueTimeSpan
+		err := p.call(ctx, func(c context.Context) (err error) {
+			spans, err = p.adm.QueryConsumeTimeSpan(c, b.Addr, gt.Topic, g.Name)
+			return
+		})
+		if err != nil {
+			return false
+		}
+		if oldest[k] = oldestUnconsumed(spans, time.Now().UnixMilli()); oldest[k] > 0 {
+			gt.LagSeconds, gt.HasLagSeconds = lagSeconds(now, oldest[k]), true
+		}
+		return true
+	})
+	for k, r := range ask {
+		m := next[key(r)]
+		if tried[k] {
+			m.asked = mem.cycles
+		}
+		if ok[k] && oldest[k] > 0 {
+			m.oldestStore, m.minOffset, m.earliest = oldest[k], marks.minOffset[out[r.g].Topics[r.t].Topic], marks.earliest
+		}
+		next[key(r)] = m
+	}
+	b.LagPending = 0
+	for k, r := range lagging {
+		if k < len(ask) && ok[k] {
+			continue
+		}
+		b.LagPending++
+		gt := &out[r.g].Topics[r.t]
+		lt := last[key(r)]
+		had := lt != nil && lt.HasLagSeconds
+		if had {
+			gt.LagSeconds, gt.HasLagSeconds = lt.LagSeconds, true
+		}
+		if k < len(ask) {
+			missed(ctx, b, snapshot.CarriedLagSeconds, had)
+		} else if had {
+			carried(b, snapshot.CarriedLagSeconds) // over the budget: its turn comes, not a cut
+		}
+	}
+}
+
+// oldestUnconsumed reads the store time (ms) of the oldest unconsumed
+// message from a QUERY_CONSUME_TIME_SPAN answer asked at asked (ms); 0
+// when no queue gives one.
+func oldestUnconsumed(spans []admin.QueueTimeSpan, asked int64) int64 {
+	var oldest int64
+	for _, s := range spans {
+		if s.DelayTime <= 0 {
+			continue // caught up on this queue
+		}
+		store := asked - s.DelayTime
+		if store < minPlausibleMillis {
+			// The message at the consumer offset has no store time. When
+			// the one before it has none either, retention deleted both and
+			// the oldest unconsumed message still stored is the queue's
+			// first; when the group never committed here (the broker then
+			// gives the queue's first as its consume time), it is no age.
+			if s.ConsumeTimeStamp > 0 || s.MinTimeStamp < minPlausibleMillis {
+				continue
+			}
+			store = s.MinTimeStamp
+		}
+		if oldest == 0 || store < oldest {
+			oldest = store
+		}
+	}
+	return oldest
+}
+
+// minPlausibleMillis is 2001-09-09: store times before it are not times.
+const minPlausibleMillis = 1_000_000_000_000
+
+func lagSeconds(now time.Time, storeMillis int64) float64 {
+	return max(0, float64(now.UnixMilli()-storeMillis)/1000)
+}
