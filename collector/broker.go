@@ -1,0 +1,314 @@
+package collector
+
+import (
+	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
+)
+
+const rtInfo = "GET_BROKER_RUNTIME_INFO"
+
+func boolValue(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// brokerFamilies are the per-process families, served for every broker.
+func brokerFamilies() []*family {
+	return []*family{
+		{
+			name: "rocketmq_up", typ: gauge, labels: brokerL, prio: prioNever,
+			help: "Whether the broker answered every listing call of the last cycle (1) or not (0). A namesrv target " +
+				"that did not answer and has no broker in the snapshot shows as one series with empty labels.",
+			source:   "GET_BROKER_CLUSTER_INFO (namesrv), then every broker listing call",
+			replaces: "(none)",
+			emit: func(v *view, s *sink) {
+				for _, p := range v.procs {
+					s.add(boolValue(p.b.Up), p.b.Cluster, p.b.Name, p.id)
+				}
+				if unreachableTarget(v) {
+					s.add(0, "", "", "")
+				}
+			},
+		},
+		{
+			name: "rocketmq_namesrv_up", typ: gauge, labels: []string{"namesrv"}, prio: prioNever,
+			help: "Whether the namesrv at this address (host:port) answered GET_BROKER_CLUSTER_INFO in the last cycle (1) or not (0). " +
+				"Every namesrv of every target is asked each cycle; the brokers are those listed by the first that answered.",
+			source: "GET_BROKER_CLUSTER_INFO (namesrv)", replaces: "(none)",
+			emit: func(v *view, s *sink) {
+				addrs, up := namesrvStates(v)
+				for _, a := range addrs {
+					s.add(boolValue(up[a]), a)
+				}
+			},
+		},
+		{
+			name: "rocketmq_broker_info", typ: gauge, labels: with(brokerL, "addr", "role", "version"), prio: prioNever,
+			help:   "Always 1: the broker's address, role (master or slave) and version (brokerVersionDesc, e.g. V5_3_3).",
+			source: "GET_BROKER_CLUSTER_INFO, GET_BROKER_RUNTIME_INFO `brokerVersionDesc`", replaces: "labels brokerIP, des of rocketmq_brokeruntime_*",
+			emit: func(v *view, s *sink) {
+				for _, p := range v.procs {
+					s.add(1, p.b.Cluster, p.b.Name, p.id, p.b.Addr, p.b.Role, p.b.Version)
+				}
+			},
+		},
+		{
+			name: "rocketmq_broker_boot_time_seconds", typ: gauge, labels: brokerL, prio: prioNever,
+			help:   "When the broker process started, as Unix seconds.",
+			source: rtInfo + " `bootTimestamp`", replaces: "label boottime of rocketmq_brokeruntime_*",
+			emit: func(v *view, s *sink) {
+				for _, p := range v.procs {
+					if !p.b.BootTime.IsZero() {
+						s.add(seconds(p.b.BootTime), p.b.Cluster, p.b.Name, p.id)
+					}
+				}
+			},
+		},
+		{
+			name: "rocketmq_broker_last_success_timestamp_seconds", typ: gauge, labels: brokerL, prio: prioNever,
+			help:   "When the exporter last collected everything from the broker, as Unix seconds.",
+			source: "exporter", replaces: "(none)",
+			emit: func(v *view, s *sink) {
+				for _, p := range v.procs {
+					if !p.b.LastSuccess.IsZero() {
+						s.add(seconds(p.b.LastSuccess), p.b.Cluster, p.b.Name, p.id)
+					}
+				}
+			},
+		},
+		{
+			name: "rocketmq_broker_collect_duration_seconds", typ: gauge, labels: brokerL, prio: prioNever,
+			help:   "How long the last cycle spent collecting from the broker, in seconds.",
+			source: "exporter", replaces: "(none)",
+			emit: func(v *view, s *sink) {
+				for _, p := range v.procs {
+					s.add(p.b.Duration.Seconds(), p.b.Cluster, p.b.Name, p.id)
+				}
+			},
+		},
+		{
+			name: "rocketmq_broker_stale", typ: gauge, labels: brokerL, prio: prioNever,
+			help:   "1 when the broker's topics, groups and clients are carried over from its last successful cycle because this one failed, else 0.",
+			source: "exporter", replaces: "(none)",
+			emit: func(v *view, s *sink) {
+				for _, p := range v.procs {
+					s.add(boolValue(p.b.Stale), p.b.Cluster, p.b.Name, p.id)
+				}
+			},
+		},
+		{
+			name: "rocketmq_broker_collection_cut", typ: gauge, labels: brokerL, prio: prioNever,
+			help: "1 when the last cycle's deadline (--collect.timeout) stopped calls to the broker before all were made, else 0. " +
+				"When its listings had answered, the broker is up and every topic, group, pair or client not reached keeps the " +
+				"values of the cycle before (rocketmq_broker_carried_entities); when not, it is down and stale.",
+			source: "exporter", replaces: "(none)",
+			emit: func(v *view, s *sink) {
+				for _, p := range v.procs {
+					s.add(boolValue(p.b.Cut), p.b.Cluster, p.b.Name, p.id)
+				}
+			},
+		},
+		{
+			name: "rocketmq_broker_collections_cut_total", typ: counter, labels: brokerL, prio: prioNever,
+			help:   "Cycles whose deadline stopped calls to the broker before all were made, since the exporter started.",
+			source: "exporter", replaces: "(none)",
+			emit: func(v *view, s *sink) {
+				for _, p := range v.procs {
+					s.add(float64(p.b.Cuts), p.b.Cluster, p.b.Name, p.id)
+				}
+			},
+		},
+		{
+			name: "rocketmq_broker_carried_entities", typ: gauge, labels: with(brokerL, "kind"), prio: prioNever,
+			help: "Entities of an up master whose values in the last cycle are those of an earlier cycle, because their call was " +
+				"not made before the deadline or failed (or, for lag_seconds, waits for its turn in the look-up budget), by kind: " +
+				"topic_offsets, topic_rates (put windows), group_online (connection list), group_topic_rates (get bytes and " +
+				"send-back windows), lag_seconds (age of the oldest unconsumed message), client_running_info.",
+			source: "exporter", replaces: "(none)",
+			emit: func(v *view, s *sink) {
+				for _, p := range v.procs {
+					if !p.b.Up || !isMaster(p.b) {
+						continue // a down broker is stale as a whole; slaves have no entities of their own
+					}
+					for _, k := range snapshot.CarriedKinds {
+						s.add(float64(p.b.Carried[k]), p.b.Cluster, p.b.Name, p.id, k)
+					}
+				}
+			},
+		},
+		{
+			name: "rocketmq_broker_lag_seconds_pending", typ: gauge, labels: brokerL, prio: prioNever,
+			help: "Lagging (topic, group) pairs of an up master whose age of the oldest unconsumed message was not read in the " +
+				"last cycle and is not cached: over the per-broker budget of 2,000 look-ups, cut by the deadline, or failed. " +
+				"Each keeps its last age; the pairs asked longest ago go first, so every pair is read within pending/2000+1 cycles.",
+			source: "QUERY_CONSUME_TIME_SPAN", replaces: "(none)",
+			emit: func(v *view, s *sink) {
+				for _, p := range v.procs {
+					if p.b.Up && isMaster(p.b) {
+						s.add(float64(p.b.LagPending), p.b.Cluster, p.b.Name, p.id)
+					}
+				}
+			},
+		},
+		{
+			name: "rocketmq_broker_replication_lag_bytes", typ: gauge, labels: brokerL, prio: prioNever,
+			help:   "Commit-log bytes a slave is behind its master: the master's commitLogMaxOffset minus the slave's, at least 0.",
+			source: rtInfo + " `commitLogMaxOffset` of master and slave", replaces: "rocketmq_broker_commitlog_diff",
+			emit: func(v *view, s *sink) {
+				for _, p := range v.procs {
+					if lag, ok := replicationLag(v, p.b); ok {
+						s.add(max(0, lag), p.b.Cluster, p.b.Name, p.id)
+					}
+				}
+			},
+		},
+		{
+			name: "rocketmq_broker_cleanup_config_info", typ: gauge, prio: prioNever,
+			labels: with(nameL, "auto_delete_unused_stats", "enable_detail_stat", "enable_lmq", "enable_lmq_stats"),
+			help: "Always 1: the broker settings that decide whether its statistics of deleted topics and groups are cleaned " +
+				"(autoDeleteUnusedStats, enableDetailStat, enableLmq, enableLmqStats); empty when the broker does not report one.",
+			source: "GET_BROKER_CONFIG", replaces: "(none)",
+			emit: func(v *view, s *sink) {
+				seen := map[string]bool{}
+				for _, p := range v.procs {
+					k := brokerKey(p.b)
+					if p.b.Config == nil || seen[k] {
+						continue
+					}
+					seen[k] = true
+					c := p.b.Config
+					s.add(1, p.b.Cluster, p.b.Name, c["autoDeleteUnusedStats"], c["enableDetailStat"], c["enableLmq"], c["enableLmqStats"])
+				}
+			},
+		},
+		{
+			name: "rocketmq_broker_topics", typ: gauge, labels: with(nameL, "kind"), prio: prioNever,
+			help:   "Topics configured on the broker, by kind (normal, retry, dlq, system, lmq).",
+			source: "GET_ALL_TOPIC_CONFIG", replaces: "(none)",
+			emit: func(v *view, s *sink) {
+				for _, b := range v.entities {
+					if !b.Up && !hasEntities(b) {
+						continue
+					}
+					var n [len(topicKinds)]int
+					for i := range b.Topics {
+						if i > 0 && b.Topics[i-1].Name == b.Topics[i].Name {
+							continue
+						}
+						n[kindIndex(topicKind(&b.Topics[i]))]++
+					}
+					for i, k := range topicKinds {
+						s.add(float64(n[i]), b.Cluster, b.Name, string(k))
+					}
+				}
+			},
+		},
+		{
+			name: "rocketmq_broker_consumer_groups", typ: gauge, labels: with(nameL, "kind"), prio: prioNever,
+			help: "Consumer groups in the broker's subscription-group config, within --group.include/--group.exclude, by kind: " +
+				"business (the applications' groups, which the per-group families serve) and system (the names RocketMQ reserves " +
+				"for itself: TOOLS_CONSUMER, FILTERSRV_CONSUMER, SELF_TEST_C_GROUP, CID_ONS*, CID_RMQ_SYS_*, …; counted here only). " +
+				"A group known only from committed offsets is not counted (see rocketmq_broker_orphaned_consumer_offsets).",
+			source: "GET_ALL_SUBSCRIPTIONGROUP_CONFIG", replaces: "(none)",
+			emit: func(v *view, s *sink) {
+				for _, b := range v.entities {
+					if !b.Up && !hasEntities(b) {
+						continue
+					}
+					n := map[snapshot.GroupKind]int{}
+					for i := range b.Groups {
+						if i == 0 || b.Groups[i-1].Name != b.Groups[i].Name {
+							n[snapshot.ClassifyGroup(b.Groups[i].Name)]++
+						}
+					}
+					for _, k := range []snapshot.GroupKind{snapshot.GroupBusiness, snapshot.GroupSystem} {
+						s.add(float64(n[k]), b.Cluster, b.Name, string(k))
+					}
+				}
+			},
+		},
+	}
+}
+
+// unreachableTarget tells whether some target failed and left no broker in
+// the snapshot, so rocketmq_up needs its empty-label series.
+func unreachableTarget(v *view) bool {
+	clusters := map[string]bool{}
+	for _, p := range v.procs {
+		clusters[p.b.Cluster] = true
+	}
+	for _, t := range v.s.Targets {
+		if t == nil || t.Up {
+			continue
+		}
+		has := false
+		for _, c := range t.Clusters {
+			has = has || clusters[c]
+		}
+		if !has {
+			return true
+		}
+	}
+	return false
+}
+
+// namesrvStates lists every namesrv address of every target once, in
+// target order, with whether it answered (a target asked before per-address
+// states existed counts as one state for all its addresses).
+func namesrvStates(v *view) ([]string, map[string]bool) {
+	var addrs []string
+	up := map[string]bool{}
+	for _, t := range v.s.Targets {
+		if t == nil {
+			continue
+		}
+		for _, a := range t.Namesrvs {
+			was, seen := up[a]
+			if !seen {
+				addrs = append(addrs, a)
+			}
+			now := t.Up
+			if t.NamesrvUp != nil {
+				now = t.NamesrvUp[a]
+			}
+			up[a] = was || now // one address asked for two targets: it answered if either call did
+		}
+	}
+	return addrs, up
+}
+
+// replicationLag is master commitLogMaxOffset minus a slave's.
+func replicationLag(v *view, b *snapshot.Broker) (float64, bool) {
+	if b.ID == 0 {
+		return 0, false
+	}
+	m := v.masters[brokerKey(b)]
+	if m == nil {
+		return 0, false
+	}
+	mo, ok1 := m.Runtime.Values["commitLogMaxOffset"]
+	so, ok2 := b.Runtime.Values["commitLogMaxOffset"]
+	if !ok1 || !ok2 {
+		return 0, false
+	}
+	return mo - so, true
+}
+
+var topicKinds = [...]snapshot.TopicKind{snapshot.KindNormal, snapshot.KindRetry, snapshot.KindDLQ, snapshot.KindSystem, snapshot.KindLMQ}
+
+func kindIndex(k snapshot.TopicKind) int {
+	for i, x := range topicKinds {
+		if x == k {
+			return i
+		}
+	}
+	return 0
+}
+
+func topicKind(t *snapshot.Topic) snapshot.TopicKind {
+	if t.Kind != "" {
+		return t.Kind
+	}
+	return snapshot.ClassifyTopic(t.Name)
+}

@@ -1,0 +1,127 @@
+package collector
+
+import (
+	"strconv"
+
+	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
+)
+
+// topicFamilies are served per topic of each broker name.
+func topicFamilies() []*family {
+	return []*family{
+		{
+			name: "rocketmq_topic_info", typ: gauge, labels: with(topicL, "kind", "order"), prio: prioTopic,
+			help:   "Always 1: a topic configured on the broker, its kind (normal, retry, dlq, system, lmq) and whether it is ordered.",
+			source: "GET_ALL_TOPIC_CONFIG", replaces: "(none)",
+			emit: func(v *view, s *sink) {
+				v.eachTopic(func(b *snapshot.Broker, t *snapshot.Topic) {
+					s.add(1, b.Cluster, b.Name, t.Name, string(topicKind(t)), strconv.FormatBool(t.Order))
+				})
+			},
+		},
+		{
+			name: "rocketmq_topic_read_queues", typ: gauge, labels: topicL, prio: prioTopic,
+			help: "Read queues of the topic on the broker.", source: "GET_ALL_TOPIC_CONFIG", replaces: "(none)",
+			emit: func(v *view, s *sink) {
+				v.eachTopic(func(b *snapshot.Broker, t *snapshot.Topic) { s.add(float64(t.ReadQueues), b.Cluster, b.Name, t.Name) })
+			},
+		},
+		{
+			name: "rocketmq_topic_write_queues", typ: gauge, labels: topicL, prio: prioTopic,
+			help: "Write queues of the topic on the broker.", source: "GET_ALL_TOPIC_CONFIG", replaces: "(none)",
+			emit: func(v *view, s *sink) {
+				v.eachTopic(func(b *snapshot.Broker, t *snapshot.Topic) { s.add(float64(t.WriteQueues), b.Cluster, b.Name, t.Name) })
+			},
+		},
+		{
+			name: "rocketmq_topic_messages_put_total", typ: counter, labels: topicL, prio: prioTopic,
+			help:   "Messages ever put to the topic on the broker: the sum of its queues' max offsets.",
+			source: "GET_TOPIC_STATS_INFO", replaces: "rocketmq_producer_offset, rocketmq_topic_retry_offset, rocketmq_topic_dlq_offset",
+			emit: func(v *view, s *sink) {
+				v.eachTopic(func(b *snapshot.Broker, t *snapshot.Topic) {
+					if t.HasOffsets {
+						s.add(float64(t.MaxOffset), b.Cluster, b.Name, t.Name)
+					}
+				})
+			},
+		},
+		{
+			name: "rocketmq_topic_stored_messages", typ: gauge, labels: topicL, prio: prioTopic,
+			help:   "Messages of the topic still stored on the broker: the sum over its queues of max minus min offset.",
+			source: "GET_TOPIC_STATS_INFO", replaces: "(none)",
+			emit: func(v *view, s *sink) {
+				v.eachTopic(func(b *snapshot.Broker, t *snapshot.Topic) {
+					if t.HasOffsets {
+						s.add(float64(max(0, t.MaxOffset-t.MinOffset)), b.Cluster, b.Name, t.Name)
+					}
+				})
+			},
+		},
+		{
+			name: "rocketmq_topic_last_put_timestamp_seconds", typ: gauge, labels: topicL, prio: prioTopic,
+			help:   "Store time of the newest message of the topic on the broker, as Unix seconds.",
+			source: "GET_TOPIC_STATS_INFO (lastUpdateTimestamp)", replaces: "(none)",
+			emit: func(v *view, s *sink) {
+				v.eachTopic(func(b *snapshot.Broker, t *snapshot.Topic) {
+					if t.HasOffsets && t.LastPut > 0 {
+						s.add(msToSeconds(float64(t.LastPut)), b.Cluster, b.Name, t.Name)
+					}
+				})
+			},
+		},
+		{
+			name: "rocketmq_topic_put_messages_per_second", typ: gauge, labels: topicL, prio: prioTopic,
+			help:   "Messages put to the topic per second over the broker's last minute.",
+			source: "VIEW_BROKER_STATS_DATA TOPIC_PUT_NUMS", replaces: "rocketmq_producer_tps",
+			emit: func(v *view, s *sink) {
+				v.eachTopic(func(b *snapshot.Broker, t *snapshot.Topic) {
+					if t.Put != nil {
+						s.add(t.Put.TPS, b.Cluster, b.Name, t.Name)
+					}
+				})
+			},
+		},
+		{
+			name: "rocketmq_topic_put_bytes_per_second", typ: gauge, labels: topicL, prio: prioTopic,
+			help:   "Message bytes put to the topic per second over the broker's last minute.",
+			source: "VIEW_BROKER_STATS_DATA TOPIC_PUT_SIZE", replaces: "rocketmq_producer_message_size",
+			emit: func(v *view, s *sink) {
+				v.eachTopic(func(b *snapshot.Broker, t *snapshot.Topic) {
+					if t.Put != nil {
+						s.add(t.Put.BytesPerSec, b.Cluster, b.Name, t.Name)
+					}
+				})
+			},
+		},
+		{
+			name: "rocketmq_topic_queue_messages_put_total", typ: counter, labels: with(topicL, "queue_id"), prio: prioQueue, needs: needQueue,
+			help:   "Messages ever put to one queue of the topic on the broker (its max offset).",
+			source: "GET_TOPIC_STATS_INFO", replaces: "(none)",
+			emit: func(v *view, s *sink) {
+				v.eachTopic(func(b *snapshot.Broker, t *snapshot.Topic) {
+					for i, q := range t.Queues {
+						if i > 0 && t.Queues[i-1].QueueID == q.QueueID {
+							continue
+						}
+						s.add(float64(q.MaxOffset), b.Cluster, b.Name, t.Name, strconv.Itoa(q.QueueID))
+					}
+				})
+			},
+		},
+		{
+			name: "rocketmq_broker_lmq_queues", typ: gauge, labels: with(nameL, "parent"), prio: prioTopic,
+			help:   "Light message queues (%LMQ%…) seen in the broker's consumer offsets, by parent name.",
+			source: "GET_ALL_CONSUMER_OFFSET", replaces: "(none)",
+			emit: func(v *view, s *sink) {
+				for _, b := range v.entities {
+					if b.LMQ == nil {
+						continue
+					}
+					for parent, n := range b.LMQ.Queues {
+						s.add(float64(n), b.Cluster, b.Name, parent)
+					}
+				}
+			},
+		},
+	}
+}
