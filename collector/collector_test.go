@@ -3,7 +3,6 @@ package collector
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"flag"
 	"log/slog"
 	"os"
@@ -63,16 +62,15 @@ func lineDiff(want, got string) string {
 	return b.String()
 }
 
-const recording = "../../shared/reference/java-exporter-metrics-5.3.3.txt"
+// recording is the Java exporter's /metrics against RocketMQ 5.3.3, kept
+// with the tests so that every clone checks the compatibility families.
+const recording = "testdata/java-exporter-metrics-5.3.3.txt"
 
 // javaFamilies reads the family names, and each one's label names in
 // order, from the recording of the Java exporter.
 func javaFamilies(t *testing.T) map[string][]string {
 	t.Helper()
 	f, err := os.Open(recording)
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("%s not here", recording)
-	}
 	if err != nil {
 		t.Fatal(err)
 	}
