@@ -13,6 +13,37 @@ func boolValue(b bool) float64 {
 	return 0
 }
 
+// brokerL names a broker process, nameL a broker name (its master and
+// slaves); perBroker and perBrokerName fill them.
+var (
+	brokerL = []string{"cluster", "broker", "broker_id"}
+	nameL   = []string{"cluster", "broker"}
+)
+
+// perBroker is a family with one series per broker process: the value get
+// gives, when it gives one.
+func perBroker(d def, get func(v *view, b *snapshot.Broker) (float64, bool)) *family {
+	return d.family(brokerL, prioNever, 0, func(v *view, s *sink) {
+		for _, p := range v.procs {
+			if x, ok := get(v, p.b); ok {
+				s.add(x, p.b.Cluster, p.b.Name, p.id)
+			}
+		}
+	})
+}
+
+// perBrokerName is a family with one series per broker name, read from
+// the process that holds its entities (see view.entities).
+func perBrokerName(d def, get func(v *view, b *snapshot.Broker) (float64, bool)) *family {
+	return d.family(nameL, prioNever, 0, func(v *view, s *sink) {
+		for _, b := range v.entities {
+			if x, ok := get(v, b); ok {
+				s.add(x, b.Cluster, b.Name)
+			}
+		}
+	})
+}
+
 // brokerFamilies are the per-process families, served for every broker.
 func brokerFamilies() []*family {
 	return []*family{
@@ -53,72 +84,34 @@ func brokerFamilies() []*family {
 				}
 			},
 		},
-		{
-			name: "rocketmq_broker_boot_time_seconds", typ: gauge, labels: brokerL, prio: prioNever,
+		perBroker(def{name: "rocketmq_broker_boot_time_seconds", typ: gauge,
 			help:   "When the broker process started, as Unix seconds.",
-			source: rtInfo + " `bootTimestamp`", replaces: "label boottime of rocketmq_brokeruntime_*",
-			emit: func(v *view, s *sink) {
-				for _, p := range v.procs {
-					if !p.b.BootTime.IsZero() {
-						s.add(seconds(p.b.BootTime), p.b.Cluster, p.b.Name, p.id)
-					}
-				}
-			},
-		},
-		{
-			name: "rocketmq_broker_last_success_timestamp_seconds", typ: gauge, labels: brokerL, prio: prioNever,
+			source: rtInfo + " `bootTimestamp`", replaces: "label boottime of rocketmq_brokeruntime_*"},
+			func(_ *view, b *snapshot.Broker) (float64, bool) { return seconds(b.BootTime), !b.BootTime.IsZero() }),
+		perBroker(def{name: "rocketmq_broker_last_success_timestamp_seconds", typ: gauge,
 			help:   "When the exporter last collected everything from the broker, as Unix seconds.",
-			source: "exporter", replaces: "(none)",
-			emit: func(v *view, s *sink) {
-				for _, p := range v.procs {
-					if !p.b.LastSuccess.IsZero() {
-						s.add(seconds(p.b.LastSuccess), p.b.Cluster, p.b.Name, p.id)
-					}
-				}
-			},
-		},
-		{
-			name: "rocketmq_broker_collect_duration_seconds", typ: gauge, labels: brokerL, prio: prioNever,
+			source: "exporter", replaces: "(none)"},
+			func(_ *view, b *snapshot.Broker) (float64, bool) {
+				return seconds(b.LastSuccess), !b.LastSuccess.IsZero()
+			}),
+		perBroker(def{name: "rocketmq_broker_collect_duration_seconds", typ: gauge,
 			help:   "How long the last cycle spent collecting from the broker, in seconds.",
-			source: "exporter", replaces: "(none)",
-			emit: func(v *view, s *sink) {
-				for _, p := range v.procs {
-					s.add(p.b.Duration.Seconds(), p.b.Cluster, p.b.Name, p.id)
-				}
-			},
-		},
-		{
-			name: "rocketmq_broker_stale", typ: gauge, labels: brokerL, prio: prioNever,
+			source: "exporter", replaces: "(none)"},
+			func(_ *view, b *snapshot.Broker) (float64, bool) { return b.Duration.Seconds(), true }),
+		perBroker(def{name: "rocketmq_broker_stale", typ: gauge,
 			help:   "1 when the broker's topics, groups and clients are carried over from its last successful cycle because this one failed, else 0.",
-			source: "exporter", replaces: "(none)",
-			emit: func(v *view, s *sink) {
-				for _, p := range v.procs {
-					s.add(boolValue(p.b.Stale), p.b.Cluster, p.b.Name, p.id)
-				}
-			},
-		},
-		{
-			name: "rocketmq_broker_collection_cut", typ: gauge, labels: brokerL, prio: prioNever,
+			source: "exporter", replaces: "(none)"},
+			func(_ *view, b *snapshot.Broker) (float64, bool) { return boolValue(b.Stale), true }),
+		perBroker(def{name: "rocketmq_broker_collection_cut", typ: gauge,
 			help: "1 when the last cycle's deadline (--collect.timeout) stopped calls to the broker before all were made, else 0. " +
 				"When its listings had answered, the broker is up and every topic, group, pair or client not reached keeps the " +
 				"values of the cycle before (rocketmq_broker_carried_entities); when not, it is down and stale.",
-			source: "exporter", replaces: "(none)",
-			emit: func(v *view, s *sink) {
-				for _, p := range v.procs {
-					s.add(boolValue(p.b.Cut), p.b.Cluster, p.b.Name, p.id)
-				}
-			},
-		},
-		{
-			name: "rocketmq_broker_collections_cut_total", typ: counter, labels: brokerL, prio: prioNever,
+			source: "exporter", replaces: "(none)"},
+			func(_ *view, b *snapshot.Broker) (float64, bool) { return boolValue(b.Cut), true }),
+		perBroker(def{name: "rocketmq_broker_collections_cut_total", typ: counter,
 			help:   "Cycles whose deadline stopped calls to the broker before all were made, since the exporter started.",
-			source: "exporter", replaces: "(none)",
-			emit: func(v *view, s *sink) {
-				for _, p := range v.procs {
-					s.add(float64(p.b.Cuts), p.b.Cluster, p.b.Name, p.id)
-				}
-			},
-		},
+			source: "exporter", replaces: "(none)"},
+			func(_ *view, b *snapshot.Broker) (float64, bool) { return float64(b.Cuts), true }),
 		{
 			name: "rocketmq_broker_carried_entities", typ: gauge, labels: with(brokerL, "kind"), prio: prioNever,
 			help: "Entities of an up master whose values in the last cycle are those of an earlier cycle, because their call was " +
@@ -137,32 +130,19 @@ func brokerFamilies() []*family {
 				}
 			},
 		},
-		{
-			name: "rocketmq_broker_lag_seconds_pending", typ: gauge, labels: brokerL, prio: prioNever,
+		perBroker(def{name: "rocketmq_broker_lag_seconds_pending", typ: gauge,
 			help: "Lagging (topic, group) pairs of an up master whose age of the oldest unconsumed message was not read in the " +
 				"last cycle and is not cached: over the per-broker budget of 2,000 look-ups, cut by the deadline, or failed. " +
 				"Each keeps its last age; the pairs asked longest ago go first, so every pair is read within pending/2000+1 cycles.",
-			source: "QUERY_CONSUME_TIME_SPAN", replaces: "(none)",
-			emit: func(v *view, s *sink) {
-				for _, p := range v.procs {
-					if p.b.Up && isMaster(p.b) {
-						s.add(float64(p.b.LagPending), p.b.Cluster, p.b.Name, p.id)
-					}
-				}
-			},
-		},
-		{
-			name: "rocketmq_broker_replication_lag_bytes", typ: gauge, labels: brokerL, prio: prioNever,
+			source: "QUERY_CONSUME_TIME_SPAN", replaces: "(none)"},
+			func(_ *view, b *snapshot.Broker) (float64, bool) { return float64(b.LagPending), b.Up && isMaster(b) }),
+		perBroker(def{name: "rocketmq_broker_replication_lag_bytes", typ: gauge,
 			help:   "Commit-log bytes a slave is behind its master: the master's commitLogMaxOffset minus the slave's, at least 0.",
-			source: rtInfo + " `commitLogMaxOffset` of master and slave", replaces: "rocketmq_broker_commitlog_diff",
-			emit: func(v *view, s *sink) {
-				for _, p := range v.procs {
-					if lag, ok := replicationLag(v, p.b); ok {
-						s.add(max(0, lag), p.b.Cluster, p.b.Name, p.id)
-					}
-				}
-			},
-		},
+			source: rtInfo + " `commitLogMaxOffset` of master and slave", replaces: "rocketmq_broker_commitlog_diff"},
+			func(v *view, b *snapshot.Broker) (float64, bool) {
+				lag, ok := replicationLag(v, b)
+				return max(0, lag), ok
+			}),
 		{
 			name: "rocketmq_broker_cleanup_config_info", typ: gauge, prio: prioNever,
 			labels: with(nameL, "auto_delete_unused_stats", "enable_detail_stat", "enable_lmq", "enable_lmq_stats"),

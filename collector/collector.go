@@ -3,9 +3,14 @@
 // last published into fresh metrics, so a topic, group or client that left
 // the snapshot leaves /metrics on the next scrape.
 //
-// Families are defined once, in a table (families.go for our own, compat.go
-// for the Java-exporter compatibility families). Each definition carries its
-// Desc, a priority and an emit function over the snapshot. The same emit
+// Families are defined once, in a table per scope: broker.go (processes and
+// broker names), runtime.go (GET_BROKER_RUNTIME_INFO), topic.go, group.go,
+// client.go, leak.go, self.go (the exporter itself) and compat.go (the
+// Java-exporter compatibility families); family.go says what a family is.
+// Each definition carries its Desc, a priority and an emit function over
+// the snapshot; a family with one value per entity is made by its scope's
+// constructor (perBroker, perTopic, perGroupTopic, jPerGroupTopic, …),
+// which alone writes the scope's labels. The same emit
 // function, run against a counting sink, tells how many series a family
 // would produce, which is how --max-series decides what to drop before
 // anything is sent.

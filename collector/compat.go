@@ -187,71 +187,84 @@ func notRetryOrDLQ(name string) bool {
 	return !strings.HasPrefix(name, snapshot.RetryPrefix) && !strings.HasPrefix(name, snapshot.DLQPrefix)
 }
 
+// jPerBroker is a Java family with one series per broker process, labelled
+// cluster, brokerIP, broker.
+func jPerBroker(d def, get func(v *view, b *snapshot.Broker) (float64, bool)) *family {
+	return d.family(jBrokerL, prioNever, needCompat, func(v *view, s *sink) {
+		for _, p := range v.procs {
+			if x, ok := get(v, p.b); ok {
+				s.add(x, p.b.Cluster, p.b.Addr, p.b.Name)
+			}
+		}
+	})
+}
+
+// jPerTopic is a Java family with one series per topic of each broker name.
+func jPerTopic(d def, get func(t *snapshot.Topic) (float64, bool)) *family {
+	return d.family(jTopicL, prioCompatTopic, needCompat, func(v *view, s *sink) {
+		v.eachTopic(func(b *snapshot.Broker, t *snapshot.Topic) {
+			if x, ok := get(t); ok {
+				s.add(x, b.Cluster, b.Name, t.Name)
+			}
+		})
+	})
+}
+
+// jPerProducerGroup is a Java family with one series per producer group.
+func jPerProducerGroup(d def, get func(p *snapshot.ProducerGroup) float64) *family {
+	return d.family(jProducerL, prioCompatGroup, needCompat, func(v *view, s *sink) {
+		v.eachProducer(func(b *snapshot.Broker, p *snapshot.ProducerGroup) { s.add(get(p), b.Cluster, b.Name, p.Name) })
+	})
+}
+
+// jPerGroupTopic is a Java family with one series per topic of each group,
+// labelled topic before group as Java did (our own families put the group
+// first: see perGroupTopic).
+func jPerGroupTopic(d def, get func(g *snapshot.Group, gt *snapshot.GroupTopic) (float64, bool)) *family {
+	return d.family(jGroupTL, prioCompatGroupTopic, needCompat, func(v *view, s *sink) {
+		v.eachGroupTopic(func(b *snapshot.Broker, g *snapshot.Group, gt *snapshot.GroupTopic) {
+			if x, ok := get(g, gt); ok {
+				s.add(x, b.Cluster, b.Name, gt.Topic, g.Name)
+			}
+		})
+	})
+}
+
 func compatFamilies() []*family {
 	fs := runtimeCompatFamilies()
 	fs = append(fs,
-		&family{
-			name: "rocketmq_broker_tps", typ: gauge, labels: jBrokerL, prio: prioNever, needs: needCompat,
+		jPerBroker(def{name: "rocketmq_broker_tps", typ: gauge,
 			help: compatHelp("Messages put to the broker per second over the last minute (the store's 60 s putTps window; Java read BROKER_PUT_NUMS)",
 				"rocketmq_broker_put_messages_per_second{window=\"60s\"}"),
-			source: rtInfo + " `putTps` (60 s window; masters)", replaces: "rocketmq_broker_tps",
-			emit: func(v *view, s *sink) {
-				for _, p := range v.procs {
-					if w, ok := p.b.Runtime.TPS["putTps"]; ok && isMaster(p.b) && w.Has[1] {
-						s.add(w.Sec60, p.b.Cluster, p.b.Addr, p.b.Name)
-					}
-				}
-			},
-		},
-		&family{
-			name: "rocketmq_broker_qps", typ: gauge, labels: jBrokerL, prio: prioNever, needs: needCompat,
+			source: rtInfo + " `putTps` (60 s window; masters)", replaces: "rocketmq_broker_tps"},
+			func(_ *view, b *snapshot.Broker) (float64, bool) {
+				w, ok := b.Runtime.TPS["putTps"]
+				return w.Sec60, ok && isMaster(b) && w.Has[1]
+			}),
+		jPerBroker(def{name: "rocketmq_broker_qps", typ: gauge,
 			help: compatHelp("Messages got from the broker per second over the last minute (the store's 60 s getTransferredTps window; Java read BROKER_GET_NUMS)",
 				"rocketmq_broker_get_messages_per_second{result=\"transferred\",window=\"60s\"}"),
-			source: rtInfo + " `getTransferredTps` (60 s window; masters)", replaces: "rocketmq_broker_qps",
-			emit: func(v *view, s *sink) {
-				for _, p := range v.procs {
-					if w, ok := p.b.Runtime.FirstTPS("getTransferredTps", "getTransferedTps"); ok && isMaster(p.b) && w.Has[1] {
-						s.add(w.Sec60, p.b.Cluster, p.b.Addr, p.b.Name)
-					}
-				}
-			},
-		},
-		&family{
-			name: "rocketmq_broker_commitlog_diff", typ: gauge, labels: jBrokerL, prio: prioNever, needs: needCompat,
+			source: rtInfo + " `getTransferredTps` (60 s window; masters)", replaces: "rocketmq_broker_qps"},
+			func(_ *view, b *snapshot.Broker) (float64, bool) {
+				w, ok := b.Runtime.FirstTPS("getTransferredTps", "getTransferedTps")
+				return w.Sec60, ok && isMaster(b) && w.Has[1]
+			}),
+		jPerBroker(def{name: "rocketmq_broker_commitlog_diff", typ: gauge,
 			help:   compatHelp("Commit-log bytes a slave (brokerIP) is behind its master", "rocketmq_broker_replication_lag_bytes"),
-			source: rtInfo + " `commitLogMaxOffset` of master and slave (slaves)", replaces: "rocketmq_broker_commitlog_diff",
-			emit: func(v *view, s *sink) {
-				for _, p := range v.procs {
-					if lag, ok := replicationLag(v, p.b); ok {
-						s.add(lag, p.b.Cluster, p.b.Addr, p.b.Name)
-					}
-				}
-			},
-		},
-		&family{
-			name: "rocketmq_producer_offset", typ: gauge, labels: jTopicL, prio: prioCompatTopic, needs: needCompat,
+			source: rtInfo + " `commitLogMaxOffset` of master and slave (slaves)", replaces: "rocketmq_broker_commitlog_diff"},
+			replicationLag),
+		jPerTopic(def{name: "rocketmq_producer_offset", typ: gauge,
 			help:   compatHelp("Messages ever put to the topic on the broker (sum of queue max offsets); every topic but %RETRY% and %DLQ%", "rocketmq_topic_messages_put_total"),
-			source: "GET_TOPIC_STATS_INFO", replaces: "rocketmq_producer_offset",
-			emit: func(v *view, s *sink) {
-				v.eachTopic(func(b *snapshot.Broker, t *snapshot.Topic) {
-					if t.HasOffsets && notRetryOrDLQ(t.Name) {
-						s.add(float64(t.MaxOffset), b.Cluster, b.Name, t.Name)
-					}
-				})
-			},
-		},
-		&family{
-			name: "rocketmq_topic_retry_offset", typ: gauge, labels: jTopicL, prio: prioCompatTopic, needs: needCompat,
+			source: "GET_TOPIC_STATS_INFO", replaces: "rocketmq_producer_offset"},
+			func(t *snapshot.Topic) (float64, bool) {
+				return float64(t.MaxOffset), t.HasOffsets && notRetryOrDLQ(t.Name)
+			}),
+		jPerTopic(def{name: "rocketmq_topic_retry_offset", typ: gauge,
 			help:   compatHelp("Messages ever put to the %RETRY% topic on the broker (sum of queue max offsets)", "rocketmq_topic_messages_put_total"),
-			source: "GET_TOPIC_STATS_INFO", replaces: "rocketmq_topic_retry_offset",
-			emit: func(v *view, s *sink) {
-				v.eachTopic(func(b *snapshot.Broker, t *snapshot.Topic) {
-					if t.HasOffsets && strings.HasPrefix(t.Name, snapshot.RetryPrefix) {
-						s.add(float64(t.MaxOffset), b.Cluster, b.Name, t.Name)
-					}
-				})
-			},
-		},
+			source: "GET_TOPIC_STATS_INFO", replaces: "rocketmq_topic_retry_offset"},
+			func(t *snapshot.Topic) (float64, bool) {
+				return float64(t.MaxOffset), t.HasOffsets && strings.HasPrefix(t.Name, snapshot.RetryPrefix)
+			}),
 		&family{
 			name: "rocketmq_topic_dlq_offset", typ: gauge, labels: jDLQL, prio: prioCompatGroup, needs: needCompat,
 			help:   compatHelp("Messages ever put to the group's %DLQ% topic on the broker (sum of queue max offsets)", "rocketmq_consumer_group_dlq_messages"),
@@ -264,40 +277,24 @@ func compatFamilies() []*family {
 				})
 			},
 		},
-		&family{
-			name: "rocketmq_producer_tps", typ: gauge, labels: jTopicL, prio: prioCompatTopic, needs: needCompat,
+		jPerTopic(def{name: "rocketmq_producer_tps", typ: gauge,
 			help:   compatHelp("Messages put to the topic per second over the broker's last minute", "rocketmq_topic_put_messages_per_second"),
-			source: "VIEW_BROKER_STATS_DATA TOPIC_PUT_NUMS", replaces: "rocketmq_producer_tps",
-			emit: func(v *view, s *sink) {
-				v.eachTopic(func(b *snapshot.Broker, t *snapshot.Topic) {
-					if t.Put != nil && notRetryOrDLQ(t.Name) {
-						s.add(t.Put.TPS, b.Cluster, b.Name, t.Name)
-					}
-				})
-			},
-		},
-		&family{
-			name: "rocketmq_producer_message_size", typ: gauge, labels: jTopicL, prio: prioCompatTopic, needs: needCompat,
+			source: "VIEW_BROKER_STATS_DATA TOPIC_PUT_NUMS", replaces: "rocketmq_producer_tps"},
+			func(t *snapshot.Topic) (float64, bool) {
+				x, ok := windowTPS(t.Put)
+				return x, ok && notRetryOrDLQ(t.Name)
+			}),
+		jPerTopic(def{name: "rocketmq_producer_message_size", typ: gauge,
 			help:   compatHelp("Message bytes put to the topic per second over the broker's last minute", "rocketmq_topic_put_bytes_per_second"),
-			source: "VIEW_BROKER_STATS_DATA TOPIC_PUT_SIZE", replaces: "rocketmq_producer_message_size",
-			emit: func(v *view, s *sink) {
-				v.eachTopic(func(b *snapshot.Broker, t *snapshot.Topic) {
-					if t.Put != nil && notRetryOrDLQ(t.Name) {
-						s.add(t.Put.BytesPerSec, b.Cluster, b.Name, t.Name)
-					}
-				})
-			},
-		},
-		&family{
-			name: "rocketmq_producer_count", typ: gauge, labels: jProducerL, prio: prioCompatGroup, needs: needCompat,
+			source: "VIEW_BROKER_STATS_DATA TOPIC_PUT_SIZE", replaces: "rocketmq_producer_message_size"},
+			func(t *snapshot.Topic) (float64, bool) {
+				x, ok := windowBytes(t.Put)
+				return x, ok && notRetryOrDLQ(t.Name)
+			}),
+		jPerProducerGroup(def{name: "rocketmq_producer_count", typ: gauge,
 			help:   compatHelp("Producer clients of the producer group connected to the broker", "rocketmq_producer_group_clients"),
-			source: "GET_ALL_PRODUCER_INFO", replaces: "rocketmq_producer_count",
-			emit: func(v *view, s *sink) {
-				v.eachProducer(func(b *snapshot.Broker, p *snapshot.ProducerGroup) {
-					s.add(float64(distinctIDs(p.Clients, producerID)), b.Cluster, b.Name, p.Name)
-				})
-			},
-		},
+			source: "GET_ALL_PRODUCER_INFO", replaces: "rocketmq_producer_count"},
+			func(p *snapshot.ProducerGroup) float64 { return float64(distinctIDs(p.Clients, producerID)) }),
 		&family{
 			name: "rocketmq_group_diff", typ: gauge, labels: jDiffL, prio: prioCompatGroupTopic, needs: needCompat,
 			help: compatHelp("Messages of the topic the CLUSTERING group has not consumed, summed over every broker; "+
@@ -324,72 +321,45 @@ func compatFamilies() []*family {
 				}
 			},
 		},
-		&family{
-			name: "rocketmq_consumer_offset", typ: gauge, labels: jGroupTL, prio: prioCompatGroupTopic, needs: needCompat,
+		jPerGroupTopic(def{name: "rocketmq_consumer_offset", typ: gauge,
 			help:   compatHelp("The group's committed consumer offset on the topic, summed over the broker's queues (not the broker offset, despite the name)", "rocketmq_consumer_group_consumed_messages_total"),
-			source: "GET_BROKER_CONSUME_STATS (consumerOffset)", replaces: "rocketmq_consumer_offset",
-			emit: func(v *view, s *sink) {
-				v.eachGroupTopic(func(b *snapshot.Broker, g *snapshot.Group, gt *snapshot.GroupTopic) {
-					if !strings.HasPrefix(gt.Topic, snapshot.DLQPrefix) {
-						s.add(float64(gt.ConsumerOffset), b.Cluster, b.Name, gt.Topic, g.Name)
-					}
-				})
-			},
-		},
-		&family{
-			name: "rocketmq_group_get_latency_by_storetime", typ: gauge, labels: jGroupTL, prio: prioCompatGroupTopic, needs: needCompat,
+			source: "GET_BROKER_CONSUME_STATS (consumerOffset)", replaces: "rocketmq_consumer_offset"},
+			func(_ *snapshot.Group, gt *snapshot.GroupTopic) (float64, bool) {
+				return float64(gt.ConsumerOffset), !strings.HasPrefix(gt.Topic, snapshot.DLQPrefix)
+			}),
+		jPerGroupTopic(def{name: "rocketmq_group_get_latency_by_storetime", typ: gauge,
 			help:   compatHelp("Age in ms of the oldest message of the topic on the broker the CLUSTERING group has not consumed; 0 without lag", "rocketmq_consumer_group_lag_seconds"),
-			source: "QUERY_CONSUME_TIME_SPAN (0 without lag)", replaces: "rocketmq_group_get_latency_by_storetime",
-			emit: func(v *view, s *sink) {
-				v.eachGroupTopic(func(b *snapshot.Broker, g *snapshot.Group, gt *snapshot.GroupTopic) {
-					if isBroadcast(g) || strings.HasPrefix(gt.Topic, snapshot.DLQPrefix) {
-						return
-					}
-					switch {
-					case gt.HasLagSeconds:
-						s.add(gt.LagSeconds*1000, b.Cluster, b.Name, gt.Topic, g.Name)
-					case gt.Lag == 0:
-						s.add(0, b.Cluster, b.Name, gt.Topic, g.Name)
-					}
-				})
-			},
-		},
-		&family{
-			name: "rocketmq_consumer_tps", typ: gauge, labels: jGroupTL, prio: prioCompatGroupTopic, needs: needCompat,
+			source: "QUERY_CONSUME_TIME_SPAN (0 without lag)", replaces: "rocketmq_group_get_latency_by_storetime"},
+			func(g *snapshot.Group, gt *snapshot.GroupTopic) (float64, bool) {
+				if isBroadcast(g) || strings.HasPrefix(gt.Topic, snapshot.DLQPrefix) {
+					return 0, false
+				}
+				if gt.HasLagSeconds {
+					return gt.LagSeconds * 1000, true
+				}
+				return 0, gt.Lag == 0
+			}),
+		jPerGroupTopic(def{name: "rocketmq_consumer_tps", typ: gauge,
 			help:   compatHelp("Messages of the topic the group got from the broker per second over the last minute", "rocketmq_consumer_group_get_messages_per_second"),
-			source: "GET_BROKER_CONSUME_STATS (consumeTps: the GROUP_GET_NUMS minute tps)", replaces: "rocketmq_consumer_tps",
-			emit: func(v *view, s *sink) {
-				v.eachGroupTopic(func(b *snapshot.Broker, g *snapshot.Group, gt *snapshot.GroupTopic) {
-					if gt.Get != nil && notRetryOrDLQ(gt.Topic) {
-						s.add(gt.Get.TPS, b.Cluster, b.Name, gt.Topic, g.Name)
-					}
-				})
-			},
-		},
-		&family{
-			name: "rocketmq_consumer_message_size", typ: gauge, labels: jGroupTL, prio: prioCompatGroupTopic, needs: needCompat,
+			source: "GET_BROKER_CONSUME_STATS (consumeTps: the GROUP_GET_NUMS minute tps)", replaces: "rocketmq_consumer_tps"},
+			func(_ *snapshot.Group, gt *snapshot.GroupTopic) (float64, bool) {
+				x, ok := windowTPS(gt.Get)
+				return x, ok && notRetryOrDLQ(gt.Topic)
+			}),
+		jPerGroupTopic(def{name: "rocketmq_consumer_message_size", typ: gauge,
 			help:   compatHelp("Message bytes of the topic the group got from the broker per second over the last minute", "rocketmq_consumer_group_get_bytes_per_second"),
-			source: "VIEW_BROKER_STATS_DATA GROUP_GET_SIZE (asked for pairs that consumed lately)", replaces: "rocketmq_consumer_message_size",
-			emit: func(v *view, s *sink) {
-				v.eachGroupTopic(func(b *snapshot.Broker, g *snapshot.Group, gt *snapshot.GroupTopic) {
-					if gt.Get != nil && notRetryOrDLQ(gt.Topic) {
-						s.add(gt.Get.BytesPerSec, b.Cluster, b.Name, gt.Topic, g.Name)
-					}
-				})
-			},
-		},
-		&family{
-			name: "rocketmq_send_back_nums", typ: gauge, labels: jGroupTL, prio: prioCompatGroupTopic, needs: needCompat,
+			source: "VIEW_BROKER_STATS_DATA GROUP_GET_SIZE (asked for pairs that consumed lately)", replaces: "rocketmq_consumer_message_size"},
+			func(_ *snapshot.Group, gt *snapshot.GroupTopic) (float64, bool) {
+				x, ok := windowBytes(gt.Get)
+				return x, ok && notRetryOrDLQ(gt.Topic)
+			}),
+		jPerGroupTopic(def{name: "rocketmq_send_back_nums", typ: gauge,
 			help:   compatHelp("Messages of the topic the group sent back for retry in the broker's last minute (a count, not a rate)", "rocketmq_consumer_group_send_back_messages"),
-			source: "VIEW_BROKER_STATS_DATA SNDBCK_PUT_NUMS (asked for pairs that consumed lately)", replaces: "rocketmq_send_back_nums",
-			emit: func(v *view, s *sink) {
-				v.eachGroupTopic(func(b *snapshot.Broker, g *snapshot.Group, gt *snapshot.GroupTopic) {
-					if gt.SendBack != nil && notRetryOrDLQ(gt.Topic) {
-						s.add(float64(gt.SendBack.Sum), b.Cluster, b.Name, gt.Topic, g.Name)
-					}
-				})
-			},
-		},
+			source: "VIEW_BROKER_STATS_DATA SNDBCK_PUT_NUMS (asked for pairs that consumed lately)", replaces: "rocketmq_send_back_nums"},
+			func(_ *snapshot.Group, gt *snapshot.GroupTopic) (float64, bool) {
+				x, ok := windowSum(gt.SendBack)
+				return x, ok && notRetryOrDLQ(gt.Topic)
+			}),
 	)
 	fs = append(fs,
 		jClient("consume_fail_msg_count", "Messages of the topic the client failed to consume in the last hour", "rocketmq_consumer_client_consume_failed_messages",

@@ -98,13 +98,24 @@ var (
 	gauge   = prometheus.GaugeValue
 	counter = prometheus.CounterValue
 	untyped = prometheus.UntypedValue
-
-	brokerL = []string{"cluster", "broker", "broker_id"}
-	nameL   = []string{"cluster", "broker"}
-	topicL  = []string{"cluster", "broker", "topic"}
-	groupL  = []string{"cluster", "broker", "group"}
-	gtL     = []string{"cluster", "broker", "group", "topic"}
 )
+
+// def is what a family's table entry says for itself. A scope constructor
+// (perBroker, perTopic, perGroupTopic, …) adds the labels, the priority and
+// the walk over the snapshot, so that a scope's label names and the values
+// that fill them are written once, side by side, and no family can put
+// them in another order.
+type def struct {
+	name, help       string
+	typ              prometheus.ValueType
+	source, replaces string
+}
+
+// family makes d a family over labels.
+func (d def) family(labels []string, prio int, needs gate, emit func(v *view, s *sink)) *family {
+	return &family{name: d.name, help: d.help, typ: d.typ, labels: labels, prio: prio, needs: needs,
+		source: d.source, replaces: d.replaces, emit: emit}
+}
 
 // with returns labels followed by more.
 func with(labels []string, more ...string) []string {

@@ -52,44 +52,26 @@ func leakFamilies() []*family {
 		},
 		byStats("rocketmq_broker_leak_probed_keys", "Stat keys (by stats name) the exporter asked the broker about this cycle while looking for leftovers.",
 			func(r *snapshot.LeakReport) map[string]int { return r.ProbedKeys }, "VIEW_BROKER_STATS_DATA probes"),
-		{
-			name: "rocketmq_broker_leak_probe_backlog", typ: gauge, labels: nameL, prio: prioNever,
+		perBrokerName(def{name: "rocketmq_broker_leak_probe_backlog", typ: gauge,
 			help: "Stat keys of deleted topics and groups not asked yet. Keys are asked first in, first out, " +
 				"--leak.probes per cycle: a key queued behind N others is asked within ceil((N+1)/probes) cycles.",
-			source: "exporter", replaces: "(none)",
-			emit: func(v *view, s *sink) {
-				for _, b := range v.entities {
-					if b.Leaks != nil {
-						s.add(float64(b.Leaks.Backlog), b.Cluster, b.Name)
-					}
-				}
-			},
-		},
-		{
-			name: "rocketmq_exporter_tombstones_dropped_total", typ: counter, labels: nameL, prio: prioNever,
+			source: "exporter", replaces: "(none)"},
+			func(_ *view, b *snapshot.Broker) (float64, bool) {
+				return leakFigure(b, func(r *snapshot.LeakReport) int64 { return int64(r.Backlog) })
+			}),
+		perBrokerName(def{name: "rocketmq_exporter_tombstones_dropped_total", typ: counter,
 			help: "Deleted topics and groups forgotten for the broker because --leak.max-tombstones was reached " +
 				"(those found clean first, then the oldest); their leftovers are no longer followed.",
-			source: "exporter", replaces: "(none)",
-			emit: func(v *view, s *sink) {
-				for _, b := range v.entities {
-					if b.Leaks != nil {
-						s.add(float64(b.Leaks.TombstonesDropped), b.Cluster, b.Name)
-					}
-				}
-			},
-		},
-		{
-			name: "rocketmq_broker_orphaned_consumer_offsets", typ: gauge, labels: nameL, prio: prioNever,
+			source: "exporter", replaces: "(none)"},
+			func(_ *view, b *snapshot.Broker) (float64, bool) {
+				return leakFigure(b, func(r *snapshot.LeakReport) int64 { return r.TombstonesDropped })
+			}),
+		perBrokerName(def{name: "rocketmq_broker_orphaned_consumer_offsets", typ: gauge,
 			help:   "Committed consumer offsets on the broker whose topic or group no longer exists.",
-			source: "GET_ALL_CONSUMER_OFFSET, GET_ALL_TOPIC_CONFIG, GET_ALL_SUBSCRIPTIONGROUP_CONFIG", replaces: "(none)",
-			emit: func(v *view, s *sink) {
-				for _, b := range v.entities {
-					if b.Leaks != nil {
-						s.add(float64(len(b.Leaks.OrphanedOffsets)), b.Cluster, b.Name)
-					}
-				}
-			},
-		},
+			source: "GET_ALL_CONSUMER_OFFSET, GET_ALL_TOPIC_CONFIG, GET_ALL_SUBSCRIPTIONGROUP_CONFIG", replaces: "(none)"},
+			func(_ *view, b *snapshot.Broker) (float64, bool) {
+				return leakFigure(b, func(r *snapshot.LeakReport) int64 { return int64(len(r.OrphanedOffsets)) })
+			}),
 		{
 			name: "rocketmq_broker_leftover_topics", typ: gauge, labels: with(nameL, "kind"), prio: prioNever,
 			help:   "Retry (%RETRY%) and dead-letter (%DLQ%) topics on the broker whose consumer group no longer exists, by kind.",
@@ -128,52 +110,50 @@ func leakFamilies() []*family {
 				}
 			},
 		},
-		{
-			name: "rocketmq_broker_lmq_groups", typ: gauge, labels: nameL, prio: prioNever,
+		perBrokerName(def{name: "rocketmq_broker_lmq_groups", typ: gauge,
 			help:   "Consumer groups with offsets on light message queues (%LMQ%…) of the broker.",
-			source: "GET_ALL_CONSUMER_OFFSET", replaces: "(none)",
-			emit: func(v *view, s *sink) {
-				for _, b := range v.entities {
-					if b.LMQ != nil {
-						s.add(float64(b.LMQ.Groups), b.Cluster, b.Name)
-					}
+			source: "GET_ALL_CONSUMER_OFFSET", replaces: "(none)"},
+			func(_ *view, b *snapshot.Broker) (float64, bool) {
+				if b.LMQ == nil {
+					return 0, false
 				}
-			},
-		},
-		{
-			name: "rocketmq_broker_lmq_stat_items", typ: gauge, labels: nameL, prio: prioNever,
+				return float64(b.LMQ.Groups), true
+			}),
+		perBrokerName(def{name: "rocketmq_broker_lmq_stat_items", typ: gauge,
 			help: "Per-LMQ stat items (GROUP_GET_NUMS %LMQ%…@group) the broker holds among the LMQs probed; " +
 				"they exist only with enableLmqStats=true and are never cleaned, so they grow with MQTT client churn.",
-			source: "VIEW_BROKER_STATS_DATA GROUP_GET_NUMS for LMQs seen in GET_ALL_CONSUMER_OFFSET", replaces: "(none)",
-			emit: func(v *view, s *sink) {
-				for _, b := range v.entities {
-					if b.LMQ != nil && b.LMQ.ProbedKeys > 0 {
-						s.add(float64(b.LMQ.StatItems), b.Cluster, b.Name)
-					}
+			source: "VIEW_BROKER_STATS_DATA GROUP_GET_NUMS for LMQs seen in GET_ALL_CONSUMER_OFFSET", replaces: "(none)"},
+			func(_ *view, b *snapshot.Broker) (float64, bool) {
+				if b.LMQ == nil || b.LMQ.ProbedKeys == 0 {
+					return 0, false
 				}
-			},
-		},
+				return float64(b.LMQ.StatItems), true
+			}),
 	}
 }
 
 // leakedBytesFamily prices what a broker leaks: see package leakcost.
 func leakedBytesFamily() *family {
-	return &family{
-		name: "rocketmq_broker_leaked_stat_bytes", typ: gauge, labels: nameL, prio: prioNever,
+	return perBrokerName(def{name: "rocketmq_broker_leaked_stat_bytes", typ: gauge,
 		help: "Estimated heap, in bytes, the broker holds for leaked stat items: those it answered for " +
 			"(rocketmq_broker_leaked_stat_items) and those they imply (rocketmq_broker_leaked_stat_items_inferred). An " +
 			"estimate, not a reading: each item is priced as measured by " + leakcost.Calibration + " (docs/leaks.md), " +
 			"for the nearest calibrated version, and taken to be as old as the broker process, so that it holds a day of " +
 			"snapshots after a day of uptime. Only a broker restart frees it. No series for a version no calibration covers.",
-		source: "VIEW_BROKER_STATS_DATA probes, GET_BROKER_RUNTIME_INFO version and boot time", replaces: "(none)",
-		emit: func(v *view, s *sink) {
-			for _, b := range v.entities {
-				if e := leakEstimate(v, b); e.Calibration != "" && b.Leaks != nil {
-					s.add(float64(e.Bytes), b.Cluster, b.Name)
-				}
-			}
-		},
+		source: "VIEW_BROKER_STATS_DATA probes, GET_BROKER_RUNTIME_INFO version and boot time", replaces: "(none)"},
+		func(v *view, b *snapshot.Broker) (float64, bool) {
+			e := leakEstimate(v, b)
+			return float64(e.Bytes), e.Calibration != "" && b.Leaks != nil
+		})
+}
+
+// leakFigure reads one figure of a broker's leak report; none when the
+// broker was not probed.
+func leakFigure(b *snapshot.Broker, get func(r *snapshot.LeakReport) int64) (float64, bool) {
+	if b.Leaks == nil {
+		return 0, false
 	}
+	return float64(get(b.Leaks)), true
 }
 
 // leakEstimate prices a broker's leak report as of the end of the cycle

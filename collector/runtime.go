@@ -7,24 +7,19 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/runtimeinfo"
+	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
 )
 
 // rtValue is a family read from one numeric runtime key of every broker;
 // negative values are left out.
 func rtValue(name, help, key string, typ prometheus.ValueType, div float64, replaces string) *family {
-	return &family{
-		name: name, help: help, typ: typ, labels: brokerL, prio: prioNever,
-		source: rtInfo + " `" + key + "`", replaces: replaces,
-		emit: func(v *view, s *sink) {
-			for _, p := range v.procs {
-				// The broker prints -1 for "unknown" (commitLogMinOffset
-				// of an empty store, for one).
-				if x, ok := p.b.Runtime.Values[key]; ok && x >= 0 {
-					s.add(x/div, p.b.Cluster, p.b.Name, p.id)
-				}
-			}
-		},
-	}
+	return perBroker(def{name: name, help: help, typ: typ, source: rtInfo + " `" + key + "`", replaces: replaces},
+		func(_ *view, b *snapshot.Broker) (float64, bool) {
+			// The broker prints -1 for "unknown" (commitLogMinOffset of an
+			// empty store, for one).
+			x, ok := b.Runtime.Values[key]
+			return x / div, ok && x >= 0
+		})
 }
 
 var windowLabels = [3]string{"10s", "60s", "600s"}
@@ -182,30 +177,20 @@ func runtimeFamilies() []*family {
 				}
 			},
 		},
-		{
-			name: "rocketmq_broker_commitlog_dir_size_bytes", typ: gauge, labels: brokerL, prio: prioNever,
+		perBroker(def{name: "rocketmq_broker_commitlog_dir_size_bytes", typ: gauge,
 			help:   "Size of the file system holding the commit log directory, in bytes.",
-			source: rtInfo + " `commitLogDirCapacity` (Total)", replaces: "rocketmq_brokeruntime_commitlogdir_capacity_total",
-			emit: func(v *view, s *sink) {
-				for _, p := range v.procs {
-					if x := p.b.Runtime.CommitLogDirTotalBytes; x >= 0 && p.b.Runtime.Values != nil {
-						s.add(x, p.b.Cluster, p.b.Name, p.id)
-					}
-				}
-			},
-		},
-		{
-			name: "rocketmq_broker_commitlog_dir_free_bytes", typ: gauge, labels: brokerL, prio: prioNever,
+			source: rtInfo + " `commitLogDirCapacity` (Total)", replaces: "rocketmq_brokeruntime_commitlogdir_capacity_total"},
+			func(_ *view, b *snapshot.Broker) (float64, bool) {
+				x := b.Runtime.CommitLogDirTotalBytes
+				return x, x >= 0 && b.Runtime.Values != nil
+			}),
+		perBroker(def{name: "rocketmq_broker_commitlog_dir_free_bytes", typ: gauge,
 			help:   "Free space of the file system holding the commit log directory, in bytes.",
-			source: rtInfo + " `commitLogDirCapacity` (Free)", replaces: "rocketmq_brokeruntime_commitlogdir_capacity_free",
-			emit: func(v *view, s *sink) {
-				for _, p := range v.procs {
-					if x := p.b.Runtime.CommitLogDirFreeBytes; x >= 0 && p.b.Runtime.Values != nil {
-						s.add(x, p.b.Cluster, p.b.Name, p.id)
-					}
-				}
-			},
-		},
+			source: rtInfo + " `commitLogDirCapacity` (Free)", replaces: "rocketmq_brokeruntime_commitlogdir_capacity_free"},
+			func(_ *view, b *snapshot.Broker) (float64, bool) {
+				x := b.Runtime.CommitLogDirFreeBytes
+				return x, x >= 0 && b.Runtime.Values != nil
+			}),
 		rtValue("rocketmq_broker_commitlog_min_offset_bytes", "Physical offset of the oldest commit-log byte still stored.",
 			"commitLogMinOffset", gauge, 1, "rocketmq_brokeruntime_commitlog_minoffset"),
 		rtValue("rocketmq_broker_commitlog_max_offset_bytes", "Physical offset the commit log has been written up to.",
@@ -218,18 +203,13 @@ func runtimeFamilies() []*family {
 			"remainHowManyDataToCommit", "(none)"),
 		rtValue("rocketmq_broker_page_cache_lock_seconds", "How long the current put has held the commit-log lock, in seconds (0 when none is in progress).",
 			"pageCacheLockTimeMills", gauge, 1000, "rocketmq_brokeruntime_pagecache_lock_time_mills"),
-		{
-			name: "rocketmq_broker_earliest_message_timestamp_seconds", typ: gauge, labels: brokerL, prio: prioNever,
+		perBroker(def{name: "rocketmq_broker_earliest_message_timestamp_seconds", typ: gauge,
 			help:   "Store time of the oldest message still in the commit log, as Unix seconds.",
-			source: rtInfo + " `earliestMessageTimeStamp`", replaces: "rocketmq_brokeruntime_earliest_message_timestamp",
-			emit: func(v *view, s *sink) {
-				for _, p := range v.procs {
-					if x, ok := p.b.Runtime.Values["earliestMessageTimeStamp"]; ok && x > 0 {
-						s.add(msToSeconds(x), p.b.Cluster, p.b.Name, p.id)
-					}
-				}
-			},
-		},
+			source: rtInfo + " `earliestMessageTimeStamp`", replaces: "rocketmq_brokeruntime_earliest_message_timestamp"},
+			func(_ *view, b *snapshot.Broker) (float64, bool) {
+				x, ok := b.Runtime.Values["earliestMessageTimeStamp"]
+				return msToSeconds(x), ok && x > 0
+			}),
 		{
 			name: "rocketmq_broker_delay_queue_lag_messages", typ: gauge, labels: with(brokerL, "level"), prio: prioNever,
 			help:   "Scheduled (delay-level) messages stored but not yet delivered, by delay level.",
@@ -267,17 +247,11 @@ func runtimeFamilies() []*family {
 }
 
 func sizeFamily(name, help, key, replaces string) *family {
-	return &family{
-		name: name, help: help, typ: gauge, labels: brokerL, prio: prioNever,
-		source: rtInfo + " `" + key + "` (human-readable size)", replaces: replaces,
-		emit: func(v *view, s *sink) {
-			for _, p := range v.procs {
-				if x, ok := p.b.Runtime.Sizes[key]; ok {
-					s.add(x, p.b.Cluster, p.b.Name, p.id)
-				}
-			}
-		},
-	}
+	return perBroker(def{name: name, help: help, typ: gauge, source: rtInfo + " `" + key + "` (human-readable size)", replaces: replaces},
+		func(_ *view, b *snapshot.Broker) (float64, bool) {
+			x, ok := b.Runtime.Sizes[key]
+			return x, ok
+		})
 }
 
 func leLabel(upper float64) string {

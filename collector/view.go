@@ -386,6 +386,29 @@ func seconds(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }
 // msToSeconds turns a millisecond figure into seconds.
 func msToSeconds(ms float64) float64 { return ms / 1000 }
 
+// windowTPS, windowBytes and windowSum read one figure of a broker stat
+// item's minute window; a window not read (nil) gives none.
+func windowTPS(w *snapshot.Window) (float64, bool) {
+	if w == nil {
+		return 0, false
+	}
+	return w.TPS, true
+}
+
+func windowBytes(w *snapshot.Window) (float64, bool) {
+	if w == nil {
+		return 0, false
+	}
+	return w.BytesPerSec, true
+}
+
+func windowSum(w *snapshot.Window) (float64, bool) {
+	if w == nil {
+		return 0, false
+	}
+	return float64(w.Sum), true
+}
+
 // distinctIDs counts the distinct client ids of a list sorted by id (a
 // client can hold several connections).
 func distinctIDs[T any](clients []T, id func(T) string) int {
