@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/brokeradmin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/realbroker"
 	"github.com/rocketmq-exporter/rocketmq_exporter/remoting"
 )
@@ -104,7 +105,7 @@ func TestACL(t *testing.T) {
 
 	// The broker registered itself although ACL is on (the namesrv checks
 	// nothing, so an unsigned client reads cluster info).
-	plain := admin.New(remoting.NewClient(remoting.Options{}))
+	plain := brokeradmin.New(remoting.NewClient(remoting.Options{}))
 	defer plain.Remoting().Close()
 	ci, err := plain.ClusterInfo(ctx, acl.NamesrvAddr)
 	if err != nil {
@@ -114,7 +115,7 @@ func TestACL(t *testing.T) {
 		t.Fatalf("namesrv lists %+v, want broker-acl at %s", in, b)
 	}
 
-	good := admin.New(remoting.NewClient(remoting.Options{Credentials: &remoting.Credentials{AccessKey: aclUser, SecretKey: aclSecret}}))
+	good := brokeradmin.New(remoting.NewClient(remoting.Options{Credentials: &remoting.Credentials{AccessKey: aclUser, SecretKey: aclSecret}}))
 	defer good.Remoting().Close()
 	topic := fmt.Sprintf("acl_%d", time.Now().UnixNano()%1e6)
 	if err := good.CreateTopic(ctx, b, admin.TopicConfig{TopicName: topic, ReadQueueNums: 1}); err != nil {
@@ -131,9 +132,9 @@ func TestACL(t *testing.T) {
 		call func(context.Context, *admin.Client) error
 	}{
 		{"GET_BROKER_RUNTIME_INFO", func(ctx context.Context, a *admin.Client) error {
-			kv, err := a.BrokerRuntimeInfo(ctx, b)
-			if err == nil && kv["brokerVersionDesc"] != "V"+strings.ReplaceAll(version, ".", "_") {
-				err = fmt.Errorf("brokerVersionDesc %q", kv["brokerVersionDesc"])
+			ri, err := a.BrokerRuntime(ctx, b)
+			if err == nil && ri.Table["brokerVersionDesc"] != "V"+strings.ReplaceAll(version, ".", "_") {
+				err = fmt.Errorf("brokerVersionDesc %q", ri.Table["brokerVersionDesc"])
 			}
 			return err
 		}},
@@ -157,7 +158,7 @@ func TestACL(t *testing.T) {
 		}},
 	}
 	for _, r := range reads {
-		eventually(t, 20*time.Second, r.name+" with the right credentials", func() error { return r.call(ctx, good) })
+		eventually(t, 20*time.Second, r.name+" with the right credentials", func() error { return r.call(ctx, good.Client) })
 	}
 
 	// What refusals look like on this version.
@@ -174,7 +175,8 @@ func TestACL(t *testing.T) {
 		{"no credentials", nil, "unsigned request"},
 	}
 	for _, rf := range refused {
-		a := admin.New(remoting.NewClient(remoting.Options{Credentials: rf.creds}))
+		rc := remoting.NewClient(remoting.Options{Credentials: rf.creds})
+		a := admin.New(rc)
 		for _, r := range reads {
 			err := r.call(ctx, a)
 			switch {
@@ -201,6 +203,6 @@ func TestACL(t *testing.T) {
 				t.Logf("%s: %v", rf.label, err)
 			}
 		}
-		a.Remoting().Close()
+		rc.Close()
 	}
 }

@@ -30,9 +30,6 @@ func (c *Client) OnDecodeError(f func(requestCode int)) { c.onDecode = f }
 // New wraps a remoting client.
 func New(rc *remoting.Client) *Client { return &Client{rc: rc} }
 
-// Remoting returns the underlying client.
-func (c *Client) Remoting() *remoting.Client { return c.rc }
-
 // DecodeError is a body that did not parse as the call's answer.
 type DecodeError struct {
 	Addr        string
@@ -78,39 +75,8 @@ func (c *Client) ClusterInfo(ctx context.Context, namesrv string) (*ClusterInfo,
 	return &ci, nil
 }
 
-// AllTopicList asks a namesrv for every topic name it routes.
-func (c *Client) AllTopicList(ctx context.Context, namesrv string) ([]string, error) {
-	var tl struct {
-		TopicList []string `json:"topicList"`
-	}
-	if _, err := c.call(ctx, namesrv, remoting.GetAllTopicListFromNameserver, nil, nil, &tl); err != nil {
-		return nil, err
-	}
-	sort.Strings(tl.TopicList)
-	return tl.TopicList, nil
-}
-
-// TopicRoute asks a namesrv for a topic's route.
-func (c *Client) TopicRoute(ctx context.Context, namesrv, topic string) (*TopicRouteData, error) {
-	var rd TopicRouteData
-	ext := map[string]string{"topic": topic, "acceptStandardJsonOnly": "true"}
-	if _, err := c.call(ctx, namesrv, remoting.GetRouteInfoByTopic, ext, nil, &rd); err != nil {
-		return nil, err
-	}
-	return &rd, nil
-}
-
-// BrokerRuntimeInfo returns the broker's runtime key/value table. Every
-// value is a string; their formats differ between versions.
-func (c *Client) BrokerRuntimeInfo(ctx context.Context, broker string) (map[string]string, error) {
-	ri, err := c.BrokerRuntime(ctx, broker)
-	if err != nil {
-		return nil, err
-	}
-	return ri.Table, nil
-}
-
-// RuntimeInfo answers GET_BROKER_RUNTIME_INFO.
+// RuntimeInfo answers GET_BROKER_RUNTIME_INFO. Every value of Table is a
+// string; their formats differ between versions.
 type RuntimeInfo struct {
 	Table map[string]string
 	// VersionCode is the broker's MQVersion ordinal (407 for V4_9_7, 479
@@ -172,24 +138,6 @@ func (c *Client) TopicStats(ctx context.Context, broker, topic string) (*TopicSt
 	return ts, nil
 }
 
-// ConsumeStats returns a group's progress on one topic, or on every topic
-// it has offsets for when topic is empty.
-func (c *Client) ConsumeStats(ctx context.Context, broker, group, topic string) (*ConsumeStats, error) {
-	ext := map[string]string{"consumerGroup": group}
-	if topic != "" {
-		ext["topic"] = topic
-	}
-	var w consumeStatsWire
-	if _, err := c.call(ctx, broker, remoting.GetConsumeStats, ext, nil, &w); err != nil {
-		return nil, err
-	}
-	cs, err := w.convert()
-	if err != nil {
-		return nil, &DecodeError{Addr: broker, RequestCode: remoting.GetConsumeStats, Err: err}
-	}
-	return &cs, nil
-}
-
 // BrokerConsumeStats returns every group's consume stats in one call.
 func (c *Client) BrokerConsumeStats(ctx context.Context, broker string, isOrder bool) (*BrokerConsumeStats, error) {
 	var w brokerConsumeStatsWire
@@ -207,13 +155,7 @@ func (c *Client) BrokerConsumeStats(ctx context.Context, broker string, isOrder 
 				byGroup[group] = i
 				out.Groups = append(out.Groups, GroupConsumeStats{Group: group})
 			}
-			for _, wcs := range list {
-				cs, err := wcs.convert()
-				if err != nil {
-					return nil, &DecodeError{Addr: broker, RequestCode: remoting.GetBrokerConsumeStats, Err: err}
-				}
-				out.Groups[i].Stats = append(out.Groups[i].Stats, cs)
-			}
+			out.Groups[i].Stats = append(out.Groups[i].Stats, list...)
 		}
 	}
 	sort.Slice(out.Groups, func(i, j int) bool { return out.Groups[i].Group < out.Groups[j].Group })
@@ -273,34 +215,6 @@ func (c *Client) ConsumerRunningInfo(ctx context.Context, broker, group, clientI
 	return info, nil
 }
 
-// QueryTopicConsumeByWho lists the groups online for topic or holding
-// offsets on it.
-func (c *Client) QueryTopicConsumeByWho(ctx context.Context, broker, topic string) ([]string, error) {
-	var gl struct {
-		GroupList []string `json:"groupList"`
-	}
-	if _, err := c.call(ctx, broker, remoting.QueryTopicConsumeByWho, map[string]string{"topic": topic}, nil, &gl); err != nil {
-		return nil, err
-	}
-	sort.Strings(gl.GroupList)
-	return gl.GroupList, nil
-}
-
-// TopicsByConsumer lists the topics group has committed offsets for on
-// broker (QUERY_TOPICS_BY_CONSUMER, 5.0+). 4.x brokers do not know the
-// request: they answer REQUEST_CODE_NOT_SUPPORTED, which
-// remoting.IsNotSupported recognises.
-func (c *Client) TopicsByConsumer(ctx context.Context, broker, group string) ([]string, error) {
-	var tl struct {
-		TopicList []string `json:"topicList"`
-	}
-	if _, err := c.call(ctx, broker, remoting.QueryTopicsByConsumer, map[string]string{"group": group}, nil, &tl); err != nil {
-		return nil, err
-	}
-	sort.Strings(tl.TopicList)
-	return tl.TopicList, nil
-}
-
 // QueryConsumeTimeSpan returns, per queue of topic, the store times that
 // bound group's progress, read from the index without message bodies.
 func (c *Client) QueryConsumeTimeSpan(ctx context.Context, broker, topic, group string) ([]QueueTimeSpan, error) {
@@ -352,28 +266,6 @@ func (c *Client) AllConsumerOffsets(ctx context.Context, broker string) (*Consum
 		}
 		return a.Group < b.Group
 	})
-	return out, nil
-}
-
-// AllDelayOffsets returns the schedule service's progress per delay level.
-func (c *Client) AllDelayOffsets(ctx context.Context, broker string) (map[int]int64, error) {
-	var w struct {
-		OffsetTable map[string]int64 `json:"offsetTable"`
-	}
-	if _, err := c.call(ctx, broker, remoting.GetAllDelayOffset, nil, nil, &w); err != nil {
-		if systemErrorSays(err, "No delay offset") {
-			return map[int]int64{}, nil
-		}
-		return nil, err
-	}
-	out := make(map[int]int64, len(w.OffsetTable))
-	for k, v := range w.OffsetTable {
-		level, err := strconv.Atoi(k)
-		if err != nil {
-			return nil, &DecodeError{Addr: broker, RequestCode: remoting.GetAllDelayOffset, Err: fmt.Errorf("delay level %q: %w", k, err)}
-		}
-		out[level] = v
-	}
 	return out, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/brokeradmin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/remoting"
 	"github.com/rocketmq-exporter/rocketmq_exporter/remoting/remotingtest"
 )
@@ -26,7 +27,8 @@ func fixtureServer(t *testing.T, dir string) string {
 }
 
 // TestGoldenFixtures decodes every body recorded from each real broker
-// version with the same calls the exporter makes.
+// version with the same calls the exporter makes (and, through
+// brokeradmin, the ones only tests make).
 func TestGoldenFixtures(t *testing.T) {
 	dirs, _ := filepath.Glob(filepath.Join("..", "testdata", "fixtures", "*"))
 	if len(dirs) == 0 {
@@ -35,7 +37,7 @@ func TestGoldenFixtures(t *testing.T) {
 	for _, dir := range dirs {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			addr := fixtureServer(t, dir)
-			a := admin.New(remoting.NewClient(remoting.Options{}))
+			a := brokeradmin.New(remoting.NewClient(remoting.Options{}))
 			defer a.Remoting().Close()
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
@@ -61,8 +63,8 @@ func TestGoldenFixtures(t *testing.T) {
 			check("GET_ALL_TOPIC_LIST_FROM_NAMESERVER", err, len(tl) > 0)
 			rd, err := a.TopicRoute(ctx, addr, "x")
 			check("GET_ROUTEINFO_BY_TOPIC", err, err == nil && len(rd.QueueDatas) > 0 && len(rd.BrokerDatas) > 0)
-			kv, err := a.BrokerRuntimeInfo(ctx, addr)
-			check("GET_BROKER_RUNTIME_INFO", err, kv["bootTimestamp"] != "")
+			ri, err := a.BrokerRuntime(ctx, addr)
+			check("GET_BROKER_RUNTIME_INFO", err, err == nil && ri.Table["bootTimestamp"] != "")
 			tc, err := a.AllTopicConfig(ctx, addr)
 			check("GET_ALL_TOPIC_CONFIG", err, err == nil && len(tc.TopicConfigTable) > 0)
 			sg, err := a.AllSubscriptionGroups(ctx, addr)
@@ -126,11 +128,12 @@ func TestDecodeErrorsReported(t *testing.T) {
 	addr := remotingtest.Serve(t, func(*remoting.Command, string) *remoting.Command {
 		return &remoting.Command{Body: []byte(`{"table":{`)}
 	})
-	a := admin.New(remoting.NewClient(remoting.Options{}))
-	defer a.Remoting().Close()
+	rc := remoting.NewClient(remoting.Options{})
+	defer rc.Close()
+	a := admin.New(rc)
 	var got []int
 	a.OnDecodeError(func(code int) { got = append(got, code) })
-	_, err := a.BrokerRuntimeInfo(context.Background(), addr)
+	_, err := a.BrokerRuntime(context.Background(), addr)
 	var de *admin.DecodeError
 	if !errors.As(err, &de) || de.RequestCode != remoting.GetBrokerRuntimeInfo {
 		t.Fatalf("got %v, want a DecodeError", err)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/brokeradmin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/realbroker"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/workload"
 	"github.com/rocketmq-exporter/rocketmq_exporter/remoting"
@@ -22,7 +23,7 @@ import (
 var (
 	cluster *realbroker.Cluster
 	rec     = &recorder{bodies: map[string][]byte{}}
-	adm     *admin.Client
+	adm     *brokeradmin.Client
 )
 
 func TestMain(m *testing.M) {
@@ -32,7 +33,7 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(realbroker.Main(m, realbroker.Options{}, func(c *realbroker.Cluster) {
 		cluster = c
-		adm = admin.New(remoting.NewClient(remoting.Options{Tap: rec.tap}))
+		adm = brokeradmin.New(remoting.NewClient(remoting.Options{Tap: rec.tap}))
 	}))
 }
 
@@ -197,7 +198,7 @@ func TestTopicAndGroupLifecycle(t *testing.T) {
 	if err := adm.CreateTopic(ctx, b, admin.TopicConfig{TopicName: topic, ReadQueueNums: 2}); err != nil {
 		t.Fatal(err)
 	}
-	if err := adm.CreateSubscriptionGroup(ctx, b, admin.NewGroupConfig(group)); err != nil {
+	if err := adm.CreateSubscriptionGroup(ctx, b, brokeradmin.NewGroupConfig(group)); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 30*time.Second, "route in namesrv", func() error {

@@ -133,21 +133,6 @@ func (ci *ClusterInfo) Instances() []BrokerInstance {
 	return out
 }
 
-// QueueData is a topic's queue layout on one broker group.
-type QueueData struct {
-	BrokerName     string `json:"brokerName"`
-	ReadQueueNums  int    `json:"readQueueNums"`
-	WriteQueueNums int    `json:"writeQueueNums"`
-	Perm           int    `json:"perm"`
-	TopicSysFlag   int    `json:"topicSysFlag"`
-}
-
-// TopicRouteData answers GET_ROUTEINFO_BY_TOPIC.
-type TopicRouteData struct {
-	BrokerDatas []BrokerData `json:"brokerDatas"`
-	QueueDatas  []QueueData  `json:"queueDatas"`
-}
-
 // TopicConfig is one topic's broker-side configuration.
 type TopicConfig struct {
 	TopicName       string            `json:"topicName"`
@@ -223,7 +208,9 @@ type ConsumeOffsets struct {
 // Lag is the messages not yet consumed on this queue, never negative.
 func (o ConsumeOffsets) Lag() int64 { return max(0, o.BrokerOffset-o.ConsumerOffset) }
 
-// ConsumeStats answers GET_CONSUME_STATS for one group, queues sorted.
+// ConsumeStats is one group's progress on one topic, queues sorted: an
+// element of GET_BROKER_CONSUME_STATS, and the whole GET_CONSUME_STATS
+// answer (which only tests ask).
 type ConsumeStats struct {
 	ConsumeTps float64
 	Queues     []ConsumeOffsets
@@ -234,18 +221,25 @@ type consumeStatsWire struct {
 	OffsetTable map[string]ConsumeOffsets `json:"offsetTable"`
 }
 
-func (w *consumeStatsWire) convert() (ConsumeStats, error) {
-	cs := ConsumeStats{ConsumeTps: w.ConsumeTps, Queues: make([]ConsumeOffsets, 0, len(w.OffsetTable))}
+// UnmarshalJSON reads the normalised wire form, whose queues are keyed by
+// MessageQueue (see parseMessageQueue). It lets both requests that answer
+// this shape decode it the same way.
+func (cs *ConsumeStats) UnmarshalJSON(b []byte) error {
+	var w consumeStatsWire
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*cs = ConsumeStats{ConsumeTps: w.ConsumeTps, Queues: make([]ConsumeOffsets, 0, len(w.OffsetTable))}
 	for k, v := range w.OffsetTable {
 		mq, err := parseMessageQueue(k)
 		if err != nil {
-			return cs, err
+			return err
 		}
 		v.MessageQueue = mq
 		cs.Queues = append(cs.Queues, v)
 	}
 	sortQueues(cs.Queues, func(o ConsumeOffsets) MessageQueue { return o.MessageQueue })
-	return cs, nil
+	return nil
 }
 
 func sortQueues[T any](s []T, mq func(T) MessageQueue) {
@@ -276,9 +270,9 @@ type BrokerConsumeStats struct {
 }
 
 type brokerConsumeStatsWire struct {
-	BrokerAddr       string                          `json:"brokerAddr"`
-	TotalDiff        int64                           `json:"totalDiff"`
-	ConsumeStatsList []map[string][]consumeStatsWire `json:"consumeStatsList"`
+	BrokerAddr       string                      `json:"brokerAddr"`
+	TotalDiff        int64                       `json:"totalDiff"`
+	ConsumeStatsList []map[string][]ConsumeStats `json:"consumeStatsList"`
 }
 
 // StatsSnapshot is one window of a broker stat item.

@@ -45,8 +45,9 @@ func replayGroups(t *testing.T, dir string) string {
 // subscription config and the producer groups.
 func recordedGroups(t *testing.T, addr string) (consumers, producers []string) {
 	t.Helper()
-	a := admin.New(remoting.NewClient(remoting.Options{}))
-	defer a.Remoting().Close()
+	rc := remoting.NewClient(remoting.Options{})
+	defer rc.Close()
+	a := admin.New(rc)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	sg, err := a.AllSubscriptionGroups(ctx, addr)

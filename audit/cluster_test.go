@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/app"
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/brokeradmin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/simbroker"
 )
 
@@ -98,7 +99,7 @@ func TestCutPassSaysSo(t *testing.T) {
 	for _, b := range a.Cycle(context.Background()).Brokers {
 		for _, g := range b.Groups {
 			if strings.HasPrefix(g.Name, "sim-group") {
-				if err := a.Admin.DeleteSubscriptionGroup(context.Background(), b.Addr, g.Name, false); err != nil {
+				if err := brokeradmin.New(a.Remoting).DeleteSubscriptionGroup(context.Background(), b.Addr, g.Name, false); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/app"
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/brokeradmin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/simbroker"
 )
 
@@ -43,7 +44,7 @@ func TestCleanupCommandsNameTheirTarget(t *testing.T) {
 	for _, b := range a.Cycle(ctx).Brokers {
 		for _, g := range b.Groups {
 			if g.Online && strings.HasPrefix(g.Name, "sim-group") {
-				if err := a.Admin.DeleteSubscriptionGroup(ctx, b.Addr, g.Name, false); err != nil {
+				if err := brokeradmin.New(a.Remoting).DeleteSubscriptionGroup(ctx, b.Addr, g.Name, false); err != nil {
 					t.Fatal(err)
 				}
 				deleted++

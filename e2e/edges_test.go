@@ -18,6 +18,7 @@ import (
 	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/app"
 	"github.com/rocketmq-exporter/rocketmq_exporter/audit"
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/brokeradmin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/realbroker"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/workload"
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
@@ -145,7 +146,7 @@ func edgeUntil(t *testing.T, ctx context.Context, d time.Duration, what string, 
 }
 
 // edgeDepth is how many messages the broker ever put into topic.
-func edgeDepth(ctx context.Context, adm *admin.Client, broker, topic string) (int64, error) {
+func edgeDepth(ctx context.Context, adm *brokeradmin.Client, broker, topic string) (int64, error) {
 	ts, err := adm.TopicStats(ctx, broker, topic)
 	if err != nil {
 		return 0, err
@@ -158,7 +159,7 @@ func edgeDepth(ctx context.Context, adm *admin.Client, broker, topic string) (in
 }
 
 // edgeOffsets lists the broker's committed offsets as topic@group.
-func edgeOffsets(ctx context.Context, adm *admin.Client, broker string) ([]string, error) {
+func edgeOffsets(ctx context.Context, adm *brokeradmin.Client, broker string) ([]string, error) {
 	offs, err := adm.AllConsumerOffsets(ctx, broker)
 	if err != nil {
 		return nil, err
@@ -200,7 +201,7 @@ func TestFiltersNeverMakeLeaksOnARealBroker(t *testing.T) {
 		}
 	}
 	for _, g := range []string{gIn, gMix, gOut, gBad} {
-		if err := adm.CreateSubscriptionGroup(ctx, c.BrokerAddr, admin.NewGroupConfig(g)); err != nil {
+		if err := adm.CreateSubscriptionGroup(ctx, c.BrokerAddr, brokeradmin.NewGroupConfig(g)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -361,7 +362,7 @@ func edgeAuditItems(reports []audit.Report) []string {
 // edgeDeleteLikeMQAdmin deletes topic (broker and namesrv) and group with
 // its offsets, %RETRY% and %DLQ% topics, as mqadmin deleteTopic and
 // deleteSubGroup -r do.
-func edgeDeleteLikeMQAdmin(t *testing.T, ctx context.Context, adm *admin.Client, c *realbroker.Cluster, topic, group string) {
+func edgeDeleteLikeMQAdmin(t *testing.T, ctx context.Context, adm *brokeradmin.Client, c *realbroker.Cluster, topic, group string) {
 	t.Helper()
 	if err := adm.DeleteSubscriptionGroup(ctx, c.BrokerAddr, group, true); err != nil {
 		t.Fatal(err)
@@ -378,7 +379,7 @@ func edgeDeleteLikeMQAdmin(t *testing.T, ctx context.Context, adm *admin.Client,
 
 // edgeBrokerForgot checks that nothing on the broker names topic or group:
 // no topic config, subscription group or committed offset.
-func edgeBrokerForgot(ctx context.Context, adm *admin.Client, c *realbroker.Cluster, topic, group string) error {
+func edgeBrokerForgot(ctx context.Context, adm *brokeradmin.Client, c *realbroker.Cluster, topic, group string) error {
 	names := []string{topic, group}
 	tc, err := adm.AllTopicConfig(ctx, c.BrokerAddr)
 	if err != nil {
@@ -432,7 +433,7 @@ func TestLeaksOutliveTheExporterOnARealBroker(t *testing.T) {
 	if err := adm.CreateTopic(ctx, c.BrokerAddr, admin.TopicConfig{TopicName: topic, ReadQueueNums: 2}); err != nil {
 		t.Fatal(err)
 	}
-	if err := adm.CreateSubscriptionGroup(ctx, c.BrokerAddr, admin.NewGroupConfig(group)); err != nil {
+	if err := adm.CreateSubscriptionGroup(ctx, c.BrokerAddr, brokeradmin.NewGroupConfig(group)); err != nil {
 		t.Fatal(err)
 	}
 	edgeUntil(t, ctx, 30*time.Second, "route at the namesrv", func() error { _, err := adm.TopicRoute(ctx, c.NamesrvAddr, topic); return err })

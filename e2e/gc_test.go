@@ -11,14 +11,15 @@ import (
 	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/app"
 	"github.com/rocketmq-exporter/rocketmq_exporter/audit"
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/brokeradmin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/realbroker"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/workload"
 	"github.com/rocketmq-exporter/rocketmq_exporter/remoting"
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
 )
 
-func newAdmin(t *testing.T) *admin.Client {
-	a := admin.New(remoting.NewClient(remoting.Options{}))
+func newAdmin(t *testing.T) *brokeradmin.Client {
+	a := brokeradmin.New(remoting.NewClient(remoting.Options{}))
 	t.Cleanup(func() { a.Remoting().Close() })
 	return a
 }
@@ -68,7 +69,7 @@ func trafficThenDelete(t *testing.T, ctx context.Context, c *realbroker.Cluster,
 	if err := adm.CreateTopic(ctx, c.BrokerAddr, admin.TopicConfig{TopicName: topic, ReadQueueNums: 2}); err != nil {
 		t.Fatal(err)
 	}
-	if err := adm.CreateSubscriptionGroup(ctx, c.BrokerAddr, admin.NewGroupConfig(group)); err != nil {
+	if err := adm.CreateSubscriptionGroup(ctx, c.BrokerAddr, brokeradmin.NewGroupConfig(group)); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(time.Second) // the route reaches the namesrv
@@ -233,7 +234,7 @@ func TestChurn(t *testing.T) {
 			liveTopics[tp] = true
 		}
 		for _, g := range groups {
-			if err := adm.CreateSubscriptionGroup(ctx, b, admin.NewGroupConfig(g)); err != nil {
+			if err := adm.CreateSubscriptionGroup(ctx, b, brokeradmin.NewGroupConfig(g)); err != nil {
 				t.Fatalf("round %d: create %s: %v", r, g, err)
 			}
 			liveGroups[g] = true

@@ -22,6 +22,7 @@ import (
 	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/app"
 	"github.com/rocketmq-exporter/rocketmq_exporter/audit"
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/brokeradmin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/realbroker"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/workload"
 	"github.com/rocketmq-exporter/rocketmq_exporter/remoting"
@@ -54,7 +55,7 @@ func (l groupListings) String() string {
 
 // readListings asks c's broker every listing, and QUERY_TOPIC_CONSUME_BY_WHO
 // for each of topics.
-func readListings(t *testing.T, ctx context.Context, adm *admin.Client, c *realbroker.Cluster, topics ...string) groupListings {
+func readListings(t *testing.T, ctx context.Context, adm *brokeradmin.Client, c *realbroker.Cluster, topics ...string) groupListings {
 	t.Helper()
 	b := c.BrokerAddr
 	l := groupListings{consume: map[string][]string{}, online: map[string]int{}, offsets: map[string][]string{}, byWho: map[string][]string{}}
@@ -217,7 +218,7 @@ func (g *groupTraffic) close() {
 
 // startGroupTraffic produces to a new topic and consumes it in every way
 // the broker knows.
-func startGroupTraffic(t *testing.T, ctx context.Context, adm *admin.Client, c *realbroker.Cluster) *groupTraffic {
+func startGroupTraffic(t *testing.T, ctx context.Context, adm *brokeradmin.Client, c *realbroker.Cluster) *groupTraffic {
 	t.Helper()
 	topic := unique("grp-t")
 	g := &groupTraffic{topic: topic, push: "GID_" + topic + "-push", fail: "GID_" + topic + "-fail", pop: "GID_" + topic + "-pop"}
@@ -365,7 +366,7 @@ func recordListings(t *testing.T, ctx context.Context, c *realbroker.Cluster, to
 			mu.Unlock()
 		}
 	}
-	adm := admin.New(remoting.NewClient(remoting.Options{Tap: tap}))
+	adm := brokeradmin.New(remoting.NewClient(remoting.Options{Tap: tap}))
 	defer adm.Remoting().Close()
 	byWho := map[string][]string{}
 	for _, topic := range topics[1:] {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/app"
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/brokeradmin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/realbroker"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/workload"
 	"github.com/rocketmq-exporter/rocketmq_exporter/leakcost"
@@ -265,7 +266,7 @@ func classHistogram(t *testing.T, ctx context.Context, c *realbroker.Cluster) hi
 // mqadmin deleteTopic and deleteSubGroup -r true -c do, and has the
 // exporter probe what is left. It returns when the last message was
 // consumed.
-func costWorkload(t *testing.T, ctx context.Context, c *realbroker.Cluster, adm *admin.Client, a *app.App, sc costScenario, prefix string, del bool) time.Time {
+func costWorkload(t *testing.T, ctx context.Context, c *realbroker.Cluster, adm *brokeradmin.Client, a *app.App, sc costScenario, prefix string, del bool) time.Time {
 	t.Helper()
 	base := unique(prefix)
 	topics, groups := make([]string, sc.topics), make([]string, sc.groups)
@@ -277,7 +278,7 @@ func costWorkload(t *testing.T, ctx context.Context, c *realbroker.Cluster, adm 
 	}
 	for i := range groups {
 		groups[i] = fmt.Sprintf("GID_%s-g%d", base, i)
-		if err := adm.CreateSubscriptionGroup(ctx, c.BrokerAddr, admin.NewGroupConfig(groups[i])); err != nil {
+		if err := adm.CreateSubscriptionGroup(ctx, c.BrokerAddr, brokeradmin.NewGroupConfig(groups[i])); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -353,7 +354,7 @@ func produceEach(t *testing.T, ctx context.Context, ns string, topics []string, 
 // with no retries left, so the broker sends them to %DLQ%group. It returns
 // once all arrived, the DLQ holds the rejected ones, and the consumer has
 // committed its offsets.
-func consumeEach(t *testing.T, ctx context.Context, c *realbroker.Cluster, adm *admin.Client, group string, topics []string, n int, fails func(string) bool) {
+func consumeEach(t *testing.T, ctx context.Context, c *realbroker.Cluster, adm *brokeradmin.Client, group string, topics []string, n int, fails func(string) bool) {
 	t.Helper()
 	workload.Quiet()
 	opts := []consumer.Option{consumer.WithNameServer([]string{c.NamesrvAddr}), consumer.WithGroupName(group),
@@ -412,7 +413,7 @@ func consumeEach(t *testing.T, ctx context.Context, c *realbroker.Cluster, adm *
 
 // deleteLikeMQAdmin deletes the topics (broker, then namesrv) and the
 // groups with their offsets and %RETRY%/%DLQ% topics.
-func deleteLikeMQAdmin(t *testing.T, ctx context.Context, c *realbroker.Cluster, adm *admin.Client, topics, groups []string) {
+func deleteLikeMQAdmin(t *testing.T, ctx context.Context, c *realbroker.Cluster, adm *brokeradmin.Client, topics, groups []string) {
 	t.Helper()
 	all := append([]string(nil), topics...)
 	for _, g := range groups {
@@ -645,7 +646,7 @@ func bytesAlertCase(t *testing.T, bin string, rules []byte, version string, leak
 	t.Cleanup(c.Stop)
 	adm := newAdmin(t)
 	group := unique("GID_bytes")
-	if err := adm.CreateSubscriptionGroup(ctx, c.BrokerAddr, admin.NewGroupConfig(group)); err != nil {
+	if err := adm.CreateSubscriptionGroup(ctx, c.BrokerAddr, brokeradmin.NewGroupConfig(group)); err != nil {
 		t.Fatal(err)
 	}
 	a, _ := newApp(t, nil, c.NamesrvAddr)
@@ -703,7 +704,7 @@ type churn struct {
 	quit    chan struct{}
 }
 
-func startChurn(t *testing.T, ctx context.Context, c *realbroker.Cluster, adm *admin.Client, group string) *churn {
+func startChurn(t *testing.T, ctx context.Context, c *realbroker.Cluster, adm *brokeradmin.Client, group string) *churn {
 	ch := &churn{done: make(chan struct{}), quit: make(chan struct{})}
 	go func() {
 		defer close(ch.done)
@@ -726,7 +727,7 @@ func startChurn(t *testing.T, ctx context.Context, c *realbroker.Cluster, adm *a
 
 func (ch *churn) stop() { close(ch.quit); <-ch.done }
 
-func churnOnce(ctx context.Context, c *realbroker.Cluster, adm *admin.Client, group, topic string) error {
+func churnOnce(ctx context.Context, c *realbroker.Cluster, adm *brokeradmin.Client, group, topic string) error {
 	const queues, n = 4, 8
 	if err := adm.CreateTopic(ctx, c.BrokerAddr, admin.TopicConfig{TopicName: topic, ReadQueueNums: queues, WriteQueueNums: queues}); err != nil {
 		return err

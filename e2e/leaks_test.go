@@ -12,6 +12,7 @@ import (
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/app"
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/brokeradmin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/realbroker"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/workload"
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
@@ -54,7 +55,7 @@ func leakScenario(t *testing.T, ctx context.Context, c *realbroker.Cluster) leak
 		t.Fatal(err)
 	}
 	for _, g := range []string{ok, bad} {
-		if err := adm.CreateSubscriptionGroup(ctx, c.BrokerAddr, admin.NewGroupConfig(g)); err != nil {
+		if err := adm.CreateSubscriptionGroup(ctx, c.BrokerAddr, brokeradmin.NewGroupConfig(g)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/brokeradmin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/realbroker"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/workload"
 )
@@ -54,10 +55,10 @@ func TestLMQ(t *testing.T) {
 					t.Fatal(err)
 				}
 				for _, q := range lmqs {
-					var res *admin.PullResult
+					var res *brokeradmin.PullResult
 					deadline := time.Now().Add(20 * time.Second)
 					for { // dispatch to LMQs is asynchronous
-						res, err = adm.Pull(ctx, c.BrokerAddr, admin.PullRequest{Group: group, Topic: q})
+						res, err = adm.Pull(ctx, c.BrokerAddr, brokeradmin.PullRequest{Group: group, Topic: q})
 						if err != nil {
 							t.Fatalf("pull %s: %v", q, err)
 						}
@@ -69,7 +70,7 @@ func TestLMQ(t *testing.T) {
 					if !res.Found || res.MaxOffset < 2 {
 						t.Fatalf("pull %s: %+v, want both messages dispatched", q, res)
 					}
-					if _, err := adm.Pull(ctx, c.BrokerAddr, admin.PullRequest{Group: group, Topic: q, Offset: res.MaxOffset,
+					if _, err := adm.Pull(ctx, c.BrokerAddr, brokeradmin.PullRequest{Group: group, Topic: q, Offset: res.MaxOffset,
 						Commit: true, CommitOffset: res.MaxOffset}); err != nil {
 						t.Fatalf("commit %s: %v", q, err)
 					}

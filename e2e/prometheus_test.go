@@ -14,6 +14,7 @@ import (
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/app"
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/brokeradmin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/realbroker"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/workload"
 	"github.com/rocketmq-exporter/rocketmq_exporter/mixin"
@@ -127,7 +128,7 @@ func TestDashboardsInPrometheus(t *testing.T) {
 	if err := adm.CreateTopic(ctx, cluster.BrokerAddr, admin.TopicConfig{TopicName: topic, ReadQueueNums: 2, WriteQueueNums: 2}); err != nil {
 		t.Fatal(err)
 	}
-	if err := adm.CreateSubscriptionGroup(ctx, cluster.BrokerAddr, admin.NewGroupConfig(group)); err != nil {
+	if err := adm.CreateSubscriptionGroup(ctx, cluster.BrokerAddr, brokeradmin.NewGroupConfig(group)); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(time.Second) // the route reaches the namesrv
@@ -291,7 +292,7 @@ func leakAlertCase(t *testing.T, bin string, rules []byte, version string, delet
 	if err := adm.CreateTopic(ctx, c.BrokerAddr, admin.TopicConfig{TopicName: topic, ReadQueueNums: 2, WriteQueueNums: 2}); err != nil {
 		t.Fatal(err)
 	}
-	if err := adm.CreateSubscriptionGroup(ctx, c.BrokerAddr, admin.NewGroupConfig(group)); err != nil {
+	if err := adm.CreateSubscriptionGroup(ctx, c.BrokerAddr, brokeradmin.NewGroupConfig(group)); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(time.Second)

@@ -11,6 +11,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/brokeradmin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/remoting"
 )
 
@@ -34,13 +35,13 @@ func (c *clock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-func start(t *testing.T, o Options) (*Cluster, *admin.Client) {
+func start(t *testing.T, o Options) (*Cluster, *brokeradmin.Client) {
 	t.Helper()
 	c, err := Start(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := admin.New(remoting.NewClient(remoting.Options{}))
+	a := brokeradmin.New(remoting.NewClient(remoting.Options{}))
 	t.Cleanup(func() {
 		a.Remoting().Close()
 		c.Close()
@@ -165,7 +166,7 @@ func TestEveryCall(t *testing.T) {
 		if err := a.CreateTopic(ctx, b0, admin.TopicConfig{TopicName: "made-here"}); err != nil {
 			t.Fatal(err)
 		}
-		if err := a.CreateSubscriptionGroup(ctx, b0, admin.NewGroupConfig("made-group")); err != nil {
+		if err := a.CreateSubscriptionGroup(ctx, b0, brokeradmin.NewGroupConfig("made-group")); err != nil {
 			t.Fatal(err)
 		}
 		if err := a.DeleteTopicInBroker(ctx, b0, topic); err != nil {

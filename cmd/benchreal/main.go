@@ -21,6 +21,7 @@ import (
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/app"
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/brokeradmin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/realbroker"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/workload"
 	"github.com/rocketmq-exporter/rocketmq_exporter/remoting"
@@ -60,7 +61,7 @@ func main() {
 		fail(err)
 	}
 	defer c.Stop()
-	b := &bench{c: c, queues: *queues, lag: *lag, adm: admin.New(remoting.NewClient(remoting.Options{}))}
+	b := &bench{c: c, queues: *queues, lag: *lag, adm: brokeradmin.New(remoting.NewClient(remoting.Options{}))}
 	defer b.adm.Remoting().Close()
 	defer b.closeConsumers()
 
@@ -85,7 +86,7 @@ func fail(err error) {
 
 type bench struct {
 	c         *realbroker.Cluster
-	adm       *admin.Client
+	adm       *brokeradmin.Client
 	queues    int
 	lag       int
 	topics    int
@@ -117,7 +118,7 @@ func (b *bench) grow(ctx context.Context, s shape, online int) error {
 		}
 	}
 	for i := b.groups; i < s.groups; i++ {
-		if err := b.adm.CreateSubscriptionGroup(ctx, b.c.BrokerAddr, admin.NewGroupConfig(groupName(i))); err != nil {
+		if err := b.adm.CreateSubscriptionGroup(ctx, b.c.BrokerAddr, brokeradmin.NewGroupConfig(groupName(i))); err != nil {
 			return fmt.Errorf("create group %d: %w", i, err)
 		}
 	}

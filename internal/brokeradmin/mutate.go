@@ -1,10 +1,11 @@
-package admin
+package brokeradmin
 
 import (
 	"context"
 	"encoding/json"
 	"strconv"
 
+	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/remoting"
 )
 
@@ -16,7 +17,7 @@ const (
 
 // CreateTopic creates or updates a topic on one broker. The broker then
 // registers it with its namesrvs.
-func (c *Client) CreateTopic(ctx context.Context, broker string, tc TopicConfig) error {
+func (c *Client) CreateTopic(ctx context.Context, broker string, tc admin.TopicConfig) error {
 	if tc.ReadQueueNums == 0 {
 		tc.ReadQueueNums = 4
 	}
@@ -62,7 +63,7 @@ func (c *Client) DeleteTopicInNamesrv(ctx context.Context, namesrv, topic, clust
 }
 
 // CreateSubscriptionGroup creates or updates a consumer group on a broker.
-func (c *Client) CreateSubscriptionGroup(ctx context.Context, broker string, cfg SubscriptionGroupConfig) error {
+func (c *Client) CreateSubscriptionGroup(ctx context.Context, broker string, cfg admin.SubscriptionGroupConfig) error {
 	if cfg.RetryMaxTimes == 0 {
 		cfg.RetryMaxTimes = 16
 	}
@@ -82,8 +83,8 @@ func (c *Client) CreateSubscriptionGroup(ctx context.Context, broker string, cfg
 
 // NewGroupConfig is the configuration mqadmin updateSubGroup writes by
 // default: enabled, broadcast allowed, 16 retries.
-func NewGroupConfig(name string) SubscriptionGroupConfig {
-	return SubscriptionGroupConfig{GroupName: name, ConsumeEnable: true, ConsumeBroadcastEnable: true,
+func NewGroupConfig(name string) admin.SubscriptionGroupConfig {
+	return admin.SubscriptionGroupConfig{GroupName: name, ConsumeEnable: true, ConsumeBroadcastEnable: true,
 		ConsumeFromMinEnable: true, NotifyConsumerIdsChangedEnable: true}
 }
 

@@ -1,4 +1,4 @@
-package admin
+package brokeradmin
 
 import (
 	"context"
@@ -64,7 +64,7 @@ func (c *Client) Pull(ctx context.Context, broker string, r PullRequest) (*PullR
 		"subVersion":           "0",
 		"expressionType":       "TAG",
 	}
-	resp, err := c.rc.Call(ctx, broker, remoting.PullMessage, ext, nil)
+	resp, err := c.call(ctx, broker, remoting.PullMessage, ext, nil, nil)
 	var re *remoting.ResponseError
 	switch {
 	case err == nil:

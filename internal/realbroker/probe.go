@@ -40,7 +40,7 @@ func (c *Cluster) clusterInfo(ctx context.Context, namesrv string) (ci *admin.Cl
 // why it did not answer with a table.
 func (c *Cluster) brokerAnswers(ctx context.Context, d time.Duration) error {
 	return c.probe(ctx, d, func(ctx context.Context, a *admin.Client) error {
-		_, err := a.BrokerRuntimeInfo(ctx, c.BrokerAddr)
+		_, err := a.BrokerRuntime(ctx, c.BrokerAddr)
 		return err
 	})
 }
