@@ -23,11 +23,13 @@ func (p *Poller) collectBroker(ctx context.Context, inst admin.BrokerInstance, m
 	}
 	b := &snapshot.Broker{Cluster: inst.Cluster, Name: inst.BrokerName, ID: inst.BrokerID, Addr: inst.Addr, Role: role}
 	start := time.Now()
+	mem.tally = &cycleTally{}
 	err := ctx.Err()
 	if err == nil {
 		err = p.collectInto(ctx, b, mem)
 	}
 	b.Duration = time.Since(start)
+	b.Stages = p.settleStages(b, mem)
 	if err != nil {
 		p.log.Warn("broker collection failed", "cluster", b.Cluster, "broker", b.Name, "addr", b.Addr, "err", err)
 		cut := ctx.Err() != nil // the deadline came before the listings answered
@@ -35,7 +37,7 @@ func (p *Poller) collectBroker(ctx context.Context, inst admin.BrokerInstance, m
 			mem.cuts++
 		}
 		if carried := p.carryOver(mem, err.Error()); carried != nil {
-			carried.Duration, carried.Cut = b.Duration, cut
+			carried.Duration, carried.Cut, carried.Stages = b.Duration, cut, b.Stages // this cycle's calls, not the copy's
 			return carried
 		}
 		b.Err, b.Cut, b.Cuts = err.Error(), cut, mem.cuts
@@ -67,6 +69,7 @@ func (p *Poller) carryOver(mem *brokerMemory, reason string) *snapshot.Broker {
 	c := *mem.last
 	c.Up, c.Stale, c.Err, c.RPCs = false, true, reason, nil
 	c.Cut, c.Cuts, c.Carried = false, mem.cuts, nil // everything is carried: Stale says so
+	c.Stages = nil                                  // none was asked: an old outcome would pass for this cycle's
 	return &c
 }
 
@@ -79,11 +82,32 @@ type listings struct {
 }
 
 func (p *Poller) collectInto(ctx context.Context, b *snapshot.Broker, mem *brokerMemory) error {
-	var l listings
-	var ri *admin.RuntimeInfo
-	if err := p.call(ctx, func(c context.Context) (err error) { ri, err = p.adm.BrokerRuntime(c, b.Addr); return }); err != nil {
+	ri, err := ask(ctx, p, mem.tally.of(stRuntimeInfo), func(c context.Context) (*admin.RuntimeInfo, error) {
+		return p.adm.BrokerRuntime(c, b.Addr)
+	})
+	if err != nil {
 		return fmt.Errorf("runtime info: %w", err)
 	}
+	setRuntime(b, ri)
+	p.refreshConfig(ctx, b, mem)
+	if !b.IsMaster() {
+		return nil // slaves mirror their master's topics and groups
+	}
+	l, err := p.list(ctx, b, mem)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	b.Topics = p.topics(ctx, b, mem, l, now)
+	b.Groups = p.groups(ctx, b, mem, l, now)
+	if p.cfg.Leaks != nil {
+		p.probeLeaks(ctx, b, mem, l)
+	}
+	return nil
+}
+
+// setRuntime fills what the runtime info says of the broker itself.
+func setRuntime(b *snapshot.Broker, ri *admin.RuntimeInfo) {
 	b.Runtime = runtimeinfo.Parse(ri.Table)
 	b.Version = b.Runtime.Strings["brokerVersionDesc"]
 	// 5.4.0 dropped the brokerVersion key; every answer's header still
@@ -95,58 +119,64 @@ func (p *Poller) collectInto(ctx context.Context, b *snapshot.Broker, mem *broke
 	if ms, ok := b.Runtime.Value("bootTimestamp"); ok && ms > 0 {
 		b.BootTime = time.UnixMilli(int64(ms))
 	}
-	p.refreshConfig(ctx, b, mem)
-	if !b.IsMaster() {
-		return nil // slaves mirror their master's topics and groups
-	}
+}
 
+// list asks a master's four listings at once. Without topics, groups or
+// consume stats what exists is unknown and the broker fails; without
+// producers the last ones stand (the stage shows the failure).
+func (p *Poller) list(ctx context.Context, b *snapshot.Broker, mem *brokerMemory) (*listings, error) {
+	var l listings
 	var errs [4]error
 	var wg sync.WaitGroup
-	run := func(i int, fn func(context.Context) error) {
+	run := func(f func()) {
 		wg.Add(1)
-		go func() { defer wg.Done(); errs[i] = p.call(ctx, fn) }()
+		go func() { defer wg.Done(); f() }()
 	}
-	run(0, func(c context.Context) (err error) { l.topics, err = p.adm.AllTopicConfig(c, b.Addr); return })
-	run(1, func(c context.Context) (err error) { l.groups, err = p.adm.AllSubscriptionGroups(c, b.Addr); return })
-	run(2, func(c context.Context) (err error) {
-		l.consume, err = p.adm.BrokerConsumeStats(c, b.Addr, false)
-		return
+	t := mem.tally
+	run(func() {
+		l.topics, errs[0] = ask(ctx, p, t.of(stTopicConfig), func(c context.Context) (*admin.TopicConfigTable, error) {
+			return p.adm.AllTopicConfig(c, b.Addr)
+		})
 	})
-	run(3, func(c context.Context) (err error) { l.producer, err = p.adm.AllProducerInfo(c, b.Addr); return })
+	run(func() {
+		l.groups, errs[1] = ask(ctx, p, t.of(stSubscriptionGroups), func(c context.Context) (*admin.SubscriptionGroupTable, error) {
+			return p.adm.AllSubscriptionGroups(c, b.Addr)
+		})
+	})
+	run(func() {
+		l.consume, errs[2] = ask(ctx, p, t.of(stConsumeStats), func(c context.Context) (*admin.BrokerConsumeStats, error) {
+			return p.adm.BrokerConsumeStats(c, b.Addr, false)
+		})
+	})
+	run(func() {
+		l.producer, errs[3] = ask(ctx, p, t.of(stProducers), func(c context.Context) (*admin.ProducerTable, error) {
+			return p.adm.AllProducerInfo(c, b.Addr)
+		})
+	})
 	wg.Wait()
 	for i, what := range []string{"topic config", "subscription groups", "broker consume stats"} {
 		if errs[i] != nil {
-			return fmt.Errorf("%s: %w", what, errs[i])
+			return nil, fmt.Errorf("%s: %w", what, errs[i])
 		}
 	}
-	if errs[3] != nil {
-		p.log.Debug("producer info unavailable", "addr", b.Addr, "err", errs[3])
-		if mem.last != nil {
-			b.Producers = mem.last.Producers
-		}
-	} else {
+	switch {
+	case errs[3] == nil:
 		b.Producers = p.producers(l.producer)
+	case mem.last != nil:
+		b.Producers = mem.last.Producers
 	}
-
-	now := time.Now()
-	b.Topics = p.topics(ctx, b, mem, &l, now)
-	b.Groups = p.groups(ctx, b, mem, &l, now)
-	if p.cfg.Leaks != nil {
-		p.probeLeaks(ctx, b, &l)
-	}
-	return nil
+	return &l, nil
 }
 
 // refreshConfig reads the broker's config every BrokerConfigEvery cycles;
 // a failure keeps the last one.
 func (p *Poller) refreshConfig(ctx context.Context, b *snapshot.Broker, mem *brokerMemory) {
 	if mem.config == nil || mem.cycles%p.cfg.BrokerConfigEvery == 0 {
-		var cfg map[string]string
-		err := p.call(ctx, func(c context.Context) (err error) { cfg, err = p.adm.BrokerConfig(c, b.Addr); return })
+		cfg, err := ask(ctx, p, mem.tally.of(stBrokerConfig), func(c context.Context) (map[string]string, error) {
+			return p.adm.BrokerConfig(c, b.Addr)
+		})
 		if err == nil {
 			mem.config = keepCleanupConfig(cfg)
-		} else {
-			p.log.Debug("broker config unavailable", "addr", b.Addr, "err", err)
 		}
 	}
 	mem.cycles++

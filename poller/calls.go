@@ -8,13 +8,6 @@ import (
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
 )
 
-// call runs fn with the per-call timeout.
-func (p *Poller) call(ctx context.Context, fn func(context.Context) error) error {
-	cctx, cancel := context.WithTimeout(ctx, p.cfg.CallTimeout)
-	defer cancel()
-	return fn(cctx)
-}
-
 // each runs fn(i) for i in [0,n) with at most CallConcurrency at once, in
 // order, and returns how many it started: once ctx ends it starts no more,
 // so fn ran for exactly the i below the count. The caller decides what an
@@ -76,9 +69,10 @@ func carried(b *snapshot.Broker, kind string) {
 
 // stat reads one stat item; "not exist" is an answer (nothing in the
 // window), returned as nil without error.
-func (p *Poller) stat(ctx context.Context, addr, name, key string) (*admin.BrokerStatsData, error) {
-	var d *admin.BrokerStatsData
-	err := p.call(ctx, func(c context.Context) (err error) { d, err = p.adm.ViewBrokerStatsData(c, addr, name, key); return })
+func (p *Poller) stat(ctx context.Context, st *stageCount, addr, name, key string) (*admin.BrokerStatsData, error) {
+	d, err := ask(ctx, p, st, func(c context.Context) (*admin.BrokerStatsData, error) {
+		return p.adm.ViewBrokerStatsData(c, addr, name, key)
+	})
 	if admin.IsStatsNotExist(err) {
 		return nil, nil
 	}

@@ -49,7 +49,7 @@ func (p *Poller) groups(ctx context.Context, b *snapshot.Broker, mem *brokerMemo
 	p.onlineStates(ctx, b, mem, out, prev)
 	p.groupRates(ctx, b, mem, out, prev, now)
 	if p.cfg.ClientRunningInfo {
-		p.runningInfo(ctx, b, out, prev)
+		p.runningInfo(ctx, b, mem, out, prev)
 	}
 	return out
 }
@@ -112,7 +112,7 @@ func foldLMQ(topics []snapshot.GroupTopic) []snapshot.GroupTopic {
 // state and is asked again next cycle.
 func (p *Poller) onlineStates(ctx context.Context, b *snapshot.Broker, mem *brokerMemory, out []snapshot.Group, prev map[string]*snapshot.Group) {
 	checked := make(map[string]int, len(out))
-	var ask []int
+	var todo []int
 	for i := range out {
 		g := &out[i]
 		pg := prev[g.Name]
@@ -122,10 +122,11 @@ func (p *Poller) onlineStates(ctx context.Context, b *snapshot.Broker, mem *brok
 			checked[g.Name] = last
 			continue
 		}
-		ask = append(ask, i)
+		todo = append(todo, i)
 	}
-	ok := p.eachAnswered(ctx, len(ask), func(k int) bool { return p.connections(ctx, b, &out[ask[k]], prev[out[ask[k]].Name]) })
-	for k, i := range ask {
+	st := mem.tally.of(stConnections)
+	ok := p.eachAnswered(ctx, len(todo), func(k int) bool { return p.connections(ctx, st, b, &out[todo[k]], prev[out[todo[k]].Name]) })
+	for k, i := range todo {
 		g := &out[i]
 		if !ok[k] {
 			pg := prev[g.Name]
@@ -142,9 +143,10 @@ func (p *Poller) onlineStates(ctx context.Context, b *snapshot.Broker, mem *brok
 
 // connections fills a group's online clients and reports whether the
 // broker answered. CONSUMER_NOT_ONLINE is an answer (offline).
-func (p *Poller) connections(ctx context.Context, b *snapshot.Broker, g *snapshot.Group, prev *snapshot.Group) bool {
-	var cc *admin.ConsumerConnection
-	err := p.call(ctx, func(c context.Context) (err error) { cc, err = p.adm.ConsumerConnections(c, b.Addr, g.Name); return })
+func (p *Poller) connections(ctx context.Context, st *stageCount, b *snapshot.Broker, g *snapshot.Group, prev *snapshot.Group) bool {
+	cc, err := ask(ctx, p, st, func(c context.Context) (*admin.ConsumerConnection, error) {
+		return p.adm.ConsumerConnections(c, b.Addr, g.Name)
+	})
 	switch {
 	case remoting.ResponseCode(err) == remoting.CodeConsumerNotOnline:
 		if prev != nil {
@@ -219,14 +221,14 @@ func (p *Poller) groupRates(ctx context.Context, b *snapshot.Broker, mem *broker
 		}
 	}
 	last := lastPairs(prev)
-	p.pairWindows(ctx, b, out, consuming, last)
+	p.pairWindows(ctx, b, mem, out, consuming, last)
 	p.lagAges(ctx, b, mem, out, lagging, last, next, marks, now)
 	mem.pairs = next
 }
 
 // runningInfo asks every online client of every group for its figures; a
 // client not answered keeps the figures it last reported.
-func (p *Poller) runningInfo(ctx context.Context, b *snapshot.Broker, out []snapshot.Group, prev map[string]*snapshot.Group) {
+func (p *Poller) runningInfo(ctx context.Context, b *snapshot.Broker, mem *brokerMemory, out []snapshot.Group, prev map[string]*snapshot.Group) {
 	var refs []pairRef // g: group, t: client
 	for gi := range out {
 		for ci := range out[gi].Clients {
@@ -236,10 +238,8 @@ func (p *Poller) runningInfo(ctx context.Context, b *snapshot.Broker, out []snap
 	ok := p.eachAnswered(ctx, len(refs), func(k int) bool {
 		g := &out[refs[k].g]
 		c := &g.Clients[refs[k].t]
-		var info *admin.ConsumerRunningInfo
-		err := p.call(ctx, func(cc context.Context) (err error) {
-			info, err = p.adm.ConsumerRunningInfo(cc, b.Addr, g.Name, c.ID)
-			return
+		info, err := ask(ctx, p, mem.tally.of(stRunningInfo), func(cc context.Context) (*admin.ConsumerRunningInfo, error) {
+			return p.adm.ConsumerRunningInfo(cc, b.Addr, g.Name, c.ID)
 		})
 		if err != nil {
 			return false

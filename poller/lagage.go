@@ -57,13 +57,15 @@ func (r retention) expired(m pairMemory, topic string) bool {
 
 // pairWindows reads the minute windows of consuming pairs; a pair not
 // answered keeps its last ones.
-func (p *Poller) pairWindows(ctx context.Context, b *snapshot.Broker, out []snapshot.Group, consuming []pairRef, last map[string]*snapshot.GroupTopic) {
+func (p *Poller) pairWindows(ctx context.Context, b *snapshot.Broker, mem *brokerMemory, out []snapshot.Group, consuming []pairRef,
+	last map[string]*snapshot.GroupTopic) {
+	st := mem.tally.of(stGroupRates)
 	ok := p.eachAnswered(ctx, len(consuming), func(k int) bool {
 		g := &out[consuming[k].g]
 		gt := &g.Topics[consuming[k].t]
 		key := pairKey(gt.Topic, g.Name)
-		size, err1 := p.stat(ctx, b.Addr, "GROUP_GET_SIZE", key)
-		sb, err2 := p.stat(ctx, b.Addr, "SNDBCK_PUT_NUMS", key)
+		size, err1 := p.stat(ctx, st, b.Addr, "GROUP_GET_SIZE", key)
+		sb, err2 := p.stat(ctx, st, b.Addr, "SNDBCK_PUT_NUMS", key)
 		if err1 != nil || err2 != nil {
 			return false
 		}
@@ -102,20 +104,19 @@ func (p *Poller) lagAges(ctx context.Context, b *snapshot.Broker, mem *brokerMem
 	last map[string]*snapshot.GroupTopic, next map[string]pairMemory, marks retention, now time.Time) {
 	key := func(r pairRef) string { return pairKey(out[r.g].Topics[r.t].Topic, out[r.g].Name) }
 	sort.SliceStable(lagging, func(i, j int) bool { return next[key(lagging[i])].asked < next[key(lagging[j])].asked })
-	ask := lagging
-	if budget := p.cfg.LagSecondsBudget; budget > 0 && len(ask) > budget {
-		ask = ask[:budget]
+	turn := lagging
+	if budget := p.cfg.LagSecondsBudget; budget > 0 && len(turn) > budget {
+		turn = turn[:budget]
 	}
-	oldest := make([]int64, len(ask))
-	tried := make([]bool, len(ask))
-	ok := p.eachAnswered(ctx, len(ask), func(k int) bool {
+	st := mem.tally.of(stLagSeconds)
+	oldest := make([]int64, len(turn))
+	tried := make([]bool, len(turn))
+	ok := p.eachAnswered(ctx, len(turn), func(k int) bool {
 		tried[k] = true
-		g := &out[ask[k].g]
-		gt := &g.Topics[ask[k].t]
-		var spans []admin.QueueTimeSpan
-		err := p.call(ctx, func(c context.Context) (err error) {
-			spans, err = p.adm.QueryConsumeTimeSpan(c, b.Addr, gt.Topic, g.Name)
-			return
+		g := &out[turn[k].g]
+		gt := &g.Topics[turn[k].t]
+		spans, err := ask(ctx, p, st, func(c context.Context) ([]admin.QueueTimeSpan, error) {
+			return p.adm.QueryConsumeTimeSpan(c, b.Addr, gt.Topic, g.Name)
 		})
 		if err != nil {
 			return false
@@ -125,7 +126,7 @@ func (p *Poller) lagAges(ctx context.Context, b *snapshot.Broker, mem *brokerMem
 		}
 		return true
 	})
-	for k, r := range ask {
+	for k, r := range turn {
 		m := next[key(r)]
 		if tried[k] {
 			m.asked = mem.cycles
@@ -137,7 +138,7 @@ func (p *Poller) lagAges(ctx context.Context, b *snapshot.Broker, mem *brokerMem
 	}
 	b.LagPending = 0
 	for k, r := range lagging {
-		if k < len(ask) && ok[k] {
+		if k < len(turn) && ok[k] {
 			continue
 		}
 		b.LagPending++
@@ -147,7 +148,7 @@ func (p *Poller) lagAges(ctx context.Context, b *snapshot.Broker, mem *brokerMem
 		if had {
 			gt.LagSeconds, gt.HasLagSeconds = lt.LagSeconds, true
 		}
-		if k < len(ask) {
+		if k < len(turn) {
 			missed(ctx, b, snapshot.CarriedLagSeconds, had)
 		} else if had {
 			carried(b, snapshot.CarriedLagSeconds) // over the budget: its turn comes, not a cut

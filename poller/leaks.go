@@ -15,20 +15,21 @@ import (
 // probeLeaks hands a master's unfiltered listings to the leak planner,
 // asks the stat keys it plans with the cycle's concurrency and deadline,
 // and stores the planner's report in b.
-func (p *Poller) probeLeaks(ctx context.Context, b *snapshot.Broker, l *listings) {
-	var offsets *admin.ConsumerOffsets
-	err := p.call(ctx, func(c context.Context) (err error) { offsets, err = p.adm.AllConsumerOffsets(c, b.Addr); return })
-	if err != nil {
-		p.log.Debug("consumer offsets unavailable; orphans carried from the last answer", "addr", b.Addr, "err", err)
-	}
+func (p *Poller) probeLeaks(ctx context.Context, b *snapshot.Broker, mem *brokerMemory, l *listings) {
+	// Without offsets (nil) the planner carries the orphans of its last
+	// answer; the consumer_offsets stage shows the failure.
+	offsets, _ := ask(ctx, p, mem.tally.of(stConsumerOffsets), func(c context.Context) (*admin.ConsumerOffsets, error) {
+		return p.adm.AllConsumerOffsets(c, b.Addr)
+	})
 	listing := leakListing(b, l, offsets)
 	if defect.On(defect.FilteredExistence) {
 		listing = filteredListing(b, offsets)
 	}
 	probes := p.cfg.Leaks.Observe(listing)
 	answers := make([]leak.Answer, len(probes))
+	st := mem.tally.of(stLeakProbes)
 	p.each(ctx, len(probes), func(i int) {
-		d, err := p.stat(ctx, b.Addr, probes[i].Stats, probes[i].Key)
+		d, err := p.stat(ctx, st, b.Addr, probes[i].Stats, probes[i].Key)
 		answers[i] = leak.Answer{Asked: err == nil, Exists: d != nil}
 	})
 	b.Leaks, b.LMQ = p.cfg.Leaks.Record(b.Key(), probes, answers)

@@ -31,6 +31,11 @@ type brokerMemory struct {
 	offlineChecked map[string]int
 	// cuts counts the cycles whose deadline stopped calls to the broker.
 	cuts int64
+	// tally counts this cycle's calls by stage; stages keeps each stage's
+	// failure total and whether it is failing, for as long as the broker
+	// is remembered.
+	tally  *cycleTally
+	stages [numStages]stageMemory
 }
 
 type storeMark struct {

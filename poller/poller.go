@@ -351,7 +351,7 @@ func (p *Poller) askNamesrvs(ctx context.Context, ti int) *nsRound {
 		r.ch[i] = ch
 		go func() {
 			var a nsAnswer
-			a.err = p.call(ctx, func(c context.Context) (err error) { a.ci, err = p.adm.ClusterInfo(c, addr); return })
+			a.ci, a.err = ask(ctx, p, nil, func(c context.Context) (*admin.ClusterInfo, error) { return p.adm.ClusterInfo(c, addr) })
 			ch <- a
 		}()
 	}

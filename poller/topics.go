@@ -82,8 +82,9 @@ func (p *Poller) topics(ctx context.Context, b *snapshot.Broker, mem *brokerMemo
 	putTPS := make([]float64, len(out))
 	ok := p.eachAnswered(ctx, len(fetch), func(k int) bool {
 		t := &out[fetch[k]]
-		var ts *admin.TopicStats
-		err := p.call(ctx, func(c context.Context) (err error) { ts, err = p.adm.TopicStats(c, b.Addr, t.Name); return })
+		ts, err := ask(ctx, p, mem.tally.of(stTopicStats), func(c context.Context) (*admin.TopicStats, error) {
+			return p.adm.TopicStats(c, b.Addr, t.Name)
+		})
 		if err != nil {
 			return false
 		}
@@ -175,8 +176,9 @@ func (p *Poller) topicRates(ctx context.Context, b *snapshot.Broker, mem *broker
 	ok := p.eachAnswered(ctx, len(active), func(k int) bool {
 		t := &out[active[k]]
 		w := &snapshot.Window{}
-		nums, err1 := p.stat(ctx, b.Addr, "TOPIC_PUT_NUMS", t.Name)
-		size, err2 := p.stat(ctx, b.Addr, "TOPIC_PUT_SIZE", t.Name)
+		st := mem.tally.of(stTopicRates)
+		nums, err1 := p.stat(ctx, st, b.Addr, "TOPIC_PUT_NUMS", t.Name)
+		size, err2 := p.stat(ctx, st, b.Addr, "TOPIC_PUT_SIZE", t.Name)
 		if err1 != nil || err2 != nil {
 			return false // half a window is no window: the last whole one stands
 		}

@@ -30,6 +30,9 @@ type Fault struct {
 	// AfterCalls delays the fault until this many more requests have
 	// arrived, so it can strike in the middle of a cycle.
 	AfterCalls int64
+	// Request limits the fault to requests of this code (0: every
+	// request), so one kind of call fails while the rest are answered.
+	Request int
 }
 
 // Server is one listening process of the simulated cluster: the namesrv, a
@@ -151,7 +154,7 @@ func (s *Server) acceptLoop() {
 			return
 		}
 		s.accepts.Add(1)
-		if f, _, armed := s.arm(false); armed && f.Close {
+		if f, _, armed := s.arm(false); armed && f.Close && f.Request == 0 {
 			nc.Close()
 			continue
 		}
@@ -197,6 +200,7 @@ func (s *Server) serveConn(nc net.Conn) {
 		s.byCode[req.Code]++
 		s.codeMu.Unlock()
 		f, rel, armed := s.arm(true)
+		armed = armed && (f.Request == 0 || f.Request == req.Code)
 		if armed && f.Close {
 			return
 		}

@@ -103,6 +103,42 @@ type Broker struct {
 
 	// RPCs counts the calls made to this broker this cycle by request name.
 	RPCs map[string]int
+	// Stages are the outcomes of the collection stages attempted on the
+	// broker this cycle, sorted by name; nil for a broker carried over
+	// without being asked (missing from its namesrv).
+	Stages []Stage
+}
+
+// Stage is the outcome of one collection stage of one broker in one
+// cycle: the calls of one kind the poller made to it. The names are
+// stable (they are label values): runtime_info, broker_config,
+// topic_config, subscription_groups, consume_stats, producers
+// (GET_ALL_PRODUCER_INFO), topic_stats (GET_TOPIC_STATS_INFO),
+// topic_rates (TOPIC_PUT_* windows), connections (consumer connection
+// lists), group_rates (GROUP_GET_SIZE and SNDBCK_PUT_NUMS windows),
+// lag_seconds (QUERY_CONSUME_TIME_SPAN), running_info
+// (GET_CONSUMER_RUNNING_INFO), consumer_offsets (GET_ALL_CONSUMER_OFFSET)
+// and leak_probes (stat items of deleted topics and groups). A stage
+// appears only in a cycle that made at least one of its calls: a slave
+// has runtime_info and, when its config is re-read, broker_config.
+type Stage struct {
+	Name string
+	// Calls counts the calls made this cycle (those the deadline left
+	// unmade are not calls).
+	Calls int
+	// Failed counts the calls of Calls not answered: an error answer, a
+	// broken connection or the per-call timeout. CONSUMER_NOT_ONLINE and
+	// a stat item that does not exist are answers.
+	Failed int
+	// Cut counts the calls of Calls the cycle's deadline ended: counted
+	// in the broker's Cut and Carried, not as failures.
+	Cut int
+	// LastErr is the error of one failed call of this cycle; empty when
+	// none failed.
+	LastErr string
+	// FailedTotal counts the stage's failures since the exporter first
+	// saw the broker; it restarts when the broker is forgotten.
+	FailedTotal int64
 }
 
 // Kinds of Broker.Carried: which values of an entity were carried.
