@@ -9,21 +9,22 @@ import (
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/runtimeinfo"
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
+	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot/snapshottest"
 )
 
 // bigSnapshot has 10k topics and 5k groups over two masters (and a slave
 // each): every group consumes one topic and its retry topic, with two
 // online clients that report their own figures.
-func bigSnapshot() *snapshot.Snapshot {
+func bigSnapshot(tb testing.TB) *snapshot.Snapshot {
 	const brokers, topicsPer, groupsPer = 2, 5000, 2500
 	now := testNow
-	s := &snapshot.Snapshot{Started: now.Add(-10 * time.Second), Finished: now.Add(-5 * time.Second),
-		Targets:  []*snapshot.Target{{Namesrvs: []string{"127.0.0.1:9876"}, Up: true, Clusters: []string{"Big"}}},
-		Entities: map[string]int{"topic": brokers * topicsPer, "group": brokers * groupsPer}}
+	sb := snapshottest.New(tb, snapshot.Snapshot{Started: now.Add(-10 * time.Second), Finished: now.Add(-5 * time.Second),
+		Entities: map[string]int{"topic": brokers * topicsPer, "group": brokers * groupsPer}})
+	target := sb.Target(snapshot.Target{Namesrvs: []string{"127.0.0.1:9876"}, Up: true, Clusters: []string{"Big"}})
 	for bi := range brokers {
 		name := fmt.Sprintf("broker-%d", bi)
 		m := &snapshot.Broker{Cluster: "Big", Name: name, ID: 0, Addr: fmt.Sprintf("10.0.0.%d:10911", bi+1),
-			Role: snapshot.RoleMaster, Up: true, LastSuccess: now, Version: "V5_3_3", VersionCode: 479,
+			Up: true, LastSuccess: now, Version: "V5_3_3", VersionCode: 479,
 			BootTime: now.Add(-time.Hour), Runtime: runtimeinfo.Parse(masterTable())}
 		for ti := range topicsPer {
 			var name string
@@ -32,7 +33,7 @@ func bigSnapshot() *snapshot.Snapshot {
 			} else {
 				name = fmt.Sprintf("topic-%05d", ti-groupsPer)
 			}
-			m.Topics = append(m.Topics, snapshot.Topic{Name: name, Kind: snapshot.ClassifyTopic(name), ReadQueues: 4, WriteQueues: 4,
+			m.Topics = append(m.Topics, snapshot.Topic{Name: name, ReadQueues: 4, WriteQueues: 4,
 				HasOffsets: true, MaxOffset: int64(ti) * 100, MinOffset: int64(ti), LastPut: now.UnixMilli(),
 				Queues: []snapshot.QueueOffsets{{QueueID: 0, MaxOffset: 25}, {QueueID: 1, MaxOffset: 25}, {QueueID: 2, MaxOffset: 25}, {QueueID: 3, MaxOffset: 25}},
 				Put:    &snapshot.Window{TPS: 1, BytesPerSec: 100, Sum: 60}})
@@ -53,15 +54,15 @@ func bigSnapshot() *snapshot.Snapshot {
 						LastConsume: now.UnixMilli(), Get: &snapshot.Window{TPS: 4, BytesPerSec: 400}, SendBack: &snapshot.Window{}},
 				}})
 		}
-		slave := &snapshot.Broker{Cluster: "Big", Name: name, ID: 1, Addr: fmt.Sprintf("10.0.1.%d:10911", bi+1),
-			Role: snapshot.RoleSlave, Up: true, Runtime: runtimeinfo.Parse(slaveTable())}
-		s.Brokers = append(s.Brokers, m, slave)
+		sb.Broker(target, m)
+		sb.Broker(target, &snapshot.Broker{Cluster: "Big", Name: name, ID: 1, Addr: fmt.Sprintf("10.0.1.%d:10911", bi+1),
+			Up: true, Runtime: runtimeinfo.Parse(slaveTable())})
 	}
-	return s
+	return sb.Snapshot()
 }
 
 func benchCollect(b *testing.B, o Options) {
-	c := New(fixedSource{bigSnapshot()}, o)
+	c := New(fixedSource{bigSnapshot(b)}, o)
 	series := 0
 	b.ReportAllocs()
 	b.ResetTimer()

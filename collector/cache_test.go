@@ -12,7 +12,7 @@ import (
 // own exposition of the snapshot, minus the scrape-clock family, and a
 // snapshot is encoded once.
 func TestCacheEncodesWhatCollectServes(t *testing.T) {
-	s := fixtureSnapshot()
+	s := fixtureSnapshot(t)
 	c := NewCache(allOn())
 	if gz, _ := c.Gzipped(); gz != nil {
 		t.Fatal("bytes before the first build")
@@ -50,7 +50,7 @@ func TestCacheEncodesWhatCollectServes(t *testing.T) {
 // BenchmarkCachedScrape is what a scrape costs once the snapshot is encoded.
 func BenchmarkCachedScrape(b *testing.B) {
 	c := NewCache(allOn())
-	c.Build(bigSnapshot())
+	c.Build(bigSnapshot(b))
 	gz, _ := c.Gzipped()
 	b.SetBytes(int64(len(gz)))
 	for b.Loop() {

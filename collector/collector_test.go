@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
+	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot/snapshottest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden.prom and the generated part of docs/metrics.md")
@@ -21,7 +22,7 @@ var update = flag.Bool("update", false, "rewrite testdata/golden.prom and the ge
 const goldenPath = "testdata/golden.prom"
 
 func TestGolden(t *testing.T) {
-	c := newTestCollector(fixtureSnapshot(), allOn())
+	c := newTestCollector(fixtureSnapshot(t), allOn())
 	got := render(t, gather(t, c))
 	if *update {
 		if err := os.WriteFile(goldenPath, []byte(got), 0o644); err != nil {
@@ -118,7 +119,7 @@ func TestCompatFamiliesMatchRecording(t *testing.T) {
 	for k, v := range extraCompat {
 		want[k] = v
 	}
-	mfs := gather(t, newTestCollector(fixtureSnapshot(), allOn()))
+	mfs := gather(t, newTestCollector(fixtureSnapshot(t), allOn()))
 	got := map[string][]string{}
 	for _, mf := range mfs {
 		if len(mf.GetMetric()) == 0 {
@@ -161,7 +162,7 @@ func TestCompatFamiliesMatchRecording(t *testing.T) {
 }
 
 func TestCompatOff(t *testing.T) {
-	mfs := gather(t, newTestCollector(fixtureSnapshot(), Options{}))
+	mfs := gather(t, newTestCollector(fixtureSnapshot(t), Options{}))
 	for _, mf := range mfs {
 		n := mf.GetName()
 		if strings.HasPrefix(n, "rocketmq_brokeruntime_") || n == "rocketmq_group_diff" || strings.HasPrefix(n, "rocketmq_client_") ||
@@ -179,7 +180,7 @@ func TestPromtoolOwnFamilies(t *testing.T) {
 	if err != nil {
 		t.Skip("promtool not on PATH")
 	}
-	out := render(t, gather(t, newTestCollector(fixtureSnapshot(), allOn())))
+	out := render(t, gather(t, newTestCollector(fixtureSnapshot(t), allOn())))
 	cmd := exec.Command(promtool, "check", "metrics")
 	cmd.Stdin = strings.NewReader(out)
 	var stdout, stderr bytes.Buffer
@@ -223,7 +224,7 @@ func TestNilSnapshot(t *testing.T) {
 }
 
 func TestEmptySnapshotServesOnlySelf(t *testing.T) {
-	s := &snapshot.Snapshot{Started: testNow.Add(-2e9), Finished: testNow.Add(-1e9)}
+	s := snapshottest.New(t, snapshot.Snapshot{Started: testNow.Add(-2e9), Finished: testNow.Add(-1e9)}).Snapshot()
 	mfs := gather(t, newTestCollector(s, Options{Compat: true, QueueMetrics: true, ClientMetrics: true, MaxSeries: 5}))
 	for _, n := range familyNames(mfs) {
 		if !strings.HasPrefix(n, "rocketmq_exporter_") {
@@ -237,7 +238,7 @@ func TestEmptySnapshotServesOnlySelf(t *testing.T) {
 
 // Each value below is worked out by hand from fixtureSnapshot.
 func TestValues(t *testing.T) {
-	mfs := gather(t, newTestCollector(fixtureSnapshot(), allOn()))
+	mfs := gather(t, newTestCollector(fixtureSnapshot(t), allOn()))
 	cases := []struct {
 		name   string
 		labels []string
@@ -342,7 +343,7 @@ func TestValues(t *testing.T) {
 }
 
 func TestSeriesFamilyAndLastSeries(t *testing.T) {
-	c := newTestCollector(fixtureSnapshot(), allOn())
+	c := newTestCollector(fixtureSnapshot(t), allOn())
 	mfs := gather(t, c)
 	counts := seriesByFamily(mfs)
 	last := c.LastSeries()
@@ -378,7 +379,7 @@ func TestDescribeMatchesOptions(t *testing.T) {
 }
 
 func TestConcurrentCollect(t *testing.T) {
-	c := newTestCollector(fixtureSnapshot(), Options{Compat: true, ClientMetrics: true, QueueMetrics: true, MaxSeries: 100})
+	c := newTestCollector(fixtureSnapshot(t), Options{Compat: true, ClientMetrics: true, QueueMetrics: true, MaxSeries: 100})
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
@@ -396,8 +397,9 @@ func TestConcurrentCollect(t *testing.T) {
 
 // A label value that is not UTF-8 costs that one series, never the scrape.
 func TestInvalidLabelValueSkipsOneSeries(t *testing.T) {
-	s := fixtureSnapshot()
-	s.Brokers[0].Topics = append(s.Brokers[0].Topics, snapshot.Topic{Name: "zz-bad-\xff", ReadQueues: 1, WriteQueues: 1})
+	f := newFixture()
+	f.brokerA.Topics = append(f.brokerA.Topics, snapshot.Topic{Name: "zz-bad-\xff", ReadQueues: 1, WriteQueues: 1})
+	s := f.build(t)
 	var buf bytes.Buffer
 	o := allOn()
 	o.Logger = slog.New(slog.NewTextHandler(&buf, nil))

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/runtimeinfo"
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
+	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot/snapshottest"
 )
 
 // fixedSource serves one snapshot.
@@ -223,7 +224,30 @@ func ms(t time.Time) int64 { return t.UnixMilli() }
 // cluster each plus one unreachable target; broker-a as master and slave
 // (5.3.3), broker-b as a stale 4.9.4 master; topics of every kind, groups
 // online, offline and broadcasting, clients, producers, leaks and LMQs.
-func fixtureSnapshot() *snapshot.Snapshot {
+func fixtureSnapshot(t testing.TB) *snapshot.Snapshot { return newFixture().build(t) }
+
+// fixture is fixtureSnapshot's parts, for a test to change before
+// building: head holds the cycle, targets the three targets in order.
+type fixture struct {
+	head                     snapshot.Snapshot
+	targets                  [3]snapshot.Target
+	brokerA, slaveA, brokerB *snapshot.Broker
+}
+
+// build assembles the fixture as the poller would have published it:
+// broker-a and its slave listed by the first target, broker-b by the
+// second, the third unreachable.
+func (f *fixture) build(t testing.TB) *snapshot.Snapshot {
+	b := snapshottest.New(t, f.head)
+	a, bt := b.Target(f.targets[0]), b.Target(f.targets[1])
+	b.Target(f.targets[2])
+	b.Broker(a, f.brokerA)
+	b.Broker(a, f.slaveA)
+	b.Broker(bt, f.brokerB)
+	return b.Snapshot()
+}
+
+func newFixture() *fixture {
 	started := testNow.Add(-25 * time.Second)
 	finished := testNow.Add(-20 * time.Second)
 	boot := time.UnixMilli(1795620363469)
@@ -357,17 +381,17 @@ func fixtureSnapshot() *snapshot.Snapshot {
 		},
 	}
 
-	return &snapshot.Snapshot{
-		Seq: 42, Started: started, Finished: finished,
-		Targets: []*snapshot.Target{
+	return &fixture{
+		head: snapshot.Snapshot{Seq: 42, Started: started, Finished: finished,
+			Entities: map[string]int{"topic": 10, "group": 4, "client": 5, "producer": 2},
+			Removed:  map[string]int{"topic": 1}},
+		targets: [3]snapshot.Target{
 			{Namesrvs: []string{"10.0.0.1:9876", "10.0.0.2:9876"}, Up: true, Namesrv: "10.0.0.1:9876", Clusters: []string{"ClusterA"}, LastSuccess: finished,
 				NamesrvUp: map[string]bool{"10.0.0.1:9876": true, "10.0.0.2:9876": false}},
 			{Namesrvs: []string{"10.1.0.1:9876"}, Up: true, Namesrv: "10.1.0.1:9876", Clusters: []string{"ClusterB"}, LastSuccess: finished},
 			{Namesrvs: []string{"10.9.9.9:9876"}, Up: false, Err: "dial tcp 10.9.9.9:9876: i/o timeout"},
 		},
-		Brokers:  []*snapshot.Broker{brokerA, slaveA, brokerB},
-		Entities: map[string]int{"topic": 10, "group": 4, "client": 5, "producer": 2},
-		Removed:  map[string]int{"topic": 1},
+		brokerA: brokerA, slaveA: slaveA, brokerB: brokerB,
 	}
 }
 

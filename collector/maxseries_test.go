@@ -11,6 +11,7 @@ import (
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/runtimeinfo"
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
+	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot/snapshottest"
 )
 
 // budget is what --max-series counts: every family but the meta ones.
@@ -33,7 +34,7 @@ func prioOf() map[string]int {
 }
 
 func TestMaxSeriesDropsClientAndQueueFirst(t *testing.T) {
-	full := seriesByFamily(gather(t, newTestCollector(fixtureSnapshot(), allOn())))
+	full := seriesByFamily(gather(t, newTestCollector(fixtureSnapshot(t), allOn())))
 	total := budget(full)
 	prio := prioOf()
 	low := map[string]int{} // client and queue families that served something
@@ -52,7 +53,7 @@ func TestMaxSeriesDropsClientAndQueueFirst(t *testing.T) {
 
 	o := allOn()
 	o.MaxSeries = total - lowSum
-	c := newTestCollector(fixtureSnapshot(), o)
+	c := newTestCollector(fixtureSnapshot(t), o)
 	mfs := gather(t, c)
 	got := seriesByFamily(mfs)
 	for f, n := range full {
@@ -85,7 +86,7 @@ func TestMaxSeriesDropsClientAndQueueFirst(t *testing.T) {
 	// One series fewer: the next tier goes too (compat families per
 	// topic@group), and nothing above it.
 	o.MaxSeries--
-	c = newTestCollector(fixtureSnapshot(), o)
+	c = newTestCollector(fixtureSnapshot(t), o)
 	gather(t, c)
 	next := false
 	for f := range c.LastDropped() {
@@ -102,10 +103,10 @@ func TestMaxSeriesDropsClientAndQueueFirst(t *testing.T) {
 }
 
 func TestMaxSeriesNeverDropsUpBrokerOrSelf(t *testing.T) {
-	full := seriesByFamily(gather(t, newTestCollector(fixtureSnapshot(), allOn())))
+	full := seriesByFamily(gather(t, newTestCollector(fixtureSnapshot(t), allOn())))
 	o := allOn()
 	o.MaxSeries = 1
-	c := newTestCollector(fixtureSnapshot(), o)
+	c := newTestCollector(fixtureSnapshot(t), o)
 	mfs := gather(t, c)
 	got := seriesByFamily(mfs)
 	prio := prioOf()
@@ -134,7 +135,7 @@ func (s *swapSource) Snapshot() *snapshot.Snapshot { return s.p.Load() }
 func TestMaxSeriesLogsOncePerChange(t *testing.T) {
 	var buf bytes.Buffer
 	src := &swapSource{}
-	src.p.Store(fixtureSnapshot())
+	src.p.Store(fixtureSnapshot(t))
 	c := New(src, Options{Compat: true, ClientMetrics: true, QueueMetrics: true, MaxSeries: 300,
 		Logger: slog.New(slog.NewTextHandler(&buf, nil))})
 	for range 3 {
@@ -146,7 +147,7 @@ func TestMaxSeriesLogsOncePerChange(t *testing.T) {
 	if !strings.Contains(buf.String(), "rocketmq_consumer_client_info") {
 		t.Errorf("the warning does not name the dropped families:\n%s", buf.String())
 	}
-	src.p.Store(&snapshot.Snapshot{})
+	src.p.Store(snapshottest.New(t, snapshot.Snapshot{}).Snapshot())
 	gather(t, c)
 	gather(t, c)
 	if n := strings.Count(buf.String(), "every family is served again"); n != 1 {
@@ -156,21 +157,22 @@ func TestMaxSeriesLogsOncePerChange(t *testing.T) {
 
 // sizedSnapshot is one master with n topics, each consumed by its own
 // group through one online client that reports its own figures.
-func sizedSnapshot(seq uint64, n int) *snapshot.Snapshot {
+func sizedSnapshot(t testing.TB, seq uint64, n int) *snapshot.Snapshot {
 	now := testNow
-	m := &snapshot.Broker{Cluster: "C", Name: "broker-a", Addr: "10.0.0.1:10911", Role: snapshot.RoleMaster, Up: true,
+	b := snapshottest.New(t, snapshot.Snapshot{Seq: seq, Started: now.Add(-time.Second), Finished: now})
+	target := b.Target(snapshot.Target{Namesrvs: []string{"10.0.0.9:9876"}, Up: true, Clusters: []string{"C"}})
+	m := &snapshot.Broker{Cluster: "C", Name: "broker-a", Addr: "10.0.0.1:10911", Up: true,
 		LastSuccess: now, Version: "V5_3_3", VersionCode: 479, Runtime: runtimeinfo.Parse(masterTable())}
 	for i := range n {
 		topic, group := fmt.Sprintf("topic-%03d", i), fmt.Sprintf("group-%03d", i)
-		m.Topics = append(m.Topics, snapshot.Topic{Name: topic, Kind: snapshot.KindNormal, ReadQueues: 4, WriteQueues: 4,
-			HasOffsets: true, MaxOffset: 100})
+		m.Topics = append(m.Topics, snapshot.Topic{Name: topic, ReadQueues: 4, WriteQueues: 4, HasOffsets: true, MaxOffset: 100})
 		m.Groups = append(m.Groups, snapshot.Group{Name: group, HasConfig: true, Online: true, MessageModel: "CLUSTERING",
 			Clients: []snapshot.Client{{ID: "10.1.0.1@" + group, Addr: "10.1.0.1:1000", Language: "JAVA", Version: 479,
 				Running: map[string]snapshot.ClientRunning{topic: {PullTPS: 1}}}},
 			Topics: []snapshot.GroupTopic{{Topic: topic, BrokerOffset: 100, ConsumerOffset: 90, Lag: 10, Get: &snapshot.Window{}}}})
 	}
-	return &snapshot.Snapshot{Seq: seq, Started: now.Add(-time.Second), Finished: now, Brokers: []*snapshot.Broker{m},
-		Targets: []*snapshot.Target{{Namesrvs: []string{"10.0.0.9:9876"}, Up: true, Clusters: []string{"C"}}}}
+	b.Broker(target, m)
+	return b.Snapshot()
 }
 
 // TestMaxSeriesHysteresis: a family dropped at the cap stays out while the
@@ -178,7 +180,7 @@ func sizedSnapshot(seq uint64, n int) *snapshot.Snapshot {
 // fits under 90 % of it.
 func TestMaxSeriesHysteresis(t *testing.T) {
 	o := Options{ClientMetrics: true}
-	size := func(n int) int { return budget(seriesByFamily(gather(t, newTestCollector(sizedSnapshot(1, n), o)))) }
+	size := func(n int) int { return budget(seriesByFamily(gather(t, newTestCollector(sizedSnapshot(t, 1, n), o)))) }
 	big, near, small := size(10), size(9), size(5)
 	o.MaxSeries = big - 1
 	if limit := restoreRatio * float64(o.MaxSeries); near > o.MaxSeries || float64(near) <= limit || float64(small) > limit {
@@ -189,7 +191,7 @@ func TestMaxSeriesHysteresis(t *testing.T) {
 	c.now = func() time.Time { return testNow }
 	scrape := func(seq uint64, n int) map[string]int {
 		t.Helper()
-		src.p.Store(sizedSnapshot(seq, n))
+		src.p.Store(sizedSnapshot(t, seq, n))
 		got := seriesByFamily(gather(t, c))
 		if b := budget(got); b > o.MaxSeries {
 			t.Errorf("snapshot %d (%d groups): %d series served under a cap of %d", seq, n, b, o.MaxSeries)

@@ -1,30 +1,56 @@
 package collector
 
 import (
+	"strings"
 	"testing"
 
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
+	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot/snapshottest"
 )
 
-// oneTarget is the fixture reduced to its first (answering) target.
-func oneTarget() *snapshot.Snapshot {
-	s := fixtureSnapshot()
-	s.Targets = s.Targets[:1]
-	return s
+// oneTarget is the fixture reduced to its first (answering) target:
+// broker-a and its slave.
+func oneTarget(t testing.TB) *snapshot.Snapshot {
+	f := newFixture()
+	b := snapshottest.New(t, f.head)
+	east := b.Target(f.targets[0])
+	b.Broker(east, f.brokerA)
+	b.Broker(east, f.slaveA)
+	return b.Snapshot()
 }
 
-// twinTargets is the fixture twice, as two targets whose clusters, brokers,
-// topics and groups have the same names.
-func twinTargets() *snapshot.Snapshot {
-	s, twin := oneTarget(), oneTarget()
-	for _, b := range twin.Brokers {
-		b.Target = 1
+// twinTargets is oneTarget twice, as two targets whose clusters, brokers,
+// topics and groups have the same names. Only the addresses differ, as
+// they do between two data centres: a poller that is told of one broker
+// twice collects it once.
+func twinTargets(t testing.TB) *snapshot.Snapshot {
+	east, west := newFixture(), newFixture()
+	b := snapshottest.New(t, east.head)
+	e, w := b.Target(east.targets[0]), b.Target(elsewhere(west.targets[0]))
+	b.Broker(e, east.brokerA)
+	b.Broker(e, east.slaveA)
+	for _, br := range []*snapshot.Broker{west.brokerA, west.slaveA} {
+		br.Addr = "192.168." + strings.TrimPrefix(br.Addr, "10.0.")
+		b.Broker(w, br)
 	}
-	s.Targets = append(s.Targets, twin.Targets[0])
-	s.Brokers = append(s.Brokers, twin.Brokers...)
-	return s
+	return b.Snapshot()
+}
+
+// elsewhere is the target at other namesrv addresses.
+func elsewhere(tg snapshot.Target) snapshot.Target {
+	move := func(a string) string { return "192.168." + strings.TrimPrefix(a, "10.0.") }
+	up := map[string]bool{}
+	for a, ok := range tg.NamesrvUp {
+		up[move(a)] = ok
+	}
+	tg.Namesrvs = append([]string(nil), tg.Namesrvs...)
+	for i, a := range tg.Namesrvs {
+		tg.Namesrvs[i] = move(a)
+	}
+	tg.Namesrv, tg.NamesrvUp = move(tg.Namesrv), up
+	return tg
 }
 
 func twinOptions() Options {
@@ -37,8 +63,8 @@ func twinOptions() Options {
 // served twice, once per target label, with nothing merged and nothing
 // lost; the exporter's own families stay single and unlabelled.
 func TestTwinTargetsServedApart(t *testing.T) {
-	one := gather(t, newTestCollector(oneTarget(), allOn()))
-	mfs := gather(t, newTestCollector(twinTargets(), twinOptions()))
+	one := gather(t, newTestCollector(oneTarget(t), allOn()))
+	mfs := gather(t, newTestCollector(twinTargets(t), twinOptions()))
 	twin := seriesByFamily(mfs)
 	about := map[string]bool{} // families about a target's clusters, by their labels
 	for _, mf := range one {
@@ -76,7 +102,7 @@ func TestTwinTargetsServedApart(t *testing.T) {
 // TestMaxSeriesCountsEveryTarget: --max-series caps the whole scrape, not
 // each target: a cap that each target's half would fit under still drops.
 func TestMaxSeriesCountsEveryTarget(t *testing.T) {
-	full := seriesByFamily(gather(t, newTestCollector(twinTargets(), twinOptions())))
+	full := seriesByFamily(gather(t, newTestCollector(twinTargets(t), twinOptions())))
 	prio := prioOf()
 	low := 0
 	for f, n := range full {
@@ -86,7 +112,7 @@ func TestMaxSeriesCountsEveryTarget(t *testing.T) {
 	}
 	o := twinOptions()
 	o.MaxSeries = budget(full) - low
-	got := seriesByFamily(gather(t, newTestCollector(twinTargets(), o)))
+	got := seriesByFamily(gather(t, newTestCollector(twinTargets(t), o)))
 	if b := budget(got); b > o.MaxSeries {
 		t.Errorf("served %d series under a cap of %d", b, o.MaxSeries)
 	}
