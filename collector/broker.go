@@ -121,7 +121,7 @@ func brokerFamilies() []*family {
 			source: "exporter", replaces: "(none)",
 			emit: func(v *view, s *sink) {
 				for _, p := range v.procs {
-					if !p.b.Up || !isMaster(p.b) {
+					if !p.b.Up || !p.b.IsMaster() {
 						continue // a down broker is stale as a whole; slaves have no entities of their own
 					}
 					for _, k := range snapshot.CarriedKinds {
@@ -135,7 +135,7 @@ func brokerFamilies() []*family {
 				"last cycle and is not cached: over the per-broker budget of 2,000 look-ups, cut by the deadline, or failed. " +
 				"Each keeps its last age; the pairs asked longest ago go first, so every pair is read within pending/2000+1 cycles.",
 			source: "QUERY_CONSUME_TIME_SPAN", replaces: "(none)"},
-			func(_ *view, b *snapshot.Broker) (float64, bool) { return float64(b.LagPending), b.Up && isMaster(b) }),
+			func(_ *view, b *snapshot.Broker) (float64, bool) { return float64(b.LagPending), b.Up && b.IsMaster() }),
 		perBroker(def{name: "rocketmq_broker_replication_lag_bytes", typ: gauge,
 			help:   "Commit-log bytes a slave is behind its master: the master's commitLogMaxOffset minus the slave's, at least 0.",
 			source: rtInfo + " `commitLogMaxOffset` of master and slave", replaces: "rocketmq_broker_commitlog_diff"},
@@ -173,10 +173,7 @@ func brokerFamilies() []*family {
 					}
 					var n [len(topicKinds)]int
 					for i := range b.Topics {
-						if i > 0 && b.Topics[i-1].Name == b.Topics[i].Name {
-							continue
-						}
-						n[kindIndex(topicKind(&b.Topics[i]))]++
+						n[kindIndex(b.Topics[i].Kind)]++
 					}
 					for i, k := range topicKinds {
 						s.add(float64(n[i]), b.Cluster, b.Name, string(k))
@@ -198,9 +195,7 @@ func brokerFamilies() []*family {
 					}
 					n := map[snapshot.GroupKind]int{}
 					for i := range b.Groups {
-						if i == 0 || b.Groups[i-1].Name != b.Groups[i].Name {
-							n[snapshot.ClassifyGroup(b.Groups[i].Name)]++
-						}
+						n[snapshot.ClassifyGroup(b.Groups[i].Name)]++
 					}
 					for _, k := range []snapshot.GroupKind{snapshot.GroupBusiness, snapshot.GroupSystem} {
 						s.add(float64(n[k]), b.Cluster, b.Name, string(k))
@@ -284,11 +279,4 @@ func kindIndex(k snapshot.TopicKind) int {
 		}
 	}
 	return 0
-}
-
-func topicKind(t *snapshot.Topic) snapshot.TopicKind {
-	if t.Kind != "" {
-		return t.Kind
-	}
-	return snapshot.ClassifyTopic(t.Name)
 }

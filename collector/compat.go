@@ -66,7 +66,7 @@ func jRuntime(suffix, what, key, prefer string, get func(ri *runtimeinfo.Info) (
 		source: rtInfo + " `" + key + "` (masters)", replaces: "rocketmq_brokeruntime_" + suffix,
 		emit: func(v *view, s *sink) {
 			for _, p := range v.procs {
-				if !isMaster(p.b) {
+				if !p.b.IsMaster() {
 					continue
 				}
 				if x, ok := get(&p.b.Runtime); ok {
@@ -239,7 +239,7 @@ func compatFamilies() []*family {
 			source: rtInfo + " `putTps` (60 s window; masters)", replaces: "rocketmq_broker_tps"},
 			func(_ *view, b *snapshot.Broker) (float64, bool) {
 				w, ok := b.Runtime.TPS["putTps"]
-				return w.Sec60, ok && isMaster(b) && w.Has[1]
+				return w.Sec60, ok && b.IsMaster() && w.Has[1]
 			}),
 		jPerBroker(def{name: "rocketmq_broker_qps", typ: gauge,
 			help: compatHelp("Messages got from the broker per second over the last minute (the store's 60 s getTransferredTps window; Java read BROKER_GET_NUMS)",
@@ -247,7 +247,7 @@ func compatFamilies() []*family {
 			source: rtInfo + " `getTransferredTps` (60 s window; masters)", replaces: "rocketmq_broker_qps"},
 			func(_ *view, b *snapshot.Broker) (float64, bool) {
 				w, ok := b.Runtime.FirstTPS("getTransferredTps", "getTransferedTps")
-				return w.Sec60, ok && isMaster(b) && w.Has[1]
+				return w.Sec60, ok && b.IsMaster() && w.Has[1]
 			}),
 		jPerBroker(def{name: "rocketmq_broker_commitlog_diff", typ: gauge,
 			help:   compatHelp("Commit-log bytes a slave (brokerIP) is behind its master", "rocketmq_broker_replication_lag_bytes"),

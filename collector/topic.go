@@ -30,7 +30,7 @@ func topicFamilies() []*family {
 			source: "GET_ALL_TOPIC_CONFIG", replaces: "(none)",
 			emit: func(v *view, s *sink) {
 				v.eachTopic(func(b *snapshot.Broker, t *snapshot.Topic) {
-					s.add(1, b.Cluster, b.Name, t.Name, string(topicKind(t)), strconv.FormatBool(t.Order))
+					s.add(1, b.Cluster, b.Name, t.Name, string(t.Kind), strconv.FormatBool(t.Order))
 				})
 			},
 		},

@@ -157,18 +157,10 @@ func (v *view) splitTargets(names []string) {
 	}
 }
 
-// isMaster tells whether a broker serves the master-only (Java) families.
-func isMaster(b *snapshot.Broker) bool {
-	return b.IsMaster() || (b.Role == "" && b.ID == 0)
-}
-
-// eachTopic calls fn for every topic of every entity broker, once per name.
+// eachTopic calls fn for every topic of every entity broker.
 func (v *view) eachTopic(fn func(b *snapshot.Broker, t *snapshot.Topic)) {
 	for _, b := range v.entities {
 		for i := range b.Topics {
-			if i > 0 && b.Topics[i-1].Name == b.Topics[i].Name {
-				continue
-			}
 			fn(b, &b.Topics[i])
 		}
 	}
@@ -181,7 +173,7 @@ func (v *view) eachTopic(fn func(b *snapshot.Broker, t *snapshot.Topic)) {
 func (v *view) eachGroup(fn func(b *snapshot.Broker, g *snapshot.Group)) {
 	for _, b := range v.entities {
 		for i := range b.Groups {
-			if i > 0 && b.Groups[i-1].Name == b.Groups[i].Name || snapshot.ClassifyGroup(b.Groups[i].Name) == snapshot.GroupSystem {
+			if snapshot.ClassifyGroup(b.Groups[i].Name) == snapshot.GroupSystem {
 				continue
 			}
 			fn(b, &b.Groups[i])
@@ -193,15 +185,13 @@ func (v *view) eachGroup(fn func(b *snapshot.Broker, g *snapshot.Group)) {
 func (v *view) eachGroupTopic(fn func(b *snapshot.Broker, g *snapshot.Group, gt *snapshot.GroupTopic)) {
 	v.eachGroup(func(b *snapshot.Broker, g *snapshot.Group) {
 		for i := range g.Topics {
-			if i > 0 && g.Topics[i-1].Topic == g.Topics[i].Topic {
-				continue
-			}
 			fn(b, g, &g.Topics[i])
 		}
 	})
 }
 
-// eachClient calls fn for every online client of every group.
+// eachClient calls fn for every online client of every group, once per
+// client id: a client with several connections is listed once for each.
 func (v *view) eachClient(fn func(b *snapshot.Broker, g *snapshot.Group, c *snapshot.Client)) {
 	v.eachGroup(func(b *snapshot.Broker, g *snapshot.Group) {
 		for i := range g.Clients {
@@ -217,9 +207,6 @@ func (v *view) eachClient(fn func(b *snapshot.Broker, g *snapshot.Group, c *snap
 func (v *view) eachProducer(fn func(b *snapshot.Broker, p *snapshot.ProducerGroup)) {
 	for _, b := range v.entities {
 		for i := range b.Producers {
-			if i > 0 && b.Producers[i-1].Name == b.Producers[i].Name {
-				continue
-			}
 			fn(b, &b.Producers[i])
 		}
 	}
@@ -231,24 +218,14 @@ func findTopic(b *snapshot.Broker, name string) *snapshot.Topic {
 	if i < len(b.Topics) && b.Topics[i].Name == name {
 		return &b.Topics[i]
 	}
-	for i := range b.Topics { // not sorted after all
-		if b.Topics[i].Name == name {
-			return &b.Topics[i]
-		}
-	}
 	return nil
 }
 
-// findGroupTopic finds a group's progress on one topic.
+// findGroupTopic finds a group's progress on one topic in its sorted list.
 func findGroupTopic(g *snapshot.Group, topic string) *snapshot.GroupTopic {
 	i := sort.Search(len(g.Topics), func(i int) bool { return g.Topics[i].Topic >= topic })
 	if i < len(g.Topics) && g.Topics[i].Topic == topic {
 		return &g.Topics[i]
-	}
-	for i := range g.Topics {
-		if g.Topics[i].Topic == topic {
-			return &g.Topics[i]
-		}
 	}
 	return nil
 }
@@ -329,9 +306,6 @@ func (v *view) aggregates() ([]*groupAgg, []*gtAgg) {
 		a.addClients(g.Clients)
 		for i := range g.Topics {
 			gt := &g.Topics[i]
-			if i > 0 && g.Topics[i-1].Topic == gt.Topic {
-				continue
-			}
 			k := g.Name + "\x00" + gt.Topic
 			x := gts[k]
 			if x == nil {
