@@ -2,6 +2,23 @@
 // The poller builds a Snapshot, publishes it atomically, and never touches
 // it again; the collector and the web pages only read it. Nothing in here
 // may be modified after publication.
+//
+// Every snapshot the poller publishes holds these, and its readers (the
+// collector first) rely on them instead of re-deriving them:
+//   - Brokers are sorted by Key, each Key once, none nil; Broker.Target
+//     indexes Targets.
+//   - Role is RoleMaster for broker id 0 and RoleSlave for any other id;
+//     a slave has no topics, groups or producers of its own.
+//   - Topics, Groups, each group's Topics and Producers are sorted by
+//     name, each name once.
+//   - Every Topic's Kind is set: ClassifyTopic of its name, or KindSystem
+//     for the topics named after its broker or cluster.
+//   - A group's Clients, and a producer group's, are sorted by ID; an ID
+//     may repeat, once per connection of one client.
+//   - A broker is never both Up and Stale.
+//
+// Tests build snapshots with package snapshot/snapshottest, whose Check
+// enforces these; its own tests run Check on the poller's snapshots.
 package snapshot
 
 import (
