@@ -100,34 +100,12 @@ func newView(s *snapshot.Snapshot, now time.Time) *view {
 		sort.SliceStable(ps, func(i, j int) bool { return ps[i].b.ID < ps[j].b.ID })
 		v.procs = append(v.procs, ps...)
 
-		var master, entity *snapshot.Broker
-		for _, p := range ps {
-			if p.b.ID == 0 {
-				master = p.b
-			}
-		}
-		if master != nil {
-			v.masters[k] = master
-		}
-		// Entities come from the master; from the lowest-id slave that has
-		// any when the master has none (it is down and nothing was carried
-		// over); never from two processes, which would duplicate series.
-		switch {
-		case master != nil && hasEntities(master):
-			entity = master
-		default:
-			for _, p := range ps {
-				if hasEntities(p.b) {
-					entity = p.b
-					break
-				}
-			}
-		}
-		if entity == nil {
-			entity = master
-		}
-		if entity == nil {
-			entity = ps[0].b
+		// Entities come from the master, the lowest id: slaves have none of
+		// their own. A name whose master is not listed is served from its
+		// lowest-id slave, for the name's own families.
+		entity := ps[0].b
+		if entity.ID == 0 {
+			v.masters[k] = entity
 		}
 		v.entities = append(v.entities, entity)
 	}
