@@ -14,7 +14,7 @@ FUZZTIME  ?= 20s
 ROCKETMQ_VERSION ?= 5.3.3
 export ROCKETMQ_VERSION
 
-.PHONY: build run test test-short fuzz lint bench bench-go bench-real static-check check-long helm-refresh release clean
+.PHONY: build run test test-short fuzz lint bench bench-go bench-real static-check check-long helm-refresh goldens release clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/exporter
@@ -47,10 +47,23 @@ lint:
 check-long:
 	$(GO) test -count=1 -timeout 90m -run '^TestCheck$$' ./check/ -check.long -v
 
-# The binary built exactly as the Dockerfile builds it must be static.
+# The binary built exactly as the Dockerfile builds it must be static. file
+# must say so: without file(1) the check fails rather than pass unseen.
 static-check: build
-	@if file $(BIN) | grep -q 'dynamically linked'; then echo "$(BIN) is not static"; exit 1; fi
-	@echo "$(BIN) is statically linked"
+	@command -v file >/dev/null || { echo "static-check needs file(1) (Debian: apt-get install file)"; exit 1; }
+	@out=$$(file $(BIN)); case "$$out" in *'statically linked'*) echo "$(BIN) is statically linked";; \
+	  *) echo "$(BIN) is not static: $$out"; exit 1;; esac
+
+# Rewrite every checked-in file the code generates, on purpose: the golden
+# exposition and docs/metrics.md's table (collector), the golden /metrics of
+# each recorded broker version (app), the rendered alerts and dashboards
+# (mixin) and the Helm chart's copies of them. .ci/run runs this after
+# make test and fails when it changes anything: review the diff, then commit it.
+goldens:
+	$(GO) test -count=1 -run '^(TestGolden|TestDocs)$$' ./collector -update
+	$(GO) test -count=1 -run '^TestGoldenMetrics$$' ./app -update
+	$(GO) test -count=1 -run '^TestGenerated$$' ./mixin -update
+	$(MAKE) helm-refresh
 
 # The BENCHMARKS.md tables (simulated cluster, 1k/10k/100k topics, churn soak).
 bench:

@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/testtool"
 )
 
 const root = ".."
@@ -442,10 +444,7 @@ func dockerignored(patterns []string, rel string) bool {
 // TestDockerignoreKeepsWhatTheBuildNeeds: no file `go build ./cmd/exporter`
 // reads (sources, embedded files, go.mod, go.sum) is ignored.
 func TestDockerignoreKeepsWhatTheBuildNeeds(t *testing.T) {
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command")
-	}
+	gobin := testtool.Need(t, "https://go.dev/dl", "go")
 	var patterns []string
 	for _, l := range strings.Split(read(t, ".dockerignore"), "\n") {
 		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
@@ -489,10 +488,7 @@ func TestDockerfileBuildLineMakesAStaticBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the exporter")
 	}
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command")
-	}
+	gobin := testtool.Need(t, "https://go.dev/dl", "go")
 	dk, _ := dockerBuild(t, parseDockerfile(t, read(t, "Dockerfile")))
 	vars := map[string]string{"VERSION": "9.8.7-test", "REVISION": "abc123", "BRANCH": "testbranch",
 		"TARGETOS": runtime.GOOS, "TARGETARCH": runtime.GOARCH}
@@ -523,10 +519,7 @@ func TestDockerfileBuildLineCrossCompiles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the exporter")
 	}
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command")
-	}
+	gobin := testtool.Need(t, "https://go.dev/dl", "go")
 	arch, machine := "arm64", elf.EM_AARCH64
 	if runtime.GOARCH == "arm64" {
 		arch, machine = "amd64", elf.EM_X86_64

@@ -273,7 +273,9 @@ func TestChurn(t *testing.T) {
 				if err := adm.DeleteTopicInBroker(ctx, b, tp); err != nil {
 					t.Fatal(err)
 				}
-				adm.DeleteTopicInNamesrv(ctx, cluster.NamesrvAddr, tp, "")
+				if err := adm.DeleteTopicInNamesrv(ctx, cluster.NamesrvAddr, tp, ""); err != nil {
+					t.Fatal(err)
+				}
 				if err := adm.DeleteSubscriptionGroup(ctx, b, g, r%2 == 0); err != nil {
 					t.Fatal(err)
 				}

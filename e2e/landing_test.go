@@ -19,18 +19,9 @@ import (
 	"time"
 
 	"github.com/prometheus/common/version"
-)
 
-// findChromium returns the Chromium binary (Debian's package is
-// "chromium"), or "" when there is none.
-func findChromium() string {
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/testtool"
+)
 
 // chromium runs headless Chromium with args plus the flags that keep it
 // quiet and offline, in its own process group (its helpers included), and
@@ -69,10 +60,7 @@ func chromium(t *testing.T, bin string, args ...string) []byte {
 // and the broker's row with what the collection found.
 func TestLandingPageInChromium(t *testing.T) {
 	needBroker(t)
-	bin := findChromium()
-	if bin == "" {
-		t.Skip("chromium is not installed (Debian: apt-get install chromium)")
-	}
+	bin := testtool.Need(t, "Debian: apt-get install chromium", "chromium", "chromium-browser")
 	const testVersion = "9.8.7-e2e"
 	old := version.Version
 	version.Version = testVersion // what -ldflags -X sets in a release build

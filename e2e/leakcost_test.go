@@ -716,6 +716,8 @@ func startChurn(t *testing.T, ctx context.Context, c *realbroker.Cluster, adm *b
 			}
 			topic := fmt.Sprintf("%s-churn%d", group, i)
 			if err := churnOnce(ctx, c, adm, group, topic); err != nil {
+				// Not asserted here: the churn is load, and the test
+				// judges what it achieved (topics deleted, the alert).
 				t.Logf("churn: %s: %v", topic, err)
 				continue
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/rocketmq-exporter/rocketmq_exporter/app"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/brokeradmin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/realbroker"
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/testtool"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/workload"
 	"github.com/rocketmq-exporter/rocketmq_exporter/mixin"
 )
@@ -27,7 +28,7 @@ func needPrometheus(t *testing.T) string {
 	t.Helper()
 	bin, err := PrometheusBinary()
 	if err != nil {
-		t.Skip("prometheus not installed (Debian: apt-get install prometheus; or set PROMETHEUS_BIN)")
+		testtool.Missing(t, "prometheus not installed (Debian: apt-get install prometheus; or set PROMETHEUS_BIN)")
 	}
 	return bin
 }

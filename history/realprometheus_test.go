@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"reflect"
 	"strings"
 	"sync"
@@ -13,18 +12,16 @@ import (
 	"time"
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/e2e"
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/testtool"
 )
 
 // needPrometheus finds the prometheus binary; without it the test skips,
-// except in CI where a missing tool is a failure.
+// or fails in CI (testtool).
 func needPrometheus(t *testing.T) string {
 	t.Helper()
 	bin, err := e2e.PrometheusBinary()
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("prometheus binary needed in CI: %v", err)
-		}
-		t.Skip("prometheus not installed (Debian: apt-get install prometheus; or set PROMETHEUS_BIN)")
+		testtool.Missing(t, "prometheus not installed (Debian: apt-get install prometheus; or set PROMETHEUS_BIN)")
 	}
 	return bin
 }

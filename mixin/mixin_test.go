@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/testtool"
 )
 
 var update = flag.Bool("update", false, "rewrite the rendered files from the jsonnet")
@@ -360,11 +362,7 @@ func TestRunbooks(t *testing.T) {
 
 func promtool(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("promtool")
-	if err != nil {
-		t.Skip("promtool not installed (Debian: apt-get install prometheus)")
-	}
-	return p
+	return testtool.Need(t, "Debian: apt-get install prometheus", "promtool")
 }
 
 // writeRendered lays the rendered rule file and the unit tests out in a

@@ -15,6 +15,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/testtool"
 )
 
 const (
@@ -35,9 +37,7 @@ func TestMakeRelease(t *testing.T) {
 		t.Skip("cross-builds the exporter for every platform")
 	}
 	for _, tool := range []string{"make", "go", "zip", "sha256sum"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("no %s", tool)
-		}
+		testtool.Need(t, "Debian: apt-get install make zip coreutils; Go from https://go.dev/dl", tool)
 	}
 	dist := t.TempDir()
 	cmd := exec.Command("make", "-C", "..", "release", "DIST="+dist,

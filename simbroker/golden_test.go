@@ -264,9 +264,10 @@ func TestGoldenShapes(t *testing.T) {
 	for _, dir := range dirs {
 		c, err := Start(Options{Version: filepath.Base(dir), Topics: 2, Groups: 2, Queues: 2, OnlineEvery: 1, ActiveEvery: 1})
 		if err != nil {
-			// Fixtures of a version the simulator has no profile for yet
-			// (simbroker/version.go): nothing to compare it with.
-			t.Logf("skipping the fixtures of %s: %v", filepath.Base(dir), err)
+			// Fixtures of a version the simulator has no profile for
+			// (simbroker/version.go) would go unchecked: record a version
+			// and give the simulator its profile together.
+			t.Errorf("no simulator for the fixtures of %s: %v", filepath.Base(dir), err)
 			continue
 		}
 		defer c.Close()
