@@ -51,12 +51,17 @@ type Settings struct {
 	ClientMetrics bool
 	RunningInfo   bool
 	LagSeconds    bool
-	Compat        bool
-	LeakProbes    int
-	TombTTL       time.Duration
-	MaxTombs      int
-	MaxSeries     int
-	ExpandLMQ     bool
+	// LagSecondsBudget caps the age look-ups per broker per cycle.
+	LagSecondsBudget int
+	Compat           bool
+	LeakProbes       int
+	// LeakReprobe is how long a stat key found held waits before it is
+	// asked again.
+	LeakReprobe time.Duration
+	TombTTL     time.Duration
+	MaxTombs    int
+	MaxSeries   int
+	ExpandLMQ   bool
 	// OfflineRefresh is how many cycles an offline group's connection list
 	// is reused before it is asked again.
 	OfflineRefresh int
@@ -68,6 +73,7 @@ type Settings struct {
 	GroupInclude     string
 	GroupExclude     string
 	TelemetryPath    string
+	ListenAddress    string
 	// HistoryURL is a Prometheus that scraped this exporter: the topics and
 	// groups it served within HistoryWindow are recalled after a restart.
 	HistoryURL      string
@@ -77,15 +83,24 @@ type Settings struct {
 	StateFile string
 }
 
-// Defaults are the flag defaults, for tests and embedders.
+// Defaults are every option's default, and the only place one is written
+// down: the flags, the tests and embedders take them from here, and the
+// collection and leak defaults come from the packages that own those knobs.
 func Defaults() Settings {
-	return Settings{Timeout: 5 * time.Second, Interval: 15 * time.Second, BrokerConc: 8, CallConc: 16, Grace: 3,
-		ClientMetrics: true, LagSeconds: true, OfflineRefresh: 4, IdleTopicRefresh: 4, Compat: true, LeakProbes: 64,
-		MaxTombs: 5000, TelemetryPath: "/metrics", HistoryWindow: history.DefaultWindow}
+	pc, lc := poller.DefaultConfig(), leak.DefaultConfig()
+	return Settings{Timeout: pc.CallTimeout, Interval: pc.Interval, CycleTimeout: pc.CycleTimeout,
+		BrokerConc: pc.BrokerConcurrency, CallConc: pc.CallConcurrency, Grace: pc.GraceCycles,
+		OfflineRefresh: pc.OfflineRefreshCycles, IdleTopicRefresh: pc.IdleTopicRefreshCycles,
+		LagSeconds: pc.LagSeconds, LagSecondsBudget: pc.LagSecondsBudget, QueueMetrics: pc.QueueDetail, ExpandLMQ: pc.ExpandLMQ,
+		RunningInfo: pc.ClientRunningInfo, ClientMetrics: true, Compat: true,
+		LeakProbes: lc.Probes, LeakReprobe: lc.Reprobe, TombTTL: lc.TTL, MaxTombs: lc.MaxTombstones,
+		TelemetryPath: "/metrics", ListenAddress: ":5557", HistoryWindow: history.DefaultWindow}
 }
 
-// App is an assembled exporter.
-type App struct {
+// Core is what talks to RocketMQ: the settings, the clients, the poller's
+// config and the history of deleted names. The serving exporter and the
+// audit both build it; only the exporter adds the serving stack (App).
+type Core struct {
 	Settings Settings
 	Targets  []Target
 	Remoting *remoting.Client
@@ -94,21 +109,32 @@ type App struct {
 	Registry *prometheus.Registry
 	Config   poller.Config
 	Leaks    *leak.Planner
-	Poller   *poller.Poller
-	Tracker  *gc.Tracker
-	Cache    *collector.Cache
-	Handler  http.Handler
 	// History recalls the topics and groups served before this process
 	// started: Prometheus, the state file, or both merged; nil when neither
 	// is configured. State is the state file, for saving; nil when unset.
 	History history.Source
 	State   *history.File
+	Logger  *slog.Logger
 }
 
-// New validates s and builds every part; nothing talks to RocketMQ yet.
-func New(s Settings, logger *slog.Logger) (*App, error) {
+// App is an assembled exporter: a Core plus the poller that runs cycles,
+// the series tracker, the metrics cache and the web handler.
+type App struct {
+	*Core
+	Poller  *poller.Poller
+	Tracker *gc.Tracker
+	Cache   *collector.Cache
+	Handler http.Handler
+}
+
+// NewCore validates s and builds the clients and the poller's config;
+// nothing talks to RocketMQ yet.
+func NewCore(s Settings, logger *slog.Logger) (*Core, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
+	}
+	if err := s.validate(); err != nil {
+		return nil, err
 	}
 	targets, err := ParseTargets(s.Namesrvs)
 	if err != nil {
@@ -122,49 +148,90 @@ func New(s Settings, logger *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--group.include/--group.exclude: %w", err)
 	}
-	if (s.AccessKey == "") != (s.SecretKey == "") {
-		return nil, errors.New("--rocketmq.access-key and --rocketmq.secret-key go together")
-	}
-	if s.Interval <= 0 || s.Timeout <= 0 {
-		return nil, errors.New("--collect.interval and --rocketmq.timeout must be positive")
-	}
 	hist, state, err := historySources(s, logger)
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Settings: s, Targets: targets, Registry: prometheus.NewRegistry()}
-	a.History, a.State = hist, state
-	a.RPC = rpcstats.New(a.Registry)
-	opts := remoting.Options{Observer: a.RPC, DialTimeout: s.Timeout}
+	c := &Core{Settings: s, Targets: targets, Registry: prometheus.NewRegistry(), History: hist, State: state, Logger: logger}
+	c.RPC = rpcstats.New(c.Registry)
+	c.Remoting = remoting.NewClient(remotingOptions(s, c.RPC))
+	c.Admin = admin.New(c.Remoting)
+	c.Admin.OnDecodeError(c.RPC.DecodeFailed)
+	c.Config = poller.Config{Targets: namesrvSets(targets), TargetNames: targetNames(targets), Interval: s.Interval,
+		CycleTimeout: s.CycleTimeout, CallTimeout: s.Timeout, BrokerConcurrency: s.BrokerConc, CallConcurrency: s.CallConc,
+		GraceCycles: s.Grace, Topics: topics, Groups: groups, LagSecondsBudget: s.LagSecondsBudget, QueueDetail: s.QueueMetrics,
+		ExpandLMQ: s.ExpandLMQ, OfflineRefreshCycles: s.OfflineRefresh, IdleTopicRefreshCycles: s.IdleTopicRefresh,
+		ClientRunningInfo: s.RunningInfo, LagSeconds: s.LagSeconds, Logger: logger}
+	if err := c.Config.Validate(); err != nil {
+		c.Remoting.Close()
+		return nil, err
+	}
+	if s.LeakProbes > 0 {
+		lc := leak.Config{Probes: s.LeakProbes, Reprobe: s.LeakReprobe, TTL: s.TombTTL, MaxTombstones: s.MaxTombs}
+		if c.Leaks, err = leak.New(lc); err != nil {
+			c.Remoting.Close()
+			return nil, err
+		}
+		c.Config.Leaks, c.Config.History, c.Config.State = c.Leaks, c.History, c.State
+	}
+	return c, nil
+}
+
+// validate rejects settings that contradict each other; the poller and
+// the leak planner check their own ranges.
+func (s Settings) validate() error {
+	switch {
+	case (s.AccessKey == "") != (s.SecretKey == ""):
+		return errors.New("--rocketmq.access-key and --rocketmq.secret-key go together")
+	case s.RunningInfo && !s.ClientMetrics:
+		// Rejected rather than implied: the calls cost one per client per
+		// cycle, and their figures are served only by per-client families.
+		return errors.New("--collect.client-running-info needs --collect.client-metrics: its figures are served only in the per-client families")
+	case s.LeakProbes < 0:
+		return errors.New("--leak.probes must not be negative (0 disables leak probing)")
+	case s.MaxSeries < 0:
+		return errors.New("--collect.max-series must not be negative (0 means no cap)")
+	}
+	return nil
+}
+
+func remotingOptions(s Settings, rec *rpcstats.Recorder) remoting.Options {
+	opts := remoting.Options{Observer: rec, DialTimeout: s.Timeout}
 	if s.AccessKey != "" {
 		opts.Credentials = &remoting.Credentials{AccessKey: s.AccessKey, SecretKey: s.SecretKey}
 	}
 	if s.TLS {
 		opts.TLS = &tls.Config{InsecureSkipVerify: s.TLSInsecure} //nolint:gosec // the operator's explicit choice
 	}
-	a.Remoting = remoting.NewClient(opts)
-	a.Admin = admin.New(a.Remoting)
-	a.Admin.OnDecodeError(a.RPC.DecodeFailed)
-	a.Config = poller.Config{Targets: namesrvSets(targets), TargetNames: targetNames(targets), Interval: s.Interval, CycleTimeout: s.CycleTimeout, CallTimeout: s.Timeout,
-		BrokerConcurrency: s.BrokerConc, CallConcurrency: s.CallConc, GraceCycles: s.Grace, Topics: topics, Groups: groups,
-		LagSecondsBudget: 2000, QueueDetail: s.QueueMetrics, ExpandLMQ: s.ExpandLMQ, OfflineRefreshCycles: s.OfflineRefresh, IdleTopicRefreshCycles: s.IdleTopicRefresh, ClientRunningInfo: s.RunningInfo, LagSeconds: s.LagSeconds, Logger: logger}
-	if s.LeakProbes > 0 {
-		lc := leak.DefaultConfig()
-		lc.Probes, lc.TTL, lc.MaxTombstones = s.LeakProbes, s.TombTTL, s.MaxTombs
-		if a.Leaks, err = leak.New(lc); err != nil {
-			return nil, err
-		}
-		a.Config.Leaks, a.Config.History, a.Config.State = a.Leaks, a.History, a.State
+	return opts
+}
+
+// New validates s and builds every part; nothing talks to RocketMQ yet.
+func New(s Settings, logger *slog.Logger) (*App, error) {
+	c, err := NewCore(s, logger)
+	if err != nil {
+		return nil, err
 	}
-	a.Poller = poller.New(a.Config, a.Admin, a.RPC)
+	a := &App{Core: c}
+	if a.Poller, err = poller.New(c.Config, c.Admin, c.RPC); err != nil {
+		c.Remoting.Close()
+		return nil, err
+	}
 	a.Tracker = gc.NewTracker(a.Registry)
 	a.Poller.AddObserver(a.Tracker)
 	// The snapshot's families are encoded once per cycle, right after it is
 	// published; scrapes send those bytes. Only the scrape-clock family and
 	// the exporter's own counters are gathered per scrape.
 	a.Cache = collector.NewCache(collector.Options{Compat: s.Compat, QueueMetrics: s.QueueMetrics,
-		ClientMetrics: s.ClientMetrics, MaxSeries: s.MaxSeries, Logger: logger, Targets: targetNames(targets)})
+		ClientMetrics: s.ClientMetrics, MaxSeries: s.MaxSeries, Logger: c.Logger, Targets: targetNames(c.Targets)})
 	a.Poller.AddPublishHook(a.Cache.BuildAsync)
+	a.registerSelf()
+	a.Handler = web.NewRouter(web.Options{TelemetryPath: s.TelemetryPath, Version: version.Version,
+		Gatherer: a.Registry, Cached: a.Cache, Source: a.Poller, Series: a.Cache, Logger: c.Logger, Removed: a.Tracker.Totals})
+	return a, nil
+}
+
+func (a *App) registerSelf() {
 	age := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: collector.AgeFamily,
 		Help: "Age of the served snapshot at scrape time: now minus when its cycle finished, in seconds.",
@@ -189,9 +256,6 @@ func New(s Settings, logger *slog.Logger) (*App, error) {
 	})
 	a.Registry.MustRegister(age, overruns, cycles, versioncollector.NewCollector(Name),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	a.Handler = web.NewRouter(web.Options{TelemetryPath: s.TelemetryPath, Version: version.Version,
-		Gatherer: a.Registry, Cached: a.Cache, Source: a.Poller, Series: a.Cache, Logger: logger, Removed: a.Tracker.Totals})
-	return a, nil
 }
 
 // Cycle runs one collection and waits until its metrics are encoded, so a
@@ -236,7 +300,7 @@ func historySources(s Settings, logger *slog.Logger) (history.Source, *history.F
 }
 
 // Close releases the connections.
-func (a *App) Close() error { return a.Remoting.Close() }
+func (c *Core) Close() error { return c.Remoting.Close() }
 
 // Target is one --rocketmq.namesrv-addr value: a cluster's namesrvs and
 // the name its series carry in the target label when there are several.

@@ -53,8 +53,11 @@ const (
 // Run runs one cycle with unbounded probing and returns every broker's
 // report and the exit code: Clean, Leftovers, or Failed when a namesrv or
 // broker did not answer or the pass ended before every key was asked (its
-// findings are then reported, marked incomplete).
-func Run(ctx context.Context, a *app.App) ([]Report, int) {
+// findings are then reported, marked incomplete). running is the snapshot
+// of an exporter running beside the audit, nil for a standalone audit: the
+// masters it knows keep a cluster-wide deletion from being suggested while
+// one of them is missing from the namesrv.
+func Run(ctx context.Context, a *app.Core, running *snapshot.Snapshot) ([]Report, int) {
 	cfg := a.Config
 	lc := leak.DefaultConfig()
 	lc.Probes = 1 << 20 // one pass asks every key it can think of
@@ -66,7 +69,11 @@ func Run(ctx context.Context, a *app.App) ([]Report, int) {
 	// One pass that probes everything: the daemon's --collect.timeout is
 	// for its interval, not for this; ctx still bounds it.
 	cfg.CycleTimeout = max(10*a.Settings.Interval, auditTimeout)
-	snap := poller.New(cfg, a.Admin, nil).Cycle(ctx)
+	p, err := poller.New(cfg, a.Admin, nil)
+	if err != nil {
+		return []Report{{Error: err.Error()}}, Failed
+	}
+	snap := p.Cycle(ctx)
 	var reports []Report
 	failed := false
 	for _, t := range snap.Targets {
@@ -86,7 +93,7 @@ func Run(ctx context.Context, a *app.App) ([]Report, int) {
 			r.Error = b.Err
 		} else if b.Leaks != nil {
 			r.LeakedStatItems, r.OrphanedOffsets, r.LeftoverTopics = b.Leaks.Items, b.Leaks.OrphanedOffsets, b.Leaks.LeftoverTopics
-			r.Commands = cleanupCommands(a.Targets, b, topicElsewhere(snap, a.Poller.Snapshot(), cfg.Leaks, b))
+			r.Commands = cleanupCommands(a.Targets, b, topicElsewhere(snap, running, cfg.Leaks, b))
 			r.estimate(b, snap.Finished)
 			found = found || len(r.LeakedStatItems)+len(r.OrphanedOffsets)+len(r.LeftoverTopics) > 0
 			if b.Leaks.Backlog > 0 || b.Cut {

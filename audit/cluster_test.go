@@ -58,7 +58,7 @@ func TestNoClusterWideDeleteOfATopicLiveElsewhere(t *testing.T) {
 	defer a.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	reports, _ := Run(ctx, a)
+	reports, _ := Run(ctx, a.Core, a.Poller.Snapshot())
 	leftover := false
 	for _, r := range reports {
 		for _, tp := range r.LeftoverTopics {
@@ -108,7 +108,7 @@ func TestCutPassSaysSo(t *testing.T) {
 	c.Brokers[0].Master.SetFault(simbroker.Fault{Latency: 100 * time.Millisecond})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	reports, code := Run(ctx, a)
+	reports, code := Run(ctx, a.Core, a.Poller.Snapshot())
 	if code != Failed {
 		t.Errorf("exit %d after a cut pass, want %d", code, Failed)
 	}

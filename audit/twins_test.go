@@ -56,7 +56,7 @@ func TestCleanupCommandsNameTheirTarget(t *testing.T) {
 		t.Fatalf("deleted a group on %d brokers, want 2", deleted)
 	}
 
-	reports, code := Run(ctx, a)
+	reports, code := Run(ctx, a.Core, a.Poller.Snapshot())
 	if code != Leftovers {
 		t.Fatalf("audit exit %d, want %d (leftovers): %+v", code, Leftovers, reports)
 	}

@@ -113,7 +113,7 @@ type auditReport struct {
 func (k *checker) runAudit() ([]auditReport, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	reports, _ := audit.Run(ctx, k.w.app)
+	reports, _ := audit.Run(ctx, k.w.app.Core, k.w.app.Poller.Snapshot())
 	var buf bytes.Buffer
 	if err := audit.Write(&buf, reports, "json"); err != nil {
 		return nil, err

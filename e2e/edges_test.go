@@ -104,7 +104,7 @@ func edgeSeries(t *testing.T, a *app.App) map[string]float64 {
 func edgeAudit(t *testing.T, ctx context.Context, mod func(*app.Settings), ns string) (lines []string, text string, code int) {
 	t.Helper()
 	a, _ := newApp(t, mod, ns)
-	reports, code := audit.Run(ctx, a)
+	reports, code := audit.Run(ctx, a.Core, a.Poller.Snapshot())
 	var buf bytes.Buffer
 	if err := audit.Write(&buf, reports, "text"); err != nil {
 		t.Fatal(err)
@@ -520,12 +520,12 @@ func TestLeaksOutliveTheExporterOnARealBroker(t *testing.T) {
 	}
 
 	withHistory, _ := newApp(t, history, c.NamesrvAddr)
-	reports, code := audit.Run(ctx, withHistory)
+	reports, code := audit.Run(ctx, withHistory.Core, nil)
 	if got := edgeAuditItems(reports); !slices.Equal(got, before) || code != audit.Leftovers {
 		t.Errorf("fresh audit with the history reports %v (exit %d), the exporter before the restart %v", got, code, before)
 	}
 	blind, _ := newApp(t, nil, c.NamesrvAddr)
-	reports, code = audit.Run(ctx, blind)
+	reports, code = audit.Run(ctx, blind.Core, nil)
 	if got := edgeAuditItems(reports); len(got) != 0 {
 		t.Errorf("fresh audit without the history reports %v (exit %d): something on the broker still names the deleted subjects, the test proves nothing", got, code)
 	}

@@ -327,7 +327,7 @@ func TestChurn(t *testing.T) {
 	a.Cycle(ctx)
 	running := brokerOf(a.Poller.Snapshot(), cluster)
 	fresh, _ := newApp(t, nil, cluster.NamesrvAddr)
-	reports, code := audit.Run(ctx, fresh)
+	reports, code := audit.Run(ctx, fresh.Core, nil)
 	var rep *audit.Report
 	for i := range reports {
 		if reports[i].Addr == cluster.BrokerAddr {

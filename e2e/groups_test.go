@@ -341,7 +341,7 @@ func checkNoLeftovers(t *testing.T, ctx context.Context, m Metrics, a *app.App) 
 			t.Errorf("rocketmq_broker_leftover_topics%v = %v, want 0", s.Label, v)
 		}
 	}
-	reports, code := audit.Run(ctx, a)
+	reports, code := audit.Run(ctx, a.Core, a.Poller.Snapshot())
 	if code != audit.Clean {
 		t.Errorf("audit exit code %d, want %d (clean)", code, audit.Clean)
 	}

@@ -27,7 +27,7 @@
 //     Families that depend on traffic (offsets, rates, lag) would miss idle
 //     subjects, and per-group-and-topic families miss groups that never
 //     consumed. Both chosen families carry their kind's highest
-//     --max-series priority (per topic, per group): a cap drops every
+//     --collect.max-series priority (per topic, per group): a cap drops every
 //     per-client, per-queue and per-group-and-topic family before them, but
 //     a cap so low that it drops them leaves holes in the history.
 //

@@ -41,6 +41,18 @@ func newApp(t *testing.T, s app.Settings) *app.App {
 	return a
 }
 
+// auditAlone runs a standalone audit, as the audit command does: no
+// serving stack, no running exporter beside it.
+func auditAlone(ctx context.Context, t *testing.T, s app.Settings) ([]audit.Report, int) {
+	t.Helper()
+	c, err := app.NewCore(s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return audit.Run(ctx, c, nil)
+}
+
 type families map[string]*dto.MetricFamily
 
 func scrape(t *testing.T, a *app.App) families {
@@ -114,7 +126,7 @@ func TestFiltersNeverMakeLeaks(t *testing.T) {
 			t.Errorf("%s = %v on a broker where nothing was deleted", f, v)
 		}
 	}
-	reports, code := audit.Run(ctx, a)
+	reports, code := audit.Run(ctx, a.Core, a.Poller.Snapshot())
 	for _, r := range reports {
 		for _, cmd := range r.Commands {
 			t.Errorf("audit prints %q for a broker where nothing was deleted", cmd)
@@ -265,7 +277,7 @@ func TestLeaksOutliveTheExporter(t *testing.T) {
 	// Without memory: nothing on the broker names the deleted subjects.
 	blank := s
 	blank.StateFile = ""
-	reports, code := audit.Run(ctx, newApp(t, blank))
+	reports, code := auditAlone(ctx, t, blank)
 	if got := leakedKeys(reports); len(got) != 0 || code != audit.Clean {
 		t.Logf("without a state file the audit finds %v (exit %d)", got, code)
 	}
@@ -283,7 +295,7 @@ func TestLeaksOutliveTheExporter(t *testing.T) {
 	if n, _ := m.sum("rocketmq_broker_leaked_stat_items", nil); int(n) != len(truth) {
 		t.Errorf("restarted exporter serves %v leaked items, the broker holds %d", n, len(truth))
 	}
-	fresh, code := audit.Run(ctx, newApp(t, s))
+	fresh, code := auditAlone(ctx, t, s)
 	if got := leakedKeys(fresh); !slices.Equal(got, truth) || code != audit.Leftovers {
 		t.Errorf("fresh audit with the state file reports %v (exit %d), the broker holds %v", got, code, truth)
 	}

@@ -63,7 +63,7 @@ func (c Config) Validate() error {
 	case c.MaxTombstones <= 0:
 		return errors.New("--leak.max-tombstones must be positive")
 	case c.Reprobe <= 0:
-		return errors.New("leak reprobe interval must be positive")
+		return errors.New("--leak.reprobe-interval must be positive")
 	case c.TTL < 0:
 		return errors.New("--leak.tombstone-ttl must not be negative")
 	}

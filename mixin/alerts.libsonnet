@@ -141,8 +141,8 @@
             'for': '15m',
             labels: { severity: 'warning' },
             annotations: {
-              summary: 'The RocketMQ exporter drops whole metric families to stay under --max-series.',
-              description: '{{ $labels.instance }} left {{ $value | humanize }} series out of each scrape because of --max-series; dashboards and alerts on the dropped families see no data.',
+              summary: 'The RocketMQ exporter drops whole metric families to stay under --collect.max-series.',
+              description: '{{ $labels.instance }} left {{ $value | humanize }} series out of each scrape because of --collect.max-series; dashboards and alerts on the dropped families see no data.',
             },
           },
         ],

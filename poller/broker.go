@@ -168,10 +168,10 @@ func (p *Poller) list(ctx context.Context, b *snapshot.Broker, mem *brokerMemory
 	return &l, nil
 }
 
-// refreshConfig reads the broker's config every BrokerConfigEvery cycles;
+// refreshConfig reads the broker's config every brokerConfigEvery cycles;
 // a failure keeps the last one.
 func (p *Poller) refreshConfig(ctx context.Context, b *snapshot.Broker, mem *brokerMemory) {
-	if mem.config == nil || mem.cycles%p.cfg.BrokerConfigEvery == 0 {
+	if mem.config == nil || mem.cycles%brokerConfigEvery == 0 {
 		cfg, err := ask(ctx, p, mem.tally.of(stBrokerConfig), func(c context.Context) (map[string]string, error) {
 			return p.adm.BrokerConfig(c, b.Addr)
 		})

@@ -6,6 +6,7 @@ package poller
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sort"
 	"strings"
@@ -64,10 +65,8 @@ type Config struct {
 	// LagSecondsBudget caps QUERY_CONSUME_TIME_SPAN calls per broker per
 	// cycle; 0 means no cap.
 	LagSecondsBudget int
-	// BrokerConfigEvery re-reads GET_BROKER_CONFIG every this many cycles.
-	BrokerConfigEvery int
 	// OfflineRefreshCycles is how often (in cycles) the connection list of a
-	// group seen offline is asked again; 1 asks every cycle.
+	// group seen offline is asked again; 1 asks every cycle (at least 1).
 	OfflineRefreshCycles int
 	// Leaks, when set, plans the probing of what deleted topics and groups
 	// left on each master; the poller makes the calls.
@@ -112,31 +111,45 @@ type Poller struct {
 	recall    recallState
 }
 
-// New creates a poller. rec may be nil.
-func New(cfg Config, adm *admin.Client, rec *rpcstats.Recorder) *Poller {
-	if cfg.Interval <= 0 {
-		cfg.Interval = 15 * time.Second
+// DefaultConfig is the collection defaults: the exporter's flags take
+// theirs from here (through app.Defaults), so each lives in one place.
+func DefaultConfig() Config {
+	return Config{Interval: 15 * time.Second, CallTimeout: 5 * time.Second, BrokerConcurrency: 8, CallConcurrency: 16,
+		GraceCycles: 3, OfflineRefreshCycles: 4, IdleTopicRefreshCycles: 4, LagSeconds: true, LagSecondsBudget: 2000}
+}
+
+// Validate rejects a config that cannot work; it never fills anything in.
+func (c Config) Validate() error {
+	switch {
+	case c.Interval <= 0:
+		return errors.New("--collect.interval must be positive")
+	case c.CallTimeout <= 0:
+		return errors.New("--rocketmq.timeout must be positive")
+	case c.CycleTimeout < 0:
+		return errors.New("--collect.timeout must not be negative (0 means 90% of the interval)")
+	case c.BrokerConcurrency < 1:
+		return errors.New("--collect.broker-concurrency must be at least 1")
+	case c.CallConcurrency < 1:
+		return errors.New("--collect.call-concurrency must be at least 1")
+	case c.GraceCycles < 0:
+		return errors.New("--collect.grace-cycles must not be negative")
+	case c.OfflineRefreshCycles < 1:
+		return errors.New("--collect.offline-group-refresh must be at least 1 (1 asks every cycle)")
+	case c.IdleTopicRefreshCycles < 0:
+		return errors.New("--collect.idle-topic-refresh must not be negative (0 or 1 asks every cycle)")
+	case c.LagSecondsBudget < 0:
+		return errors.New("--collect.lag-seconds-budget must not be negative (0 means no cap)")
 	}
-	if cfg.CycleTimeout <= 0 {
-		cfg.CycleTimeout = cfg.Interval * 9 / 10
+	return nil
+}
+
+// New creates a poller from a valid config; rec may be nil.
+func New(cfg Config, adm *admin.Client, rec *rpcstats.Recorder) (*Poller, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
-	if cfg.CallTimeout <= 0 {
-		cfg.CallTimeout = 5 * time.Second
-	}
-	if cfg.BrokerConcurrency <= 0 {
-		cfg.BrokerConcurrency = 8
-	}
-	if cfg.CallConcurrency <= 0 {
-		cfg.CallConcurrency = 16
-	}
-	if cfg.GraceCycles < 0 {
-		cfg.GraceCycles = 0
-	}
-	if cfg.BrokerConfigEvery <= 0 {
-		cfg.BrokerConfigEvery = 20
-	}
-	if cfg.OfflineRefreshCycles <= 0 {
-		cfg.OfflineRefreshCycles = 1
+	if cfg.CycleTimeout == 0 {
+		cfg.CycleTimeout = cfg.Interval * 9 / 10 // the documented meaning of 0
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -151,7 +164,7 @@ func New(cfg Config, adm *admin.Client, rec *rpcstats.Recorder) *Poller {
 		}
 		p.targets = append(p.targets, &snapshot.Target{Name: name, Namesrvs: t})
 	}
-	return p
+	return p, nil
 }
 
 // AddObserver registers o for every published snapshot. Call before Run.
@@ -326,3 +339,10 @@ func (p *Poller) Cycle(parent context.Context) *snapshot.Snapshot {
 }
 
 func brokerKey(i admin.BrokerInstance) string { return i.Cluster + "/" + i.BrokerName + "/" + i.Addr }
+
+// brokerConfigEvery is how many cycles pass between reads of a broker's
+// config (about five minutes at the default interval). Only the settings
+// that decide stat cleanup are kept, and they change with a broker restart
+// or an operator's updateBrokerConfig, both rare; a flag would tune nothing
+// an operator needs.
+const brokerConfigEvery = 20

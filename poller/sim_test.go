@@ -30,12 +30,18 @@ func newPoller(t *testing.T, targets [][]string, log *slog.Logger, mod func(*pol
 	t.Helper()
 	rc := remoting.NewClient(remoting.Options{DialTimeout: 2 * time.Second})
 	t.Cleanup(func() { rc.Close() })
-	cfg := poller.Config{Targets: targets, Interval: time.Minute, CycleTimeout: 30 * time.Second, CallTimeout: 5 * time.Second,
-		LagSeconds: true, LagSecondsBudget: 2000, Logger: log}
+	cfg := poller.DefaultConfig()
+	cfg.Targets, cfg.Interval, cfg.CycleTimeout, cfg.Logger = targets, time.Minute, 30*time.Second, log
+	// Every group and topic asked every cycle, no grace: the tests count on it.
+	cfg.OfflineRefreshCycles, cfg.IdleTopicRefreshCycles, cfg.GraceCycles = 1, 0, 0
 	if mod != nil {
 		mod(&cfg)
 	}
-	return poller.New(cfg, admin.New(rc), nil)
+	p, err := poller.New(cfg, admin.New(rc), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // master runs one cycle and returns the snapshot and its first master.

@@ -204,12 +204,14 @@ type cli struct {
 	logConfig                  *promslog.Config
 	serve, audit               *kingpin.CmdClause
 	printed                    bool // --help or --version printed; kingpin would exit the process
+	renamedUsed                []bool
 }
 
 // newCLI defines every flag and command; with envars, each flag also
 // reads ROCKETMQ_EXPORTER_<FLAG>.
 func newCLI(stdout, stderr io.Writer, envars bool) *cli {
 	c := &cli{s: app.Defaults()}
+	d := app.Defaults()
 	s, ka := &c.s, kingpin.New(app.Name, "Prometheus exporter for Apache RocketMQ: broker, topic and consumer-group metrics, with stat-series garbage collection and broker stat-leak detection.")
 	c.ka = ka
 	if envars {
@@ -226,34 +228,37 @@ func newCLI(stdout, stderr io.Writer, envars bool) *cli {
 	ka.Flag("rocketmq.secret-key-file", "File holding the ACL secret key (read at start, trailing newline trimmed); excludes --rocketmq.secret-key.").StringVar(&c.secretKeyFile)
 	ka.Flag("rocketmq.tls", "Use TLS to namesrvs and brokers.").BoolVar(&s.TLS)
 	ka.Flag("rocketmq.tls.insecure-skip-verify", "Do not verify RocketMQ's TLS certificates.").BoolVar(&s.TLSInsecure)
-	ka.Flag("rocketmq.timeout", "Timeout of one call to RocketMQ.").Default(s.Timeout.String()).DurationVar(&s.Timeout)
-	ka.Flag("collect.interval", "Time between collection cycles.").Default(s.Interval.String()).DurationVar(&s.Interval)
-	ka.Flag("collect.timeout", "Deadline of one cycle; 0 means 90% of the interval.").Default("0s").DurationVar(&s.CycleTimeout)
-	ka.Flag("collect.broker-concurrency", "Brokers collected at once.").Default("8").IntVar(&s.BrokerConc)
-	ka.Flag("collect.call-concurrency", "Calls in flight to one broker at once.").Default("16").IntVar(&s.CallConc)
-	ka.Flag("collect.grace-cycles", "Failed cycles during which an unreachable broker's last data is still served (with rocketmq_up 0).").Default("3").IntVar(&s.Grace)
-	ka.Flag("collect.offline-group-refresh", "Cycles between connection-list checks of a consumer group seen offline (online groups are checked every cycle).").Default("4").IntVar(&s.OfflineRefresh)
-	ka.Flag("collect.idle-topic-refresh", "Cycles between offset checks of a topic that no group consumes and that has not moved for a minute (moving topics are checked every cycle).").Default("4").IntVar(&s.IdleTopicRefresh)
-	ka.Flag("collect.queue-metrics", "Serve per-queue families (one series per queue).").Default("false").BoolVar(&s.QueueMetrics)
-	ka.Flag("collect.client-metrics", "Serve per-client families (client info and running info).").Default("true").BoolVar(&s.ClientMetrics)
-	ka.Flag("collect.client-running-info", "Ask every online consumer client for its own figures (one call per client per cycle).").Default("false").BoolVar(&s.RunningInfo)
-	ka.Flag("collect.lag-seconds", "Measure the age of the oldest unconsumed message of lagging groups (QUERY_CONSUME_TIME_SPAN, no message bodies).").Default("true").BoolVar(&s.LagSeconds)
-	ka.Flag("collect.compat-metrics", "Serve the metric families of apache/rocketmq-exporter under their names.").Default("true").BoolVar(&s.Compat)
-	ka.Flag("leak.probes", "Stat keys asked per broker per cycle to find stat items left by deleted topics and groups; 0 disables leak probing.").Default("64").IntVar(&s.LeakProbes)
-	ka.Flag("leak.tombstone-ttl", "Forget a deleted topic or group after this long even though its broker did not restart; 0 (default) remembers it until the broker restarts, which frees its stat items.").Default(s.TombTTL.String()).DurationVar(&s.TombTTL)
-	ka.Flag("leak.max-tombstones", "Deleted topics and groups remembered per broker; beyond it the oldest (those found clean first) are forgotten and counted in rocketmq_exporter_tombstones_dropped_total.").Default(fmt.Sprint(s.MaxTombs)).IntVar(&s.MaxTombs)
+	ka.Flag("rocketmq.timeout", "Timeout of one call to RocketMQ.").Default(d.Timeout.String()).DurationVar(&s.Timeout)
+	ka.Flag("collect.interval", "Time between collection cycles.").Default(d.Interval.String()).DurationVar(&s.Interval)
+	ka.Flag("collect.timeout", "Deadline of one cycle; 0 means 90% of the interval.").Default(d.CycleTimeout.String()).DurationVar(&s.CycleTimeout)
+	ka.Flag("collect.broker-concurrency", "Brokers collected at once.").Default(fmt.Sprint(d.BrokerConc)).IntVar(&s.BrokerConc)
+	ka.Flag("collect.call-concurrency", "Calls in flight to one broker at once.").Default(fmt.Sprint(d.CallConc)).IntVar(&s.CallConc)
+	ka.Flag("collect.grace-cycles", "Failed cycles during which an unreachable broker's last data is still served (with rocketmq_up 0).").Default(fmt.Sprint(d.Grace)).IntVar(&s.Grace)
+	ka.Flag("collect.offline-group-refresh", "Cycles between connection-list checks of a consumer group seen offline (online groups are checked every cycle); 1 checks every cycle.").Default(fmt.Sprint(d.OfflineRefresh)).IntVar(&s.OfflineRefresh)
+	ka.Flag("collect.idle-topic-refresh", "Cycles between offset checks of a topic that no group consumes and that has not moved for a minute (moving topics are checked every cycle); 0 or 1 checks every cycle.").Default(fmt.Sprint(d.IdleTopicRefresh)).IntVar(&s.IdleTopicRefresh)
+	ka.Flag("collect.queue-metrics", "Serve per-queue families (one series per queue).").Default(fmt.Sprint(d.QueueMetrics)).BoolVar(&s.QueueMetrics)
+	ka.Flag("collect.client-metrics", "Serve per-client families (client info and running info).").Default(fmt.Sprint(d.ClientMetrics)).BoolVar(&s.ClientMetrics)
+	ka.Flag("collect.client-running-info", "Ask every online consumer client for its own figures (one call per client per cycle); needs --collect.client-metrics, which serves them.").Default(fmt.Sprint(d.RunningInfo)).BoolVar(&s.RunningInfo)
+	ka.Flag("collect.lag-seconds", "Measure the age of the oldest unconsumed message of lagging groups (QUERY_CONSUME_TIME_SPAN, no message bodies).").Default(fmt.Sprint(d.LagSeconds)).BoolVar(&s.LagSeconds)
+	ka.Flag("collect.lag-seconds-budget", "Age look-ups per broker per cycle at most; the pairs asked longest ago go first, so each lagging pair is measured within (lagging pairs / budget) cycles. 0: no cap.").Default(fmt.Sprint(d.LagSecondsBudget)).IntVar(&s.LagSecondsBudget)
+	ka.Flag("collect.compat-metrics", "Serve the metric families of apache/rocketmq-exporter under their names.").Default(fmt.Sprint(d.Compat)).BoolVar(&s.Compat)
+	ka.Flag("collect.max-series", "Cap on series per scrape; lowest-priority families are dropped whole beyond it, and a dropped family comes back only when the series with it fit under 90% of the cap. 0: no cap.").Default(fmt.Sprint(d.MaxSeries)).IntVar(&s.MaxSeries)
+	ka.Flag("collect.lmq-expand", "Serve one series per light message queue (%LMQ%…) instead of one per parent.").Default(fmt.Sprint(d.ExpandLMQ)).BoolVar(&s.ExpandLMQ)
+	ka.Flag("leak.probes", "Stat keys asked per broker per cycle to find stat items left by deleted topics and groups; 0 disables leak probing.").Default(fmt.Sprint(d.LeakProbes)).IntVar(&s.LeakProbes)
+	ka.Flag("leak.reprobe-interval", "How long a stat key found still held waits before it is asked again (how soon a freed leak shows as freed).").Default(d.LeakReprobe.String()).DurationVar(&s.LeakReprobe)
+	ka.Flag("leak.tombstone-ttl", "Forget a deleted topic or group after this long even though its broker did not restart; 0 (default) remembers it until the broker restarts, which frees its stat items.").Default(d.TombTTL.String()).DurationVar(&s.TombTTL)
+	ka.Flag("leak.max-tombstones", "Deleted topics and groups remembered per broker; beyond it the oldest (those found clean first) are forgotten and counted in rocketmq_exporter_tombstones_dropped_total.").Default(fmt.Sprint(d.MaxTombs)).IntVar(&s.MaxTombs)
 	ka.Flag("leak.history-url", "Prometheus base URL from which the topics and groups this exporter served within --leak.history-window are recalled at start, so those deleted since are still probed for leaks; empty: off.").StringVar(&s.HistoryURL)
-	ka.Flag("leak.history-window", "How far back --leak.history-url is read, in Prometheus' duration syntax (7d, 36h).").Default("7d").SetValue(promDuration{"--leak.history-window", &s.HistoryWindow})
+	ka.Flag("leak.history-window", "How far back --leak.history-url is read, in Prometheus' duration syntax (7d, 36h).").Default(model.Duration(d.HistoryWindow).String()).SetValue(promDuration{"--leak.history-window", &s.HistoryWindow})
 	ka.Flag("leak.history-selector", "Label matchers narrowing the series read from --leak.history-url, e.g. job=\"rocketmq\" (needed when the server scrapes several exporters of equally named clusters).").StringVar(&s.HistorySelector)
 	ka.Flag("leak.state-file", "File in which deleted topics and groups are kept across restarts for leak probing (replaced atomically); empty: off.").StringVar(&s.StateFile)
-	ka.Flag("max-series", "Cap on series per scrape; lowest-priority families are dropped whole beyond it, and a dropped family comes back only when the series with it fit under 90% of the cap. 0: no cap.").Default("0").IntVar(&s.MaxSeries)
-	ka.Flag("lmq.expand", "Serve one series per light message queue (%LMQ%…) instead of one per parent.").Default("false").BoolVar(&s.ExpandLMQ)
 	ka.Flag("topic.include", "Regular expression of topics to watch (whole name).").StringVar(&s.TopicInclude)
 	ka.Flag("topic.exclude", "Regular expression of topics not to watch.").StringVar(&s.TopicExclude)
 	ka.Flag("group.include", "Regular expression of consumer and producer groups to watch (their %RETRY%/%DLQ% topics follow).").StringVar(&s.GroupInclude)
 	ka.Flag("group.exclude", "Regular expression of groups not to watch.").StringVar(&s.GroupExclude)
-	ka.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&s.TelemetryPath)
-	c.webFlags = webflag.AddFlags(ka, ":5557")
+	ka.Flag("web.telemetry-path", "Path under which to expose metrics.").Default(d.TelemetryPath).StringVar(&s.TelemetryPath)
+	c.addRenamed(ka)
+	c.webFlags = webflag.AddFlags(ka, d.ListenAddress)
 	c.logConfig = &promslog.Config{}
 	promslogflag.AddFlags(ka, c.logConfig)
 	c.serve = ka.Command("serve", "Run the exporter (default).").Default()
@@ -287,25 +292,38 @@ func run(args []string, stdout, stderr *os.File) int {
 		return 2
 	}
 	logger := promslog.New(c.logConfig)
-	a, err := app.New(s, logger)
+	c.warnRenamed(logger)
+	switch cmd {
+	case c.audit.FullCommand():
+		return auditCmd(s, c.auditOutput, stdout, stderr, logger)
+	case c.serve.FullCommand():
+		a, err := app.New(s, logger)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: error: %v\n", app.Name, err)
+			return 2
+		}
+		defer a.Close()
+		return serveCmd(a, c.webFlags, logger)
+	}
+	return 2
+}
+
+// auditCmd runs one audit pass: it builds what talks to RocketMQ, not the
+// serving stack (no poller loop, cache, registry of scrapes or router).
+func auditCmd(s app.Settings, output string, stdout, stderr *os.File, logger *slog.Logger) int {
+	core, err := app.NewCore(s, logger)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: error: %v\n", app.Name, err)
 		return 2
 	}
-	defer a.Close()
-	switch cmd {
-	case c.audit.FullCommand():
-		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-		defer stop()
-		reports, code := audit.Run(ctx, a)
-		if err := audit.Write(stdout, reports, c.auditOutput); err != nil {
-			return audit.Failed
-		}
-		return code
-	case c.serve.FullCommand():
-		return serveCmd(a, c.webFlags, logger)
+	defer core.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	reports, code := audit.Run(ctx, core, nil)
+	if err := audit.Write(stdout, reports, output); err != nil {
+		return audit.Failed
 	}
-	return 2
+	return code
 }
 
 // promDuration is a flag in Prometheus' duration syntax, which has days.
@@ -329,22 +347,41 @@ func serveCmd(a *app.App, webFlags *web.FlagConfig, logger *slog.Logger) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	logger.Info("starting "+app.Name, "version", version.Info(), "targets", fmt.Sprint(a.Targets), "interval", a.Settings.Interval)
-	go a.Poller.Run(ctx)
+	pollCtx, stopPolling := context.WithCancel(ctx)
+	polled := make(chan struct{})
+	go func() { defer close(polled); a.Poller.Run(pollCtx) }()
 
 	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- web.ListenAndServe(srv, webFlags, logger) }()
+	code := 0
 	select {
 	case err := <-errc:
 		if err != nil && !errors.Is(err, http.ErrServerClosed) {
 			logger.Error("web server failed", "err", err)
-			return 1
+			code = 1
 		}
 	case <-ctx.Done():
 		logger.Info("shutting down")
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 		defer cancel()
-		srv.Shutdown(sctx)
+		if err := srv.Shutdown(sctx); err != nil {
+			logger.Error("web server did not shut down cleanly", "err", err)
+			code = 1
+		}
 	}
-	return 0
+	// The poller saves its state file when Run returns: the connections
+	// close only after that (a.Close is deferred by the caller).
+	stopPolling()
+	select {
+	case <-polled:
+	case <-time.After(shutdownTimeout):
+		logger.Error("the collection cycle did not stop in time; exiting without waiting for it", "waited", shutdownTimeout)
+		code = 1
+	}
+	return code
 }
+
+// shutdownTimeout bounds how long in-flight scrapes and the running cycle
+// get to finish once the process is asked to stop.
+const shutdownTimeout = 5 * time.Second

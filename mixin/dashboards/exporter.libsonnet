@@ -33,7 +33,7 @@ local d = import '../lib/dash.libsonnet';
           d.stat('Series served', 'Series the last scrape served, over every family.', 'short', [
             d.target('sum(rocketmq_exporter_series{%s})' % fe),
           ]),
-          d.stat('Series dropped', 'Series left out of the last scrape because --max-series dropped whole families.', 'short', [
+          d.stat('Series dropped', 'Series left out of the last scrape because --collect.max-series dropped whole families.', 'short', [
             d.target('sum(rocketmq_exporter_series_dropped{%s}) or vector(0)' % fe),
           ], thresholds=[[1, 'orange']]),
 
