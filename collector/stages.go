@@ -17,13 +17,13 @@ func stageFamilies() []*family {
 	}
 	return []*family{
 		perStage(def{name: "rocketmq_broker_collect_stage_success", typ: gauge,
-			help: "1 when every call of the collection stage that the last cycle made to the broker was answered, else 0. " +
-				"A call the cycle's deadline ended is a cut (rocketmq_broker_collection_cut), not a failure; a stage none of " +
-				"whose calls was made in the last cycle has no series. Stages: runtime_info, broker_config, topic_config, " +
+			help: "1 when every call of the collection stage that its last cycle with calls made to the broker was answered, else 0; " +
+				"a stage not asked in a cycle (the broker config is re-read every 20 cycles) keeps its last outcome. " +
+				"A call the cycle's deadline ended is a cut (rocketmq_broker_collection_cut), not a failure. Stages: runtime_info, broker_config, topic_config, " +
 				"subscription_groups, consume_stats, producers, topic_stats, topic_rates, connections, group_rates, " +
 				"lag_seconds, running_info, consumer_offsets, leak_probes.",
 			source: "exporter", replaces: "(none)"},
-			func(st snapshot.Stage) float64 { return boolValue(st.Failed == 0) }),
+			func(st snapshot.Stage) float64 { return boolValue(st.OK) }),
 		perStage(def{name: "rocketmq_broker_collect_stage_errors_total", typ: counter,
 			help: "Calls of the collection stage to the broker that failed (an error answer, a broken connection or the " +
 				"per-call timeout) since the exporter first saw the broker. CONSUMER_NOT_ONLINE and a stat item that does " +

@@ -43,16 +43,16 @@ func (c stagesOnly) Collect(ch chan<- prometheus.Metric) {
 // TestStageFamilies: a master with a failing and a clean stage, its slave
 // with the two stages a slave has, and a broker carried over without
 // being asked (no stages) give one series per broker process and stage,
-// success from this cycle's failures, the counter from the total.
+// success from the stage's last outcome, the counter from the total.
 func TestStageFamilies(t *testing.T) {
 	s := &snapshot.Snapshot{Brokers: []*snapshot.Broker{
 		{Cluster: "c", Name: "broker-a", ID: 0, Role: snapshot.RoleMaster, Up: true, Stages: []snapshot.Stage{
-			{Name: "runtime_info", Calls: 1},
+			{Name: "runtime_info", Calls: 1, OK: true},
 			{Name: "topic_stats", Calls: 12, Failed: 3, LastErr: "SYSTEM_ERROR", FailedTotal: 7},
 		}},
 		{Cluster: "c", Name: "broker-a", ID: 1, Role: snapshot.RoleSlave, Up: true, Stages: []snapshot.Stage{
-			{Name: "broker_config", Calls: 1, FailedTotal: 2},
-			{Name: "runtime_info", Calls: 1},
+			{Name: "broker_config", OK: true, FailedTotal: 2}, // not asked this cycle: its last outcome
+			{Name: "runtime_info", Calls: 1, OK: true},
 		}},
 		{Cluster: "c", Name: "broker-b", ID: 0, Role: snapshot.RoleMaster, Stale: true},
 	}}

@@ -69,7 +69,8 @@ func (p *Poller) carryOver(mem *brokerMemory, reason string) *snapshot.Broker {
 	c := *mem.last
 	c.Up, c.Stale, c.Err, c.RPCs = false, true, reason, nil
 	c.Cut, c.Cuts, c.Carried = false, mem.cuts, nil // everything is carried: Stale says so
-	c.Stages = nil                                  // none was asked: an old outcome would pass for this cycle's
+	mem.tally = nil                                 // none was asked this cycle: no calls, the last outcomes
+	c.Stages = p.stages(mem)
 	return &c
 }
 

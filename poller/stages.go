@@ -66,8 +66,10 @@ func (t *cycleTally) of(id stageID) *stageCount {
 
 // stageMemory is what outlives a cycle of one broker's stage.
 type stageMemory struct {
+	seen        bool // a call of the stage was made in some cycle: its series stay
 	failedTotal int64
-	failing     bool // the stage's last cycle with an outcome had a failure: logged once
+	failing     bool   // the stage's last cycle with an outcome had a failure: logged once
+	lastErr     string // that failure's error
 }
 
 // ask makes one call with the per-call timeout and counts its outcome in
@@ -104,21 +106,45 @@ func (s *stageCount) record(cycle context.Context, err error) {
 	}
 }
 
-// settleStages turns the cycle's tally into the stages attempted, sorted
-// by name, adds their failures to the broker's totals and logs what
-// changed. Call it once every call to the broker has returned.
+// settleStages turns the cycle's tally into the broker's stages, adds
+// their failures to the broker's totals and logs what changed. Call it
+// once every call to the broker has returned. A stage asked in an earlier
+// cycle but not in this one (the broker config is re-read every
+// brokerConfigEvery cycles, topic stats only when the store moved) is still
+// listed, with no calls and its last outcome: its series must not come and
+// go between scrapes.
 func (p *Poller) settleStages(b *snapshot.Broker, mem *brokerMemory) []snapshot.Stage {
-	var out []snapshot.Stage
 	for id := range numStages {
 		c := mem.tally.of(id)
 		if c == nil || c.calls == 0 {
 			continue
 		}
 		m := &mem.stages[id]
+		m.seen = true
 		m.failedTotal += int64(c.failed)
 		p.logStage(b, stageNames[id], c, m)
-		out = append(out, snapshot.Stage{Name: stageNames[id], Calls: c.calls, Failed: c.failed, Cut: c.cut,
-			LastErr: c.lastErr, FailedTotal: m.failedTotal})
+	}
+	return p.stages(mem)
+}
+
+// stages lists every stage the broker was ever asked, sorted by name, with
+// this cycle's counts (none for a broker carried over without being asked)
+// and each stage's last outcome.
+func (p *Poller) stages(mem *brokerMemory) []snapshot.Stage {
+	var out []snapshot.Stage
+	for id := range numStages {
+		m := &mem.stages[id]
+		if !m.seen {
+			continue
+		}
+		st := snapshot.Stage{Name: stageNames[id], OK: !m.failing, FailedTotal: m.failedTotal}
+		if !st.OK {
+			st.LastErr = m.lastErr
+		}
+		if c := mem.tally.of(id); c != nil {
+			st.Calls, st.Failed, st.Cut = c.calls, c.failed, c.cut
+		}
+		out = append(out, st)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
@@ -134,11 +160,12 @@ func (p *Poller) logStage(b *snapshot.Broker, name string, c *stageCount, m *sta
 	case c.failed > 0 && !m.failing:
 		p.log.Warn("broker collection stage failing; its entities keep their last values",
 			append(attrs, "failed", c.failed, "calls", c.calls, "err", c.lastErr)...)
-		m.failing = true
+		m.failing, m.lastErr = true, c.lastErr
 	case c.failed > 0:
+		m.lastErr = c.lastErr
 		p.log.Debug("broker collection stage still failing", append(attrs, "failed", c.failed, "calls", c.calls, "err", c.lastErr)...)
 	case m.failing && c.calls > c.cut:
 		p.log.Info("broker collection stage answers again", attrs...)
-		m.failing = false
+		m.failing, m.lastErr = false, ""
 	}
 }

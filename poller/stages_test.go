@@ -195,3 +195,38 @@ func TestStageCutIsNotFailure(t *testing.T) {
 		t.Errorf("%d stage log lines for a cut, want none:\n%s", n, logs.buf.String())
 	}
 }
+
+// TestStagesStayBetweenCalls: a stage not asked in a cycle (the broker
+// config is re-read every 20 cycles; topic stats are not asked while the
+// store stands still) is still listed, with no calls and its last outcome,
+// so its series do not come and go between scrapes. A stage that failed
+// and was not asked since stays failed.
+func TestStagesStayBetweenCalls(t *testing.T) {
+	c := startSim(t, simbroker.Options{Topics: 4, Groups: 2, ActiveEvery: 1})
+	p := newPoller(t, [][]string{{c.Namesrv.Addr}}, nil, nil)
+	srv := c.Brokers[0].Master
+	cycle(c, p) // every topic's offsets known: a failed ask later keeps them
+	srv.SetFault(simbroker.Fault{Request: remoting.GetTopicStatsInfo, Code: remoting.CodeSystemError, Remark: "down"})
+	s := cycle(c, p)
+	if st, _ := stageOf(brokerNamed(t, s, c.Brokers[0].Name, 0), "topic_stats"); st.Failed == 0 || st.OK {
+		t.Fatalf("topic_stats %+v after a failing cycle; the test proves nothing", st)
+	}
+	srv.ClearFault()
+
+	configs, stats := srv.CallsByCode()[remoting.GetBrokerConfig], topicStatsAsked(srv)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s = p.Cycle(ctx) // no traffic: nothing moved, nothing re-read
+	if srv.CallsByCode()[remoting.GetBrokerConfig] != configs || topicStatsAsked(srv) != stats {
+		t.Fatalf("the quiet cycle asked the broker config or topic stats again; the test proves nothing")
+	}
+	b := brokerNamed(t, s, c.Brokers[0].Name, 0)
+	cfg, ok := stageOf(b, "broker_config")
+	if !ok || cfg.Calls != 0 || !cfg.OK {
+		t.Errorf("broker_config in a cycle that did not ask it: %+v (listed %v), want listed, no calls, OK", cfg, ok)
+	}
+	ts, ok := stageOf(b, "topic_stats")
+	if !ok || ts.Calls != 0 || ts.OK || ts.LastErr == "" || ts.FailedTotal == 0 {
+		t.Errorf("topic_stats in a cycle that did not ask it: %+v (listed %v), want listed, no calls, still failed with its error", ts, ok)
+	}
+}

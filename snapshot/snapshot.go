@@ -120,9 +120,10 @@ type Broker struct {
 
 	// RPCs counts the calls made to this broker this cycle by request name.
 	RPCs map[string]int
-	// Stages are the outcomes of the collection stages attempted on the
-	// broker this cycle, sorted by name; nil for a broker carried over
-	// without being asked (missing from its namesrv).
+	// Stages are the collection stages ever attempted on the broker, sorted
+	// by name, with this cycle's calls (none for a stage not asked this
+	// cycle, or for a broker carried over without being asked) and each
+	// stage's last outcome.
 	Stages []Stage
 }
 
@@ -136,8 +137,9 @@ type Broker struct {
 // lag_seconds (QUERY_CONSUME_TIME_SPAN), running_info
 // (GET_CONSUMER_RUNNING_INFO), consumer_offsets (GET_ALL_CONSUMER_OFFSET)
 // and leak_probes (stat items of deleted topics and groups). A stage
-// appears only in a cycle that made at least one of its calls: a slave
-// has runtime_info and, when its config is re-read, broker_config.
+// appears from the first cycle that made one of its calls on, also in
+// cycles that made none (its series do not come and go): a slave has
+// runtime_info and broker_config.
 type Stage struct {
 	Name string
 	// Calls counts the calls made this cycle (those the deadline left
@@ -150,8 +152,11 @@ type Stage struct {
 	// Cut counts the calls of Calls the cycle's deadline ended: counted
 	// in the broker's Cut and Carried, not as failures.
 	Cut int
-	// LastErr is the error of one failed call of this cycle; empty when
-	// none failed.
+	// OK is false while the stage is failing: its last cycle with a call
+	// not cut had a failure. A stage not asked this cycle keeps it.
+	OK bool
+	// LastErr is the error of one failed call of the stage's last failing
+	// cycle while it is failing; empty when OK.
 	LastErr string
 	// FailedTotal counts the stage's failures since the exporter first
 	// saw the broker; it restarts when the broker is forgotten.
