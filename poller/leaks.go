@@ -142,18 +142,21 @@ func (p *Poller) applyRecall(parent context.Context) {
 		// A state file answers at once and a nearby Prometheus within a
 		// call's time: the cycle that asks waits that long, so its end can
 		// already save the state; a slow source answers in the background.
-		wait := p.cfg.CallTimeout
-		if !started {
-			wait = 0
-		}
-		timer := time.NewTimer(wait)
-		defer timer.Stop()
-		if p.cfg.RecallWait {
+		switch {
+		case p.cfg.RecallWait:
 			res = <-r.inflight
-		} else {
+		case started:
+			timer := time.NewTimer(p.cfg.CallTimeout)
+			defer timer.Stop()
 			select {
 			case res = <-r.inflight:
 			case <-timer.C:
+				return
+			}
+		default: // asked in an earlier cycle: take the answer if it is in
+			select {
+			case res = <-r.inflight:
+			default:
 				return
 			}
 		}
