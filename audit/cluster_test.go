@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rocketmq-exporter/rocketmq_exporter/app"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/brokeradmin"
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/exportertest"
 	"github.com/rocketmq-exporter/rocketmq_exporter/simbroker"
 )
 
@@ -17,11 +17,7 @@ import (
 // leftover on that broker, but `mqadmin deleteTopic -c` would delete the
 // live retry topic on the other master too: audit must not print it.
 func TestNoClusterWideDeleteOfATopicLiveElsewhere(t *testing.T) {
-	c, err := simbroker.Start(simbroker.Options{Brokers: 2, Version: "4.9.7"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := exportertest.Sim(t, simbroker.Options{Brokers: 2, Version: "4.9.7"})
 	must := func(ok bool, err error) {
 		t.Helper()
 		if err != nil || !ok {
@@ -48,14 +44,7 @@ func TestNoClusterWideDeleteOfATopicLiveElsewhere(t *testing.T) {
 		t.Fatal("the simulator has no live retry topic of billing on broker-0: the test proves nothing")
 	}
 
-	s := app.Defaults()
-	s.Namesrvs = []string{c.Namesrv.Addr}
-	s.Timeout = 2 * time.Second
-	a, err := app.New(s, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := exportertest.App(t, exportertest.Settings(c.Namesrv.Addr))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	reports, _ := Run(ctx, a.Core, a.Poller.Snapshot())
@@ -79,20 +68,9 @@ func TestNoClusterWideDeleteOfATopicLiveElsewhere(t *testing.T) {
 // (here: a slow broker and a short deadline) keeps what it found but says
 // it is incomplete and exits Failed, never Clean.
 func TestCutPassSaysSo(t *testing.T) {
-	c, err := simbroker.Start(simbroker.Options{Version: "4.9.7", Topics: 30, Groups: 60, OnlineEvery: 1, ActiveEvery: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := exportertest.Sim(t, simbroker.Options{Version: "4.9.7", Topics: 30, Groups: 60, OnlineEvery: 1, ActiveEvery: 1})
 	c.Tick()
-	s := app.Defaults()
-	s.Namesrvs = []string{c.Namesrv.Addr}
-	s.Timeout = 2 * time.Second
-	a, err := app.New(s, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := exportertest.App(t, exportertest.Settings(c.Namesrv.Addr))
 	// Deleted with their offsets kept: a fresh pass derives 60 deleted
 	// groups from the offsets, each with a dozen keys to ask: 700 calls
 	// of 100 ms, 16 at a time, do not fit in 3 s.

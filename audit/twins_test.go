@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rocketmq-exporter/rocketmq_exporter/app"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/brokeradmin"
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/exportertest"
 	"github.com/rocketmq-exporter/rocketmq_exporter/simbroker"
 )
 
@@ -19,22 +19,11 @@ func TestCleanupCommandsNameTheirTarget(t *testing.T) {
 	nsOf := map[string]string{} // broker address -> its cluster's namesrv
 	var namesrvs []string
 	for range 2 {
-		c, err := simbroker.Start(simbroker.Options{Cluster: "DefaultCluster", Topics: 2, Groups: 2, OnlineEvery: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
+		c := exportertest.Sim(t, simbroker.Options{Cluster: "DefaultCluster", Topics: 2, Groups: 2, OnlineEvery: 1})
 		nsOf[c.Brokers[0].Addr()] = c.Namesrv.Addr
 		namesrvs = append(namesrvs, c.Namesrv.Addr)
 	}
-	s := app.Defaults()
-	s.Namesrvs = []string{"east=" + namesrvs[0], "west=" + namesrvs[1]}
-	s.Timeout = 2 * time.Second
-	a, err := app.New(s, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := exportertest.App(t, exportertest.Settings("east="+namesrvs[0], "west="+namesrvs[1]))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 

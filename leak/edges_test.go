@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -15,31 +14,13 @@ import (
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/app"
 	"github.com/rocketmq-exporter/rocketmq_exporter/audit"
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/exportertest"
 	"github.com/rocketmq-exporter/rocketmq_exporter/simbroker"
 )
 
 // These tests drive the whole exporter (app.New, one Cycle at a time)
-// against the simulated broker; the simulator decides what exists.
-
-func startSim(t *testing.T, o simbroker.Options) *simbroker.Cluster {
-	t.Helper()
-	c, err := simbroker.Start(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c
-}
-
-func newApp(t *testing.T, s app.Settings) *app.App {
-	t.Helper()
-	a, err := app.New(s, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
-	return a
-}
+// against the simulated broker (exportertest); the simulator decides what
+// exists.
 
 // auditAlone runs a standalone audit, as the audit command does: no
 // serving stack, no running exporter beside it.
@@ -105,13 +86,11 @@ func (f families) sum(name string, want map[string]string) (float64, int) {
 // offsets, traffic and retry topics, exist; they are never reported
 // orphaned or leaked, and audit prints no command for them.
 func TestFiltersNeverMakeLeaks(t *testing.T) {
-	c := startSim(t, simbroker.Options{Version: "4.9.7", Topics: 20, Groups: 20, OnlineEvery: 2, ActiveEvery: 1, Seed: 1})
-	s := app.Defaults()
-	s.Namesrvs = []string{c.Namesrv.Addr}
-	s.Timeout = 2 * time.Second
+	c := exportertest.Sim(t, simbroker.Options{Version: "4.9.7", Topics: 20, Groups: 20, OnlineEvery: 2, ActiveEvery: 1, Seed: 1})
+	s := exportertest.Settings(c.Namesrv.Addr)
 	s.TopicInclude = "sim-topic-000000[1-5]" // 5 of 20 topics
 	s.GroupExclude = "sim-group-00000[2-3][0-9]"
-	a := newApp(t, s)
+	a := exportertest.App(t, s)
 	ctx := context.Background()
 	for i := 0; i < 4; i++ {
 		c.Tick()
@@ -145,11 +124,9 @@ func TestFiltersNeverMakeLeaks(t *testing.T) {
 // drains within ceil(backlog/probes) cycles and every leak the simulator
 // keeps for a deleted topic is reported.
 func TestTopicTombstonesAreNotStarved(t *testing.T) {
-	c := startSim(t, simbroker.Options{Version: "4.9.7", Topics: 100, Groups: 100, OnlineEvery: 1, ActiveEvery: 1, Seed: 7})
-	s := app.Defaults()
-	s.Namesrvs = []string{c.Namesrv.Addr}
-	s.Timeout = 2 * time.Second
-	a := newApp(t, s)
+	c := exportertest.Sim(t, simbroker.Options{Version: "4.9.7", Topics: 100, Groups: 100, OnlineEvery: 1, ActiveEvery: 1, Seed: 7})
+	s := exportertest.Settings(c.Namesrv.Addr)
+	a := exportertest.App(t, s)
 	ctx := context.Background()
 	const churnCycles = 12
 	var during float64
@@ -232,7 +209,7 @@ func truthKeys(c *simbroker.Cluster) []string {
 // broker shows the deletion any more (it was deleted with its offsets and
 // retry topic) and a fresh audit says clean, which is what it used to say.
 func TestLeaksOutliveTheExporter(t *testing.T) {
-	c := startSim(t, simbroker.Options{Version: "4.9.7", Seed: 5})
+	c := exportertest.Sim(t, simbroker.Options{Version: "4.9.7", Seed: 5})
 	must := func(ok bool, err error) {
 		t.Helper()
 		if err != nil || !ok {
@@ -247,12 +224,10 @@ func TestLeaksOutliveTheExporter(t *testing.T) {
 	must(c.CatchUp(0, "g-restart"))
 
 	state := t.TempDir() + "/leaks.json"
-	s := app.Defaults()
-	s.Namesrvs = []string{c.Namesrv.Addr}
-	s.Timeout = 2 * time.Second
+	s := exportertest.Settings(c.Namesrv.Addr)
 	s.StateFile = state
 	ctx := context.Background()
-	first := newApp(t, s)
+	first := exportertest.App(t, s)
 	first.Cycle(ctx)
 	must(c.SetClients(0, "g-restart", 0))
 	must(c.DeleteTopic(0, "t-restart", simbroker.ByMQAdmin))
@@ -279,10 +254,10 @@ func TestLeaksOutliveTheExporter(t *testing.T) {
 	blank.StateFile = ""
 	reports, code := auditAlone(ctx, t, blank)
 	if got := leakedKeys(reports); len(got) != 0 || code != audit.Clean {
-		t.Logf("without a state file the audit finds %v (exit %d)", got, code)
+		t.Errorf("without a state file the audit finds %v (exit %d), want clean: nothing on the broker names them", got, code)
 	}
 
-	again := newApp(t, s)
+	again := exportertest.App(t, s)
 	var got []string
 	for i := 0; i < 4 && !slices.Equal(got, truth); i++ {
 		again.Cycle(ctx) // the recall runs in the background: a cycle or two

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/app"
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/exportertest"
 	"github.com/rocketmq-exporter/rocketmq_exporter/simbroker"
 )
 
@@ -21,7 +22,7 @@ import (
 var benchSizes = []int{1000, 10000, 100000}
 
 func benchCluster(b *testing.B, topics int) (Sim, *app.App) {
-	c := startSim(b, simbroker.Options{Brokers: 3, Topics: topics, Groups: topics / 2, Latency: time.Millisecond, Seed: 1})
+	c := exportertest.Sim(b, simbroker.Options{Brokers: 3, Topics: topics, Groups: topics / 2, Latency: time.Millisecond, Seed: 1})
 	sim := Local(c)
 	a := newExporter(b, sim.Namesrv(), nil)
 	a.Cycle(context.Background()) // the first cycle learns everything; not measured

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/exportertest"
 	"github.com/rocketmq-exporter/rocketmq_exporter/simbroker"
 )
 
@@ -13,7 +14,7 @@ import (
 // and creates 5 % of the topics and groups. Every broker stays up, the
 // series count stays where it was, and no goroutine is left behind.
 func TestChurnShort(t *testing.T) {
-	c := startSim(t, simbroker.Options{Brokers: 3, Topics: 150, Groups: 75, Seed: 3})
+	c := exportertest.Sim(t, simbroker.Options{Brokers: 3, Topics: 150, Groups: 75, Seed: 3})
 	sim := Local(c)
 	a := newExporter(t, sim.Namesrv(), nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -11,6 +11,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/app"
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/exportertest"
 	"github.com/rocketmq-exporter/rocketmq_exporter/simbroker"
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
 )
@@ -26,7 +27,7 @@ const cutCycleTimeout = 3 * time.Second
 // the last cycle, nothing served before is missing, and the cut shows in
 // the snapshot and in /metrics. The next full cycle is whole again.
 func TestCutCycleKeepsLastValues(t *testing.T) {
-	c := startSim(t, simbroker.Options{Brokers: 1, Topics: 200, Groups: 100, OnlineEvery: 2, Latency: time.Millisecond})
+	c := exportertest.Sim(t, simbroker.Options{Brokers: 1, Topics: 200, Groups: 100, OnlineEvery: 2, Latency: time.Millisecond})
 	sim := Local(c)
 	a := newExporter(t, sim.Namesrv(), func(s *app.Settings) {
 		s.Timeout, s.CycleTimeout, s.RunningInfo = 2*time.Second, cutCycleTimeout, true

@@ -8,21 +8,12 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/app"
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/exportertest"
 	"github.com/rocketmq-exporter/rocketmq_exporter/simbroker"
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-func startSim(t testing.TB, o simbroker.Options) *simbroker.Cluster {
-	t.Helper()
-	c, err := simbroker.Start(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c
-}
 
 func newExporter(t testing.TB, namesrv string, mod func(*app.Settings)) *app.App {
 	t.Helper()
@@ -77,7 +68,7 @@ func TestRPCFormula(t *testing.T) {
 }
 
 func formula(t *testing.T, idle bool) {
-	c := startSim(t, simbroker.Options{Brokers: 3, Slaves: true, Topics: 300, Groups: 150, Latency: time.Millisecond})
+	c := exportertest.Sim(t, simbroker.Options{Brokers: 3, Slaves: true, Topics: 300, Groups: 150, Latency: time.Millisecond})
 	sim := Local(c)
 	a := newExporter(t, sim.Namesrv(), nil)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

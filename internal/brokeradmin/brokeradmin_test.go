@@ -7,6 +7,7 @@ import (
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/brokeradmin"
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/exportertest"
 	"github.com/rocketmq-exporter/rocketmq_exporter/remoting"
 	"github.com/rocketmq-exporter/rocketmq_exporter/simbroker"
 )
@@ -14,11 +15,7 @@ import (
 // TestMutationsReachTheBroker: what the calls create and delete is what
 // the simulator then holds, counted from its own state.
 func TestMutationsReachTheBroker(t *testing.T) {
-	c, err := simbroker.Start(simbroker.Options{Topics: 2, Groups: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := exportertest.Sim(t, simbroker.Options{Topics: 2, Groups: 1})
 	a := brokeradmin.New(remoting.NewClient(remoting.Options{}))
 	defer a.Remoting().Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
