@@ -323,7 +323,7 @@ func leakAlertCase(t *testing.T, bin string, rules []byte, version string, delet
 	// many exporter cycles (2 s), evaluations (1 s) and its for (5 s).
 	const watch = 20 * time.Second
 	for end := time.Now().Add(watch); time.Now().Before(end); time.Sleep(500 * time.Millisecond) {
-		if al := leakAlerts(t, ctx, p, c); len(al) > 0 {
+		if al := alertsOf(t, ctx, p, leakAlert, c); len(al) > 0 {
 			t.Fatalf("%s is %s on %s with nothing deleted: %v (leaked items: %s)", leakAlert, al[0].State, version, al[0].Labels, leakDiagnostics(ctx, p, sel))
 		}
 	}
@@ -341,7 +341,7 @@ func leakAlertCase(t *testing.T, bin string, rules []byte, version string, delet
 	deleted := time.Now()
 	var firing *Alert
 	err = eventually(ctx, 90*time.Second, func() error {
-		for _, al := range leakAlerts(t, ctx, p, c) {
+		for _, al := range alertsOf(t, ctx, p, leakAlert, c) {
 			if al.State == "firing" {
 				firing = &al
 				return nil
@@ -363,22 +363,6 @@ func leakAlertCase(t *testing.T, bin string, rules []byte, version string, delet
 	if !strings.HasSuffix(firing.Annotations["runbook_url"], "/docs/runbooks.md#rocketmqbrokerleakedstatitems") {
 		t.Errorf("runbook_url %q", firing.Annotations["runbook_url"])
 	}
-}
-
-// leakAlerts lists the pending or firing leak alerts of c's broker.
-func leakAlerts(t *testing.T, ctx context.Context, p *Prometheus, c *realbroker.Cluster) []Alert {
-	t.Helper()
-	all, err := p.Alerts(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []Alert
-	for _, al := range all {
-		if al.Labels["alertname"] == leakAlert && al.Labels["cluster"] == c.ClusterName && al.Labels["broker"] == c.BrokerName {
-			out = append(out, al)
-		}
-	}
-	return out
 }
 
 // leakDiagnostics prints the leak families Prometheus holds for a broker.
