@@ -1,6 +1,7 @@
-// Package app assembles the exporter from its parts: the remoting client,
-// the poller, the garbage-collection tracker and prober, the collector and
-// the web router. The command and the end-to-end tests build it the same way.
+// Package app assembles the exporter from its parts and holds nothing but
+// that wiring: the remoting and admin clients, the poller (which completes
+// each snapshot, series tracking included), the metrics cache and the web
+// router. The command and the end-to-end tests build it the same way.
 package app
 
 import (
@@ -21,7 +22,6 @@ import (
 	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/collector"
 	"github.com/rocketmq-exporter/rocketmq_exporter/filter"
-	"github.com/rocketmq-exporter/rocketmq_exporter/gc"
 	"github.com/rocketmq-exporter/rocketmq_exporter/history"
 	"github.com/rocketmq-exporter/rocketmq_exporter/leak"
 	"github.com/rocketmq-exporter/rocketmq_exporter/poller"
@@ -118,11 +118,10 @@ type Core struct {
 }
 
 // App is an assembled exporter: a Core plus the poller that runs cycles,
-// the series tracker, the metrics cache and the web handler.
+// the metrics cache and the web handler.
 type App struct {
 	*Core
 	Poller  *poller.Poller
-	Tracker *gc.Tracker
 	Cache   *collector.Cache
 	Handler http.Handler
 }
@@ -153,7 +152,7 @@ func NewCore(s Settings, logger *slog.Logger) (*Core, error) {
 		return nil, err
 	}
 	c := &Core{Settings: s, Targets: targets, Registry: prometheus.NewRegistry(), History: hist, State: state, Logger: logger}
-	c.RPC = rpcstats.New(c.Registry)
+	c.RPC = rpcstats.New()
 	c.Remoting = remoting.NewClient(remotingOptions(s, c.RPC))
 	c.Admin = admin.New(c.Remoting)
 	c.Admin.OnDecodeError(c.RPC.DecodeFailed)
@@ -217,45 +216,18 @@ func New(s Settings, logger *slog.Logger) (*App, error) {
 		c.Remoting.Close()
 		return nil, err
 	}
-	a.Tracker = gc.NewTracker(a.Registry)
-	a.Poller.AddObserver(a.Tracker)
-	// The snapshot's families are encoded once per cycle, right after it is
-	// published; scrapes send those bytes. Only the scrape-clock family and
-	// the exporter's own counters are gathered per scrape.
+	// Each snapshot's families are encoded once, right after it is
+	// published; scrapes send those bytes. Only the clock-bound family and
+	// client_golang's runtime, process and build-info collectors are
+	// gathered per scrape.
 	a.Cache = collector.NewCache(collector.Options{Compat: s.Compat, QueueMetrics: s.QueueMetrics,
 		ClientMetrics: s.ClientMetrics, MaxSeries: s.MaxSeries, Logger: c.Logger, Targets: targetNames(c.Targets)})
-	a.Poller.AddPublishHook(a.Cache.BuildAsync)
-	a.registerSelf()
-	a.Handler = web.NewRouter(web.Options{TelemetryPath: s.TelemetryPath, Version: version.Version,
-		Gatherer: a.Registry, Cached: a.Cache, Source: a.Poller, Series: a.Cache, Logger: c.Logger, Removed: a.Tracker.Totals})
-	return a, nil
-}
-
-func (a *App) registerSelf() {
-	age := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: collector.AgeFamily,
-		Help: "Age of the served snapshot at scrape time: now minus when its cycle finished, in seconds.",
-	}, func() float64 {
-		if s := a.Poller.Snapshot(); s != nil && !s.Finished.IsZero() {
-			return time.Since(s.Finished).Seconds()
-		}
-		return 0
-	})
-	overruns := prometheus.NewCounterFunc(prometheus.CounterOpts{
-		Name: "rocketmq_exporter_cycle_overruns_total",
-		Help: "Collection cycles that hit their deadline or ran longer than the interval (the next cycle then starts late, never skipped).",
-	}, func() float64 { return float64(a.Poller.Overruns()) })
-	cycles := prometheus.NewCounterFunc(prometheus.CounterOpts{
-		Name: "rocketmq_exporter_cycles_total",
-		Help: "Collection cycles completed.",
-	}, func() float64 {
-		if s := a.Poller.Snapshot(); s != nil {
-			return float64(s.Seq)
-		}
-		return 0
-	})
-	a.Registry.MustRegister(age, overruns, cycles, versioncollector.NewCollector(Name),
+	a.Poller.Subscribe(a.Cache.BuildAsync)
+	a.Registry.MustRegister(a.Cache.Live(), versioncollector.NewCollector(Name),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.Handler = web.NewRouter(web.Options{TelemetryPath: s.TelemetryPath, Version: version.Version,
+		Gatherer: a.Registry, Cached: a.Cache, Source: a.Poller, Series: a.Cache, Logger: c.Logger})
+	return a, nil
 }
 
 // Cycle runs one collection and waits until its metrics are encoded, so a

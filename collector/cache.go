@@ -12,8 +12,8 @@ import (
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
 )
 
-// AgeFamily is the one family whose value depends on the scrape's clock;
-// a Cache leaves it out for the caller to serve live.
+// AgeFamily is the one family whose value depends on the scrape's clock:
+// a Cache serves it per scrape (Live), not from its encoding.
 const AgeFamily = "rocketmq_exporter_snapshot_age_seconds"
 
 // Cache holds the latest snapshot's metrics already encoded (text format,
@@ -22,6 +22,7 @@ const AgeFamily = "rocketmq_exporter_snapshot_age_seconds"
 // bytes, not the construction and encoding of every series again.
 type Cache struct {
 	coll *Collector
+	live *Collector
 	reg  *prometheus.Registry
 	snap atomic.Pointer[snapshot.Snapshot] // what coll collects from
 	enc  atomic.Pointer[encoded]
@@ -31,20 +32,39 @@ type Cache struct {
 type encoded struct {
 	seq uint64
 	gz  []byte
+	// served is the encoded snapshot's clock, all the live families read:
+	// holding the whole snapshot would keep its entities alive.
+	served *snapshot.Snapshot
 }
 
-// NewCache builds a cache for the families opts selects, minus AgeFamily.
+// NewCache builds a cache for the families opts selects.
 func NewCache(opts Options) *Cache {
-	opts.omit = map[string]bool{AgeFamily: true}
 	c := &Cache{reg: prometheus.NewRegistry()}
+	opts.part = partCached
 	c.coll = New(cacheSource{c}, opts)
+	opts.part = partLive
+	c.live = New(liveSource{c}, opts)
 	c.reg.MustRegister(c.coll)
 	return c
 }
 
+// Live collects the families whose value depends on the scrape's clock,
+// about the snapshot whose encoding is served; register it with the
+// registry gathered per scrape.
+func (c *Cache) Live() prometheus.Collector { return c.live }
+
 type cacheSource struct{ c *Cache }
 
 func (s cacheSource) Snapshot() *snapshot.Snapshot { return s.c.snap.Load() }
+
+type liveSource struct{ c *Cache }
+
+func (s liveSource) Snapshot() *snapshot.Snapshot {
+	if e := s.c.enc.Load(); e != nil {
+		return e.served
+	}
+	return nil
+}
 
 // Build encodes s unless it, or a newer snapshot, is already encoded. Series that fail
 // to build are left out (and logged by the collector); the rest is served.
@@ -68,7 +88,7 @@ func (c *Cache) Build(s *snapshot.Snapshot) {
 		}
 	}
 	zw.Close()
-	c.enc.Store(&encoded{seq: s.Seq, gz: buf.Bytes()})
+	c.enc.Store(&encoded{seq: s.Seq, gz: buf.Bytes(), served: &snapshot.Snapshot{Seq: s.Seq, Started: s.Started, Finished: s.Finished}})
 	c.snap.Store(nil) // the encoding is all that is needed from here on
 }
 
@@ -96,5 +116,5 @@ func (c *Cache) BuildAsync(s *snapshot.Snapshot) {
 // LastSeries reports the series per family of the last build.
 func (c *Cache) LastSeries() map[string]int { return c.coll.LastSeries() }
 
-// LastDropped reports what --max-series dropped in the last build.
+// LastDropped reports what --collect.max-series dropped in the last build.
 func (c *Cache) LastDropped() map[string]int { return c.coll.LastDropped() }

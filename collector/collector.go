@@ -12,7 +12,7 @@
 // constructor (perBroker, perTopic, perGroupTopic, jPerGroupTopic, …),
 // which alone writes the scope's labels. The same emit
 // function, run against a counting sink, tells how many series a family
-// would produce, which is how --max-series decides what to drop before
+// would produce, which is how --collect.max-series decides what to drop before
 // anything is sent.
 package collector
 
@@ -60,10 +60,20 @@ type Options struct {
 	// label sets are those of the Java exporter.
 	Targets []string
 
-	// omit leaves families out by name (the cache serves the clock-bound
-	// ones live instead).
-	omit map[string]bool
+	// part selects the live families, the others, or (zero) all: a Cache
+	// encodes the others once per snapshot and serves the live ones per
+	// scrape.
+	part part
 }
+
+// part is a share of the families.
+type part uint8
+
+const (
+	partAll    part = iota
+	partCached      // every family whose value is fixed with its snapshot
+	partLive        // the families whose value depends on the scrape's clock
+)
 
 // Collector is a prometheus.Collector over a Source.
 type Collector struct {
@@ -78,7 +88,7 @@ type Collector struct {
 	lastDropped map[string]int
 	dropKey     string // the dropped set last logged, to log once per change
 	warned      map[string]bool
-	// held are the families --max-series left out of the snapshot before
+	// held are the families --collect.max-series left out of the snapshot before
 	// the last one collected (outSeq); out those left out of the last.
 	// They come back only with room to spare (restoreRatio).
 	held, out map[string]bool
@@ -118,7 +128,7 @@ func aboutExporter(f *family) bool {
 }
 
 // eachTarget runs emit over every target's own view, its series labelled
-// with the target's name. Counting (--max-series) goes through it too, so
+// with the target's name. Counting (--collect.max-series) goes through it too, so
 // the cap is on the whole scrape, not per target.
 func eachTarget(emit func(*view, *sink)) func(*view, *sink) {
 	return func(v *view, s *sink) {
@@ -200,7 +210,7 @@ func (c *Collector) LastSeries() map[string]int {
 	return maps.Clone(c.lastSeries)
 }
 
-// LastDropped tells which families --max-series dropped in the last
+// LastDropped tells which families --collect.max-series dropped in the last
 // Collect, with the series each would have served.
 func (c *Collector) LastDropped() map[string]int {
 	c.mu.Lock()
@@ -208,7 +218,7 @@ func (c *Collector) LastDropped() map[string]int {
 	return maps.Clone(c.lastDropped)
 }
 
-// restoreRatio is the share of --max-series the series must fit under,
+// restoreRatio is the share of --collect.max-series the series must fit under,
 // with a dropped family back, for that family to be served again: a count
 // that hovers at the cap must not toggle families on and off every cycle.
 const restoreRatio = 0.9

@@ -2,7 +2,7 @@ package collector
 
 import "github.com/prometheus/client_golang/prometheus"
 
-// Priorities decide which families --max-series drops first: the lowest
+// Priorities decide which families --collect.max-series drops first: the lowest
 // goes first. prioNever families (rocketmq_up, broker process, self) are
 // never dropped.
 const (
@@ -59,8 +59,11 @@ type family struct {
 	prio   int
 	needs  gate
 	// meta families describe the other families' series; they are emitted
-	// last and are outside the --max-series budget.
+	// last and are outside the --collect.max-series budget.
 	meta bool
+	// live families depend on the scrape's clock, not only the snapshot:
+	// a Cache serves them per scrape, not from its encoding.
+	live bool
 	// source names the RPC (and key) the value comes from, for the docs.
 	source string
 	// replaces names the Java exporter families this one supersedes.
@@ -71,7 +74,7 @@ type family struct {
 }
 
 func (f *family) enabled(o Options) bool {
-	if o.omit[f.name] {
+	if (o.part == partCached && f.live) || (o.part == partLive && !f.live) {
 		return false
 	}
 	return (f.needs&needCompat == 0 || o.Compat) &&
@@ -84,6 +87,7 @@ func (f *family) enabled(o Options) bool {
 func allFamilies() []*family {
 	var fs []*family
 	fs = append(fs, brokerFamilies()...)
+	fs = append(fs, stageFamilies()...)
 	fs = append(fs, runtimeFamilies()...)
 	fs = append(fs, topicFamilies()...)
 	fs = append(fs, groupFamilies()...)

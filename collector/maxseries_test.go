@@ -14,7 +14,7 @@ import (
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot/snapshottest"
 )
 
-// budget is what --max-series counts: every family but the meta ones.
+// budget is what --collect.max-series counts: every family but the meta ones.
 func budget(counts map[string]int) int {
 	n := 0
 	for f, c := range counts {

@@ -99,7 +99,7 @@ func TestTwinTargetsServedApart(t *testing.T) {
 	}
 }
 
-// TestMaxSeriesCountsEveryTarget: --max-series caps the whole scrape, not
+// TestMaxSeriesCountsEveryTarget: --collect.max-series caps the whole scrape, not
 // each target: a cap that each target's half would fit under still drops.
 func TestMaxSeriesCountsEveryTarget(t *testing.T) {
 	full := seriesByFamily(gather(t, newTestCollector(twinTargets(t), twinOptions())))

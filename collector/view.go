@@ -36,7 +36,7 @@ type view struct {
 	targets []*view
 	target  string
 
-	dropped     map[string]int // families left out by --max-series
+	dropped     map[string]int // families left out by --collect.max-series
 	served      map[string]int // series served per family so far
 	servedOrder []string
 }

@@ -11,10 +11,8 @@
 package gc
 
 import (
+	"maps"
 	"strconv"
-	"sync"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
 )
@@ -34,36 +32,27 @@ const (
 // Kinds lists every kind, in a stable order.
 var Kinds = []Kind{KindCluster, KindBroker, KindTopic, KindGroup, KindClient}
 
-// Tracker compares each snapshot's entities with the previous one's.
+// Tracker compares each snapshot's entities with the previous one's. Only
+// the poller's cycle goroutine calls it.
 type Tracker struct {
-	removed *prometheus.CounterVec
-
-	mu     sync.Mutex
 	prev   map[Kind]map[string]struct{}
-	totals map[string]float64
+	totals map[string]int64
 }
 
-// NewTracker creates a tracker and registers its counter with reg.
-func NewTracker(reg prometheus.Registerer) *Tracker {
-	t := &Tracker{totals: map[string]float64{}, removed: prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "rocketmq_exporter_series_removed_total",
-		Help: "Entities whose every series was removed from /metrics because the authoritative listing no longer holds them (or their broker stayed unreachable past the grace period), by kind.",
-	}, []string{"kind"})}
+// NewTracker creates a tracker.
+func NewTracker() *Tracker {
+	t := &Tracker{totals: map[string]int64{}}
 	for _, k := range Kinds {
-		t.removed.WithLabelValues(string(k)) // export zeros from the start
-	}
-	if reg != nil {
-		reg.MustRegister(t.removed)
+		t.totals[string(k)] = 0 // every kind from the start, zeros included
 	}
 	return t
 }
 
-// Observe records s's entities, fills s.Entities and s.Removed, and counts
-// what vanished since the previous snapshot. It runs before s is published.
-func (t *Tracker) Observe(s *snapshot.Snapshot) {
+// Track records s's entities and fills s.Entities, s.Removed (since the
+// previous snapshot) and s.Self.Removed (since start). It is part of
+// completing s, before s is published.
+func (t *Tracker) Track(s *snapshot.Snapshot) {
 	cur := Entities(s)
-	t.mu.Lock()
-	defer t.mu.Unlock()
 	s.Entities = map[string]int{}
 	s.Removed = map[string]int{}
 	for _, k := range Kinds {
@@ -75,23 +64,10 @@ func (t *Tracker) Observe(s *snapshot.Snapshot) {
 			}
 		}
 		s.Removed[string(k)] = n
-		if n > 0 {
-			t.removed.WithLabelValues(string(k)).Add(float64(n))
-		}
-		t.totals[string(k)] += float64(n)
+		t.totals[string(k)] += int64(n)
 	}
+	s.Self.Removed = maps.Clone(t.totals)
 	t.prev = cur // the old sets become garbage here: nothing else holds them
-}
-
-// Totals returns the removals counted so far, by kind.
-func (t *Tracker) Totals() map[string]float64 {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	out := make(map[string]float64, len(t.totals))
-	for k, v := range t.totals {
-		out[k] = v
-	}
-	return out
 }
 
 // Entities lists the entity keys a snapshot serves series for. A topic,

@@ -16,6 +16,7 @@ import (
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/filter"
+	"github.com/rocketmq-exporter/rocketmq_exporter/gc"
 	"github.com/rocketmq-exporter/rocketmq_exporter/history"
 	"github.com/rocketmq-exporter/rocketmq_exporter/leak"
 	"github.com/rocketmq-exporter/rocketmq_exporter/rpcstats"
@@ -83,11 +84,6 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Observer learns of every finished snapshot (the gc tracker, the web UI).
-type Observer interface {
-	Observe(s *snapshot.Snapshot)
-}
-
 // Poller runs cycles and keeps the latest snapshot.
 type Poller struct {
 	cfg   Config
@@ -100,15 +96,15 @@ type Poller struct {
 	once  sync.Once
 
 	// Only the cycle goroutine touches the fields below.
-	memory    map[string]*brokerMemory // by broker key
-	lastNS    []int                    // per target: index of the namesrv that answered last
-	targets   []*snapshot.Target
-	instances [][]admin.BrokerInstance // per target: brokers its namesrv listed this cycle
-	nsDown    map[nsKey]bool           // namesrvs that did not answer last cycle
-	observer  []Observer
-	publish   []func(*snapshot.Snapshot)
-	overruns  atomic.Int64
-	recall    recallState
+	memory      map[string]*brokerMemory // by broker key
+	lastNS      []int                    // per target: index of the namesrv that answered last
+	targets     []*snapshot.Target
+	instances   [][]admin.BrokerInstance // per target: brokers its namesrv listed this cycle
+	nsDown      map[nsKey]bool           // namesrvs that did not answer last cycle
+	tracker     *gc.Tracker
+	subscribers []func(*snapshot.Snapshot)
+	overruns    atomic.Int64
+	recall      recallState
 }
 
 // DefaultConfig is the collection defaults: the exporter's flags take
@@ -154,7 +150,7 @@ func New(cfg Config, adm *admin.Client, rec *rpcstats.Recorder) (*Poller, error)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	p := &Poller{cfg: cfg, adm: adm, rec: rec, log: cfg.Logger, ready: make(chan struct{}),
+	p := &Poller{cfg: cfg, adm: adm, rec: rec, log: cfg.Logger, ready: make(chan struct{}), tracker: gc.NewTracker(),
 		memory: map[string]*brokerMemory{}, lastNS: make([]int, len(cfg.Targets)),
 		instances: make([][]admin.BrokerInstance, len(cfg.Targets))}
 	for i, t := range cfg.Targets {
@@ -167,13 +163,10 @@ func New(cfg Config, adm *admin.Client, rec *rpcstats.Recorder) (*Poller, error)
 	return p, nil
 }
 
-// AddObserver registers o for every published snapshot. Call before Run.
-func (p *Poller) AddObserver(o Observer) { p.observer = append(p.observer, o) }
-
-// AddPublishHook registers f to run right after each snapshot is
-// published, before readiness is signalled (the metrics cache builds
-// there). Call before Run.
-func (p *Poller) AddPublishHook(f func(*snapshot.Snapshot)) { p.publish = append(p.publish, f) }
+// Subscribe registers f to receive every published snapshot, complete and
+// immutable, right after it becomes the latest and before readiness is
+// signalled (the metrics cache encodes there). Call before Run.
+func (p *Poller) Subscribe(f func(*snapshot.Snapshot)) { p.subscribers = append(p.subscribers, f) }
 
 // Snapshot returns the latest published snapshot, nil before the first.
 func (p *Poller) Snapshot() *snapshot.Snapshot { return p.cur.Load() }
@@ -311,6 +304,15 @@ func (p *Poller) Cycle(parent context.Context) *snapshot.Snapshot {
 		}
 	}
 	sort.Slice(s.Brokers, func(i, j int) bool { return s.Brokers[i].Key() < s.Brokers[j].Key() })
+	p.finalize(s, rounds)
+	p.publish(s)
+	return s
+}
+
+// finalize completes s: which namesrvs answered, the cycle's calls per
+// broker, the entities it tracks and those that vanished, and the
+// exporter's own totals. Nothing writes s after it.
+func (p *Poller) finalize(s *snapshot.Snapshot, rounds []*nsRound) {
 	for i, r := range rounds {
 		p.settleNamesrvs(i, s.Targets[i], r) // before the cycle's calls are counted
 	}
@@ -325,17 +327,21 @@ func (p *Poller) Cycle(parent context.Context) *snapshot.Snapshot {
 		for _, b := range s.Brokers {
 			b.RPCs = counts[b.Addr]
 		}
+		s.Self.RPC = p.rec.Totals()
 	}
+	p.tracker.Track(s)
+	s.Self.Overruns = p.overruns.Load()
 	s.Finished = time.Now()
-	for _, o := range p.observer {
-		o.Observe(s)
-	}
+}
+
+// publish makes s the latest snapshot and hands it to every subscriber, in
+// the order they subscribed, before readiness is signalled.
+func (p *Poller) publish(s *snapshot.Snapshot) {
 	p.cur.Store(s)
-	for _, f := range p.publish {
+	for _, f := range p.subscribers {
 		f(s)
 	}
 	p.once.Do(func() { close(p.ready) })
-	return s
 }
 
 func brokerKey(i admin.BrokerInstance) string { return i.Cluster + "/" + i.BrokerName + "/" + i.Addr }

@@ -44,7 +44,35 @@ type Snapshot struct {
 	Removed map[string]int
 	// RPCs counts this cycle's calls by request name, namesrvs included.
 	RPCs map[string]int
+	// Self is what the exporter counted of itself since it started, as of
+	// this snapshot's end.
+	Self Self
 }
+
+// Self holds the exporter's own running totals. They travel in the
+// snapshot so that every family is served from one immutable value.
+type Self struct {
+	// Overruns counts cycles that hit their deadline or ran past the
+	// interval; one that ran past the interval shows from the next
+	// snapshot on (it is known only once the cycle has ended).
+	Overruns int64
+	// Removed counts the entities whose series left /metrics, by kind
+	// (every kind present, zeros included).
+	Removed map[string]int64
+	RPC     RPCTotals
+}
+
+// RPCTotals are the calls the exporter made to RocketMQ since it started.
+type RPCTotals struct {
+	Calls     map[string]int64   // by request name
+	Errors    map[RPCError]int64 // by request name and error code
+	Seconds   map[string]float64 // time waiting for answers, by request name
+	BodyBytes int64              // response body bytes received
+}
+
+// RPCError names a kind of failed call: the request and the broker's
+// response code name, or transport, timeout or decode.
+type RPCError struct{ Request, Code string }
 
 // Duration is how long the cycle took.
 func (s *Snapshot) Duration() time.Duration { return s.Finished.Sub(s.Started) }

@@ -42,8 +42,6 @@ type Options struct {
 	Source Source
 	Series SeriesCounter
 	Logger *slog.Logger
-	// Removed returns series-removal totals by kind (nil: not shown).
-	Removed func() map[string]float64
 }
 
 //go:embed landing.html
@@ -105,7 +103,7 @@ type page struct {
 	Duration      time.Duration
 	Overran       bool
 	Series        int
-	Removed       map[string]float64
+	Removed       map[string]int64
 	Targets       []*snapshot.Target
 	Brokers       []brokerRow
 }
@@ -115,13 +113,13 @@ type brokerRow struct {
 	Leaked int
 	Topics int
 	Groups int
+	// Failing are the collection stages whose last calls failed, with
+	// their errors: a broker can be up with part of its data carried.
+	Failing []snapshot.Stage
 }
 
 func buildPage(o Options) page {
 	p := page{Version: o.Version, TelemetryPath: o.TelemetryPath}
-	if o.Removed != nil {
-		p.Removed = o.Removed()
-	}
 	if o.Series != nil {
 		for _, n := range o.Series.LastSeries() {
 			p.Series += n
@@ -132,8 +130,14 @@ func buildPage(o Options) page {
 		return p
 	}
 	p.Collected, p.Seq, p.Finished, p.Duration, p.Overran, p.Targets = true, s.Seq, s.Finished, s.Duration(), s.Overran, s.Targets
+	p.Removed = s.Self.Removed
 	for _, b := range s.Brokers {
 		row := brokerRow{Broker: b, Topics: len(b.Topics), Groups: len(b.Groups)}
+		for _, st := range b.Stages {
+			if !st.OK {
+				row.Failing = append(row.Failing, st)
+			}
+		}
 		if b.Leaks != nil {
 			for _, n := range b.Leaks.StatItems {
 				row.Leaked += n

@@ -57,15 +57,13 @@ func newTestRouter(src Source, telemetryPath string) http.Handler {
 		Gatherer:      reg,
 		Source:        src,
 		Series:        fakeSeries{"rocketmq_up": 2, "rocketmq_topic_info": 5},
-		Removed: func() map[string]float64 {
-			return map[string]float64{"broker": 0, "client": 1, "cluster": 0, "group": 3, "topic": 2}
-		},
 	})
 }
 
 func testSnapshot(now time.Time) *snapshot.Snapshot {
 	return &snapshot.Snapshot{
 		Seq: 7, Started: now.Add(-3*time.Second - 250*time.Millisecond), Finished: now.Add(-3 * time.Second),
+		Self: snapshot.Self{Removed: map[string]int64{"broker": 0, "client": 1, "cluster": 0, "group": 3, "topic": 2}},
 		Targets: []*snapshot.Target{
 			{Namesrvs: []string{"10.0.0.1:9876", "10.0.0.2:9876"}, Up: true, Namesrv: "10.0.0.1:9876", Clusters: []string{"ClusterA"}, LastSuccess: now.Add(-3 * time.Second)},
 			{Namesrvs: []string{"10.9.9.9:9876"}, Err: "dial tcp 10.9.9.9:9876: connection refused"},
@@ -77,7 +75,8 @@ func testSnapshot(now time.Time) *snapshot.Snapshot {
 			{Cluster: "ClusterA", Name: "broker-a", ID: 0, Addr: "10.0.0.3:10911", Role: snapshot.RoleMaster,
 				Up: true, LastSuccess: now.Add(-3 * time.Second), Duration: 120 * time.Millisecond, Version: "V5_3_3",
 				Topics: make([]snapshot.Topic, 4), Groups: make([]snapshot.Group, 2),
-				Leaks: &snapshot.LeakReport{StatItems: map[string]int{"TOPIC_PUT_NUMS": 2, "GROUP_GET_NUMS": 1}}},
+				Leaks:  &snapshot.LeakReport{StatItems: map[string]int{"TOPIC_PUT_NUMS": 2, "GROUP_GET_NUMS": 1}},
+				Stages: []snapshot.Stage{{Name: "runtime_info", OK: true}, {Name: "topic_stats", LastErr: "SYSTEM_ERROR: disk <full>"}}},
 			{Cluster: "ClusterA", Name: "broker-c", ID: 0, Addr: "10.0.0.5:10911", Role: snapshot.RoleMaster,
 				Stale: true, Err: "timeout", LastSuccess: now.Add(-40 * time.Second), Version: "V5_3_3"},
 		},
@@ -160,6 +159,11 @@ func TestLandingShowsEveryBroker(t *testing.T) {
 			t.Errorf("series removed, %s = %q, want %s", kind, removed[kind], want)
 		}
 	}
+	// A broker that is up with a failing stage says which, with its error.
+	if !strings.Contains(body, `<div class="stage-error" data-stage="topic_stats">topic_stats: SYSTEM_ERROR: disk &lt;full&gt;</div>`) ||
+		strings.Contains(body, `data-stage="runtime_info"`) {
+		t.Errorf("the broker row should show the failing stage topic_stats with its error, and no stage that answers")
+	}
 	targets := regexp.MustCompile(`(?s)<tr class="target" data-state="(\w+)">`).FindAllStringSubmatch(body, -1)
 	if len(targets) != 2 || targets[0][1] != "up" || targets[1][1] != "down" {
 		t.Errorf("target rows %v, want one up and one down", targets)
@@ -174,7 +178,7 @@ func TestLandingShowsEveryBroker(t *testing.T) {
 	}
 	want := []map[string]string{
 		{"data-state": "up", "cluster": "ClusterA", "name": "broker-a", "addr": "10.0.0.3:10911", "role": "master", "state": "up",
-			"version": "V5_3_3", "duration": "120 ms", "topics": "4", "groups": "2", "leaked": "3", "error": ""},
+			"version": "V5_3_3", "duration": "120 ms", "topics": "4", "groups": "2", "leaked": "3", "error": "topic_stats: SYSTEM_ERROR: disk <full>"},
 		{"data-state": "down", "name": "broker-b", "addr": "10.0.0.4:10911", "role": "slave", "state": "down",
 			"last-success": "2m0s ago", "error": "read: connection reset <script>alert(1)</script>"},
 		{"data-state": "stale", "name": "broker-c", "state": "stale", "leaked": "not probed", "error": "timeout"},
@@ -206,7 +210,7 @@ func TestLandingNotScrapedYet(t *testing.T) {
 		t.Errorf("no hint that nothing was scraped yet")
 	}
 	if strings.Contains(body, `id="removed"`) {
-		t.Errorf("removal table shown without a Removed source")
+		t.Errorf("removal table shown for a snapshot without removal totals")
 	}
 }
 
