@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -74,6 +75,11 @@ type Settings struct {
 	GroupExclude     string
 	TelemetryPath    string
 	ListenAddress    string
+	// ExternalURL is where users reach the exporter (behind a proxy); its
+	// path is the default RoutePrefix. RoutePrefix is the path every
+	// endpoint is served under. Both as in Prometheus.
+	ExternalURL string
+	RoutePrefix string
 	// HistoryURL is a Prometheus that scraped this exporter: the topics and
 	// groups it served within HistoryWindow are recalled after a restart.
 	HistoryURL      string
@@ -191,7 +197,27 @@ func (s Settings) validate() error {
 	case s.MaxSeries < 0:
 		return errors.New("--collect.max-series must not be negative (0 means no cap)")
 	}
-	return nil
+	_, err := s.routePrefix()
+	return err
+}
+
+// routePrefix is --web.route-prefix, else the path of --web.external-url,
+// as Prometheus derives it.
+func (s Settings) routePrefix() (string, error) {
+	prefix := s.RoutePrefix
+	if s.ExternalURL != "" {
+		u, err := url.Parse(s.ExternalURL)
+		if err != nil || u.Scheme == "" || u.Host == "" {
+			return "", fmt.Errorf("--web.external-url %q: want an absolute URL such as https://example.org/rocketmq/", s.ExternalURL)
+		}
+		if prefix == "" {
+			prefix = u.Path
+		}
+	}
+	if prefix != "" && !strings.HasPrefix(prefix, "/") {
+		return "", fmt.Errorf("--web.route-prefix %q: want a path starting with /", prefix)
+	}
+	return prefix, nil
 }
 
 func remotingOptions(s Settings, rec *rpcstats.Recorder) remoting.Options {
@@ -225,7 +251,8 @@ func New(s Settings, logger *slog.Logger) (*App, error) {
 	a.Poller.Subscribe(a.Cache.BuildAsync)
 	a.Registry.MustRegister(a.Cache.Live(), versioncollector.NewCollector(Name),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	a.Handler = web.NewRouter(web.Options{TelemetryPath: s.TelemetryPath, Version: version.Version,
+	prefix, _ := s.routePrefix() // validated by NewCore
+	a.Handler = web.NewRouter(web.Options{TelemetryPath: s.TelemetryPath, Version: version.Version, RoutePrefix: prefix,
 		Gatherer: a.Registry, Cached: a.Cache, Source: a.Poller, Series: a.Cache, Logger: c.Logger})
 	return a, nil
 }

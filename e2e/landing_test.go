@@ -93,7 +93,7 @@ func TestLandingPageInChromium(t *testing.T) {
 		t.Errorf("version shown %q, want %q", got, testVersion)
 	}
 	for _, path := range []string{"/metrics", "/healthz", "/readyz"} {
-		if !strings.Contains(dom, `href="`+path+`"`) {
+		if !strings.Contains(dom, `href=".`+path+`"`) {
 			t.Errorf("no link to %s", path)
 			continue
 		}

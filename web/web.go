@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -42,6 +43,10 @@ type Options struct {
 	Source Source
 	Series SeriesCounter
 	Logger *slog.Logger
+	// RoutePrefix is the path every endpoint is served under ("/" or ""
+	// for none), as Prometheus' --web.route-prefix: behind a reverse
+	// proxy that forwards /rocketmq/… unchanged, it is "/rocketmq".
+	RoutePrefix string
 }
 
 //go:embed landing.html
@@ -57,7 +62,8 @@ var landing = template.Must(template.New("landing.html").Funcs(template.FuncMap{
 	"ms": func(d time.Duration) string { return strconv.FormatFloat(d.Seconds()*1000, 'f', 0, 64) + " ms" },
 }).ParseFS(pages, "landing.html"))
 
-// NewRouter builds the chi router.
+// NewRouter builds the chi router. The landing page links relatively, so
+// its links work under any route prefix and behind a proxy that strips one.
 func NewRouter(o Options) http.Handler {
 	if o.TelemetryPath == "" {
 		o.TelemetryPath = "/metrics"
@@ -65,6 +71,20 @@ func NewRouter(o Options) http.Handler {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	prefix := strings.TrimRight(o.RoutePrefix, "/")
+	if prefix == "" {
+		return routes(o)
+	}
+	outer := chi.NewRouter()
+	outer.Mount(prefix, routes(o))
+	// The landing page links relatively: it must be asked with the slash.
+	outer.Get(prefix, http.RedirectHandler(prefix+"/", http.StatusFound).ServeHTTP)
+	outer.Get("/", http.RedirectHandler(prefix+"/", http.StatusFound).ServeHTTP)
+	return outer
+}
+
+// routes are the endpoints, relative to the route prefix.
+func routes(o Options) http.Handler {
 	r := chi.NewRouter()
 	if o.Cached != nil {
 		r.Handle(o.TelemetryPath, telemetry(o.Gatherer, o.Cached, o.Logger))
@@ -97,6 +117,7 @@ func NewRouter(o Options) http.Handler {
 type page struct {
 	Version       string
 	TelemetryPath string
+	TelemetryLink string // TelemetryPath relative to the landing page
 	Collected     bool
 	Seq           uint64
 	Finished      time.Time
@@ -119,7 +140,7 @@ type brokerRow struct {
 }
 
 func buildPage(o Options) page {
-	p := page{Version: o.Version, TelemetryPath: o.TelemetryPath}
+	p := page{Version: o.Version, TelemetryPath: o.TelemetryPath, TelemetryLink: "./" + strings.TrimLeft(o.TelemetryPath, "/")}
 	if o.Series != nil {
 		for _, n := range o.Series.LastSeries() {
 			p.Series += n

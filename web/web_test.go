@@ -117,7 +117,7 @@ func TestTelemetryPath(t *testing.T) {
 		t.Errorf("/metrics with --web.telemetry-path=/custom = %d, want 404", code)
 	}
 	_, _, page := get(t, h, "/")
-	if !strings.Contains(page, `href="/custom"`) {
+	if !strings.Contains(page, `href="./custom"`) {
 		t.Errorf("landing page does not link the telemetry path /custom")
 	}
 }
@@ -128,7 +128,7 @@ func TestLandingBeforeFirstCollection(t *testing.T) {
 	if code != http.StatusOK || !strings.HasPrefix(hdr.Get("Content-Type"), "text/html") {
 		t.Fatalf("/ = %d %s", code, hdr.Get("Content-Type"))
 	}
-	for _, want := range []string{`<code id="version">1.2.3-test</code>`, `href="/metrics"`, `href="/healthz"`, `href="/readyz"`,
+	for _, want := range []string{`<code id="version">1.2.3-test</code>`, `href="./metrics"`, `href="./healthz"`, `href="./readyz"`,
 		"No collection has completed yet."} {
 		if !strings.Contains(body, want) {
 			t.Errorf("landing page lacks %q", want)

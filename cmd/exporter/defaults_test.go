@@ -84,6 +84,8 @@ func TestValuesConstructorsRefuse(t *testing.T) {
 		{"--leak.max-tombstones=0", "--leak.max-tombstones"},
 		{"--leak.reprobe-interval=0s", "reprobe"},
 		{"--collect.client-running-info", "needs --collect.client-metrics"},
+		{"--web.external-url=rocketmq.example.org", "--web.external-url"},
+		{"--web.route-prefix=rocketmq", "--web.route-prefix"},
 	} {
 		for _, cmd := range []string{"serve", "audit"} {
 			code, stderr := runCapture(t, ns, c.flag, "--no-collect.client-metrics", cmd)

@@ -257,6 +257,8 @@ func newCLI(stdout, stderr io.Writer, envars bool) *cli {
 	ka.Flag("group.include", "Regular expression of consumer and producer groups to watch (their %RETRY%/%DLQ% topics follow).").StringVar(&s.GroupInclude)
 	ka.Flag("group.exclude", "Regular expression of groups not to watch.").StringVar(&s.GroupExclude)
 	ka.Flag("web.telemetry-path", "Path under which to expose metrics.").Default(d.TelemetryPath).StringVar(&s.TelemetryPath)
+	ka.Flag("web.external-url", "The URL under which the exporter is reached (behind a reverse proxy); its path is the default --web.route-prefix.").StringVar(&s.ExternalURL)
+	ka.Flag("web.route-prefix", "Path prefix of every endpoint, e.g. /rocketmq; defaults to the path of --web.external-url. The landing page's links are relative, so they work under a prefix and behind a proxy that strips one.").StringVar(&s.RoutePrefix)
 	c.addRenamed(ka)
 	c.webFlags = webflag.AddFlags(ka, d.ListenAddress)
 	c.logConfig = &promslog.Config{}
