@@ -69,7 +69,14 @@ func Classpath(ctx context.Context, version string) (string, error) {
 	if err := checkVersion(version); err != nil {
 		return "", err
 	}
-	dir := filepath.Join(CacheDir(), version)
+	return mavenClasspath(ctx, version, "RocketMQ "+version, pomXML(version, "rocketmq-namesrv", "rocketmq-broker", "rocketmq-tools"))
+}
+
+// mavenClasspath resolves (once, then from the cache) the classpath of a
+// throw-away pom's dependencies into CacheDir()/name; what names them in
+// errors.
+func mavenClasspath(ctx context.Context, name, what, pomText string) (string, error) {
+	dir := filepath.Join(CacheDir(), name)
 	cpPath := filepath.Join(dir, "cp.txt")
 	if cp, ok := readClasspath(cpPath); ok {
 		return cp, nil
@@ -91,10 +98,10 @@ func Classpath(ctx context.Context, version string) (string, error) {
 
 	mvn, err := exec.LookPath("mvn")
 	if err != nil {
-		return "", fmt.Errorf("realbroker: mvn (Apache Maven) is needed to fetch the RocketMQ %s jars from Maven Central: %w", version, err)
+		return "", fmt.Errorf("realbroker: mvn (Apache Maven) is needed to fetch the %s jars from Maven Central: %w", what, err)
 	}
 	pom := filepath.Join(dir, "pom.xml")
-	if err := writeFileAtomic(pom, []byte(pomXML(version))); err != nil {
+	if err := writeFileAtomic(pom, []byte(pomText)); err != nil {
 		return "", fmt.Errorf("realbroker: classpath cache: %w", err)
 	}
 	tmpOut := filepath.Join(dir, fmt.Sprintf("cp.txt.%d.tmp", os.Getpid()))
@@ -109,10 +116,10 @@ func Classpath(ctx context.Context, version string) (string, error) {
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		if ctx.Err() != nil {
-			return "", fmt.Errorf("realbroker: resolving RocketMQ %s jars with mvn: %w", version, ctx.Err())
+			return "", fmt.Errorf("realbroker: resolving %s jars with mvn: %w", what, ctx.Err())
 		}
-		return "", fmt.Errorf("realbroker: `mvn -B -q -f %s dependency:build-classpath` failed after %s (%v); is RocketMQ %s published on Maven Central and is the repository reachable?\nmvn output (tail):\n%s",
-			pom, time.Since(start).Round(time.Millisecond), err, version, tailLines(stripANSI(string(out)), 40))
+		return "", fmt.Errorf("realbroker: `mvn -B -q -f %s dependency:build-classpath` failed after %s (%v); is %s published on Maven Central and is the repository reachable?\nmvn output (tail):\n%s",
+			pom, time.Since(start).Round(time.Millisecond), err, what, tailLines(stripANSI(string(out)), 40))
 	}
 	cp, ok := readClasspath(tmpOut)
 	if !ok {
@@ -125,7 +132,8 @@ func Classpath(ctx context.Context, version string) (string, error) {
 	return cp, nil
 }
 
-func pomXML(version string) string {
+// pomXML lists the org.apache.rocketmq artifacts of one version.
+func pomXML(version string, artifacts ...string) string {
 	var b strings.Builder
 	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>
 <project xmlns="http://maven.apache.org/POM/4.0.0">
@@ -136,7 +144,7 @@ func pomXML(version string) string {
   <packaging>pom</packaging>
   <dependencies>
 `)
-	for _, a := range []string{"rocketmq-namesrv", "rocketmq-broker", "rocketmq-tools"} {
+	for _, a := range artifacts {
 		fmt.Fprintf(&b, "    <dependency><groupId>org.apache.rocketmq</groupId><artifactId>%s</artifactId><version>%s</version></dependency>\n", a, version)
 	}
 	b.WriteString("  </dependencies>\n</project>\n")
