@@ -31,7 +31,7 @@ func (p *Poller) collectBroker(ctx context.Context, inst admin.BrokerInstance, m
 	b.Duration = time.Since(start)
 	b.Stages = p.settleStages(b, mem)
 	if err != nil {
-		p.log.Warn("broker collection failed", "cluster", b.Cluster, "broker", b.Name, "addr", b.Addr, "err", err)
+		p.logBrokerFailed(b, mem, err)
 		cut := ctx.Err() != nil // the deadline came before the listings answered
 		if cut {
 			mem.cuts++
@@ -55,8 +55,25 @@ func (p *Poller) collectBroker(ctx context.Context, inst admin.BrokerInstance, m
 	b.Up = true
 	b.LastSuccess = time.Now()
 	mem.last = b
+	if mem.failures > 0 {
+		p.log.Info("broker collection answers again", "cluster", b.Cluster, "broker", b.Name, "addr", b.Addr, "failed_cycles", mem.failures)
+	}
 	mem.failures = 0
 	return b
+}
+
+// logBrokerFailed logs the first failed cycle of a run at Warn and the
+// repeats at Debug: a broker refused for hours (an ACL without a needed
+// permission, a broker gone for good) must not write a line every cycle.
+// Its rocketmq_up and stage series say it meanwhile. Call it before
+// carryOver counts the failure.
+func (p *Poller) logBrokerFailed(b *snapshot.Broker, mem *brokerMemory, err error) {
+	attrs := []any{"cluster", b.Cluster, "broker", b.Name, "addr", b.Addr, "err", err}
+	if mem.failures == 0 {
+		p.log.Warn("broker collection failed", attrs...)
+		return
+	}
+	p.log.Debug("broker collection still failing", append(attrs, "failed_cycles", mem.failures+1)...)
 }
 
 // carryOver returns the broker's last good data marked stale, while within
