@@ -35,9 +35,16 @@ type Producer struct{ p rocketmq.Producer }
 
 // NewProducer starts a producer in group.
 func NewProducer(namesrv, group string) (*Producer, error) {
+	return NewProducerAs(namesrv, group, primitive.Credentials{})
+}
+
+// NewProducerAs starts a producer in group that signs its requests with
+// creds, for a broker with ACL on (empty creds: unsigned).
+func NewProducerAs(namesrv, group string, creds primitive.Credentials) (*Producer, error) {
 	Quiet()
 	p, err := rocketmq.NewProducer(
 		producer.WithNameServer([]string{namesrv}),
+		producer.WithCredentials(creds),
 		producer.WithGroupName(group),
 		producer.WithInstanceName(uniqueName("p")),
 		producer.WithRetry(2),
@@ -104,20 +111,26 @@ type Consumer struct {
 // NewConsumer starts a clustering push consumer of group on topic, from the
 // first offset. Received counts messages handed to it.
 func NewConsumer(namesrv, group, topic string) (*Consumer, error) {
-	return newConsumer(namesrv, group, topic, false)
+	return newConsumer(namesrv, group, topic, false, primitive.Credentials{})
+}
+
+// NewConsumerAs is NewConsumer signing its requests with creds.
+func NewConsumerAs(namesrv, group, topic string, creds primitive.Credentials) (*Consumer, error) {
+	return newConsumer(namesrv, group, topic, false, creds)
 }
 
 // NewFailingConsumer is a consumer that rejects every message with no
 // retries left, so the broker sends each one straight to the group's
 // dead-letter topic (%DLQ%group) through a consumer send-back.
 func NewFailingConsumer(namesrv, group, topic string) (*Consumer, error) {
-	return newConsumer(namesrv, group, topic, true)
+	return newConsumer(namesrv, group, topic, true, primitive.Credentials{})
 }
 
-func newConsumer(namesrv, group, topic string, fail bool) (*Consumer, error) {
+func newConsumer(namesrv, group, topic string, fail bool, creds primitive.Credentials) (*Consumer, error) {
 	Quiet()
 	opts := []consumer.Option{
 		consumer.WithNameServer([]string{namesrv}),
+		consumer.WithCredentials(creds),
 		consumer.WithGroupName(group),
 		consumer.WithInstance(uniqueName("c")),
 		consumer.WithConsumerModel(consumer.Clustering),
