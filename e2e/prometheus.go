@@ -25,6 +25,9 @@ type PrometheusConfig struct {
 	Targets  []string      // host:port of the exporters
 	Interval time.Duration // scrape and evaluation interval (default 1s)
 	Rules    []byte        // a rule file, or nil
+	// Scrape is YAML added to the job's scrape config at its indentation
+	// (4 spaces): scheme, basic_auth, tls_config; "" for none.
+	Scrape string
 }
 
 // Prometheus is a real Prometheus server (the `prometheus` binary) on a free
@@ -71,7 +74,7 @@ func StartPrometheus(ctx context.Context, bin string, cfg PrometheusConfig) (*Pr
 		}
 		conf.WriteString("rule_files:\n  - rules.yaml\n")
 	}
-	fmt.Fprintf(&conf, "scrape_configs:\n  - job_name: %q\n    static_configs:\n      - targets:\n", cfg.Job)
+	fmt.Fprintf(&conf, "scrape_configs:\n  - job_name: %q\n%s    static_configs:\n      - targets:\n", cfg.Job, cfg.Scrape)
 	for _, t := range cfg.Targets {
 		fmt.Fprintf(&conf, "          - %q\n", t)
 	}
