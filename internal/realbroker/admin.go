@@ -118,13 +118,21 @@ func FromEnv(ctx context.Context, opts Options) (*Cluster, error) {
 	if err := checkVersion(c.Version); err != nil {
 		return nil, err
 	}
+	if err := c.setTLS(opts.TLS); err != nil {
+		return nil, err
+	}
 	c.External = true
 	c.NamesrvAddr = ns
+	for _, a := range strings.FieldsFunc(ns, func(r rune) bool { return r == ';' || r == ',' }) {
+		c.NamesrvAddrs = append(c.NamesrvAddrs, strings.TrimSpace(a))
+	}
+	if len(c.NamesrvAddrs) == 0 {
+		return nil, fmt.Errorf("realbroker: ROCKETMQ_NAMESRV_ADDR=%q names no address", ns)
+	}
 	if ba := strings.TrimSpace(os.Getenv("ROCKETMQ_BROKER_ADDR")); ba != "" {
 		c.BrokerAddr = ba
 	} else {
-		first, _, _ := strings.Cut(ns, ";")
-		ci, err := c.clusterInfo(ctx, strings.TrimSpace(first))
+		ci, err := c.clusterInfo(ctx, c.NamesrvAddrs[0])
 		if err != nil {
 			return nil, fmt.Errorf("realbroker: ROCKETMQ_NAMESRV_ADDR=%s: cluster info: %w", ns, err)
 		}

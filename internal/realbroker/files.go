@@ -9,12 +9,14 @@ import (
 
 // Home layout (all under one temp dir):
 //
-//	conf/namesrv.conf, conf/broker.conf   what the JVMs are started with
+//	conf/namesrv.conf, conf/broker.conf   what the JVMs are started with (also
+//	                                      namesrv-1.conf, … and slave.conf)
+//	conf/tls.properties                   the tls.config.file, with Options.TLS
 //	conf/logback_*.xml                    4.x only: read from rocketmq.home.dir
 //	conf/rmq.tools.logback.xml            5.x: keeps mqadmin quiet
-//	namesrv/, broker/, tools/             user.home of each JVM; RocketMQ logs in <that>/logs/rocketmqlogs
-//	store/                                broker store (storePathRootDir)
-//	logs/namesrv.out, logs/broker.out     stdout+stderr of the JVMs
+//	namesrv/, broker/, slave/, tools/     user.home of each JVM; RocketMQ logs in <that>/logs/rocketmqlogs
+//	store/, store-slave/                  master and slave store (storePathRootDir)
+//	logs/<name>.out                       stdout+stderr of each JVM (namesrv, namesrv-1, broker, slave)
 //	owner.pid                             pid of the Go process that owns the dir
 
 func (c *Cluster) path(elem ...string) string {
@@ -57,21 +59,63 @@ func (c *Cluster) writeHome(extra map[string]string) error {
 	return nil
 }
 
-func (c *Cluster) writeConfs(extra []string) error {
-	ns := fmt.Sprintf("listenPort=%d\nbindAddress=127.0.0.1\nrocketmqHome=%s\n", c.namesrvPort, c.Home)
-	if err := os.WriteFile(c.path("conf", "namesrv.conf"), []byte(ns), 0o644); err != nil {
+// writeConfs writes every namesrv's conf, the master's and, with slave,
+// the slave's, and the TLS properties when the cluster has TLS.
+func (c *Cluster) writeConfs(slave bool) error {
+	for i := range c.NamesrvAddrs {
+		if err := c.writeNamesrvConf(i); err != nil {
+			return err
+		}
+	}
+	if err := c.writeTLSProps(); err != nil {
 		return err
+	}
+	if err := c.writeBrokerConf(false); err != nil {
+		return err
+	}
+	if slave {
+		return c.writeBrokerConf(true)
+	}
+	return nil
+}
+
+func (c *Cluster) writeNamesrvConf(i int) error {
+	name := namesrvName(i)
+	if err := os.MkdirAll(c.path(name), 0o755); err != nil {
+		return err
+	}
+	ns := fmt.Sprintf("listenPort=%d\nbindAddress=127.0.0.1\nrocketmqHome=%s\n", c.namesrvPorts[i], c.Home)
+	return os.WriteFile(c.path("conf", name+".conf"), []byte(ns), 0o644)
+}
+
+// writeBrokerConf writes conf/broker.conf (the master, brokerId 0) or
+// conf/slave.conf (brokerId 1, brokerRole=SLAVE), each with its own
+// ports, store and user.home.
+func (c *Cluster) writeBrokerConf(slave bool) error {
+	name, _ := c.brokerNode(slave)
+	id, role, port, store := 0, "ASYNC_MASTER", c.brokerPort, c.path("store")
+	if slave {
+		id, role, port, store = 1, "SLAVE", c.slavePort, c.path("store-slave")
+	}
+	for _, d := range []string{c.path(name), store} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `brokerClusterName=%s
 brokerName=%s
-brokerId=0
-brokerRole=ASYNC_MASTER
+brokerId=%d
+brokerRole=%s
 flushDiskType=ASYNC_FLUSH
 namesrvAddr=%s
 brokerIP1=127.0.0.1
+# The master registers brokerIP2:haListenPort as the address its slaves
+# replicate from; the default is the host's first non-loopback address.
+brokerIP2=127.0.0.1
 bindAddress=127.0.0.1
 listenPort=%d
+haListenPort=%d
 rocketmqHome=%s
 storePathRootDir=%s
 storePathCommitLog=%s
@@ -84,15 +128,20 @@ autoCreateSubscriptionGroup=true
 # 200 ms, which the broker answers with "[TIMEOUT_CLEAN_QUEUE] broker busy".
 waitTimeMillsInSendQueue=5000
 osPageCacheBusyTimeOutMills=5000
-`, c.ClusterName, c.BrokerName, c.NamesrvAddr, c.brokerPort, c.Home, c.path("store"), c.path("store", "commitlog"))
-	if len(extra) > 0 {
+`, c.ClusterName, c.BrokerName, id, role, c.NamesrvAddr, port, port+1, c.Home, store, filepath.Join(store, "commitlog"))
+	if len(c.NamesrvAddrs) > 1 {
+		// A namesrv that was restarted lists the brokers from their next
+		// registration: every 10 s (the broker's floor) instead of 30 s.
+		b.WriteString("registerNameServerPeriod=10000\n")
+	}
+	if len(c.brokerConf) > 0 {
 		b.WriteString("# Options.BrokerConf (later lines win)\n")
-		for _, l := range extra {
+		for _, l := range c.brokerConf {
 			b.WriteString(strings.TrimSpace(l))
 			b.WriteByte('\n')
 		}
 	}
-	return os.WriteFile(c.path("conf", "broker.conf"), []byte(b.String()), 0o644)
+	return os.WriteFile(c.path("conf", name+".conf"), []byte(b.String()), 0o644)
 }
 
 // logback4 is a minimal logback 1.2 config for 4.x, which refuses to start

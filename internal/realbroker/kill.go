@@ -5,18 +5,22 @@ import (
 	"time"
 )
 
-// KillBroker kills the broker with SIGKILL, as a crash would: it gets no
-// chance to unregister, so the namesrv keeps listing it until its
-// registration expires (about two minutes). StartBroker brings it back.
-func (c *Cluster) KillBroker() error {
-	if err := c.signalBroker("KillBroker", syscall.SIGKILL); err != nil {
+// KillBroker kills the master with SIGKILL, as a crash would: it gets no
+// chance to unregister, so a namesrv may keep listing it until its channel
+// closes or its registration expires (about two minutes). StartBroker
+// brings it back.
+func (c *Cluster) KillBroker() error { return c.killNode("KillBroker", c.brokerProc(false)) }
+
+// KillSlave kills the slave with SIGKILL; StartSlave brings it back.
+func (c *Cluster) KillSlave() error { return c.killNode("KillSlave", c.brokerProc(true)) }
+
+// killNode SIGKILLs p's process group and waits (bounded) until it is gone.
+func (c *Cluster) killNode(op string, p *process) error {
+	if err := c.signalNode(op, p, syscall.SIGKILL); err != nil {
 		return err
 	}
-	c.mu.Lock()
-	br := c.broker
-	c.mu.Unlock()
 	select {
-	case <-br.done:
+	case <-p.done:
 	case <-time.After(10 * time.Second):
 	}
 	return nil

@@ -52,16 +52,54 @@ func portsFree(ports ...int) bool {
 // pickPorts returns a namesrv port and a broker listenPort p such that p-2
 // (fast/VIP channel), p and p+1 (HA) and the namesrv port are all free.
 func pickPorts() (namesrvPort, brokerPort int, err error) {
+	ns, br, err := pickPortSet(1, 1)
+	if err != nil {
+		return 0, 0, err
+	}
+	return ns[0], br[0], nil
+}
+
+// brokerPorts are the ports a broker with listenPort p binds.
+func brokerPorts(p int) []int { return []int{p - 2, p, p + 1} }
+
+// pickPortSet returns namesrvs namesrv ports and brokers broker listenPorts,
+// all distinct and free, none of them among avoid (the ports of stopped
+// processes that will come back); a broker's p-2 and p+1 count as its ports.
+func pickPortSet(namesrvs, brokers int, avoid ...int) (ns, br []int, err error) {
 	lo, hi := portRange()
 	for range 500 {
-		bp := lo + 2 + rand.IntN(hi-lo-4)
-		np := lo + rand.IntN(hi-lo)
-		if np >= bp-2 && np <= bp+1 {
-			continue
+		used := map[int]bool{}
+		for _, p := range avoid {
+			used[p] = true
 		}
-		if portsFree(np, bp-2, bp, bp+1) {
-			return np, bp, nil
+		ns, br = nil, nil
+		ok := true
+		var all []int
+		for range brokers {
+			p := lo + 2 + rand.IntN(hi-lo-4)
+			ok = ok && claim(used, brokerPorts(p)...)
+			br = append(br, p)
+			all = append(all, brokerPorts(p)...)
+		}
+		for range namesrvs {
+			p := lo + rand.IntN(hi-lo)
+			ok = ok && claim(used, p)
+			ns = append(ns, p)
+			all = append(all, p)
+		}
+		if ok && portsFree(all...) {
+			return ns, br, nil
 		}
 	}
-	return 0, 0, fmt.Errorf("realbroker: found no free ports in [%d,%d)", lo, hi)
+	return nil, nil, fmt.Errorf("realbroker: found no free ports in [%d,%d)", lo, hi)
+}
+
+// claim marks ports used and reports whether none was used before.
+func claim(used map[int]bool, ports ...int) bool {
+	ok := true
+	for _, p := range ports {
+		ok = ok && !used[p]
+		used[p] = true
+	}
+	return ok
 }

@@ -22,7 +22,7 @@ const probeTimeout = 3 * time.Second
 func (c *Cluster) probe(ctx context.Context, d time.Duration, f func(context.Context, *admin.Client) error) error {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
-	rc := remoting.NewClient(remoting.Options{Credentials: c.Credentials, DialTimeout: d})
+	rc := remoting.NewClient(remoting.Options{Credentials: c.Credentials, TLS: c.clientTLS, DialTimeout: d})
 	defer rc.Close()
 	return f(ctx, admin.New(rc))
 }
@@ -36,13 +36,28 @@ func (c *Cluster) clusterInfo(ctx context.Context, namesrv string) (ci *admin.Cl
 	return ci, err
 }
 
-// brokerAnswers asks the broker for GET_BROKER_RUNTIME_INFO and reports
+// brokerAnswers asks the master for GET_BROKER_RUNTIME_INFO and reports
 // why it did not answer with a table.
 func (c *Cluster) brokerAnswers(ctx context.Context, d time.Duration) error {
-	return c.probe(ctx, d, func(ctx context.Context, a *admin.Client) error {
-		_, err := a.BrokerRuntime(ctx, c.BrokerAddr)
+	return c.brokerAnswersAt(ctx, c.BrokerAddr, d)
+}
+
+// brokerAnswersAt asks the broker at addr for GET_BROKER_RUNTIME_INFO.
+func (c *Cluster) brokerAnswersAt(ctx context.Context, addr string, d time.Duration) error {
+	_, err := c.runtimeInfo(ctx, addr, d)
+	return err
+}
+
+// runtimeInfo asks the broker at addr for GET_BROKER_RUNTIME_INFO.
+func (c *Cluster) runtimeInfo(ctx context.Context, addr string, d time.Duration) (rt map[string]string, err error) {
+	err = c.probe(ctx, d, func(ctx context.Context, a *admin.Client) error {
+		ri, err := a.BrokerRuntime(ctx, addr)
+		if err == nil {
+			rt = ri.Table
+		}
 		return err
 	})
+	return rt, err
 }
 
 // listsAddr reports whether brokerAddr is among the addresses ci lists.

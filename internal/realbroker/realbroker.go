@@ -1,5 +1,8 @@
 // Package realbroker starts a real Apache RocketMQ namesrv and broker on
-// loopback, from the jars Maven Central publishes, for tests and demos.
+// loopback, from the jars Maven Central publishes, for tests and demos; or
+// a topology: several namesrvs, a master and its slave, TLS everywhere
+// (Options.Namesrvs, Options.Slave, Options.TLS), each process stopped,
+// killed and started again on its own (StopNamesrv, KillSlave, StartSlave…).
 //
 // It needs java (11+, 17 verified) and mvn on PATH ($JAVA_HOME/bin/java is
 // preferred when set). The classpath of each version is resolved once with
@@ -13,6 +16,14 @@
 //		os.Exit(realbroker.Main(m, realbroker.Options{}, func(c *realbroker.Cluster) { cluster = c }))
 //	}
 //
+// A topology in a test:
+//
+//	files, _ := realbroker.GenerateTLS(t.TempDir())
+//	c, err := realbroker.Start(ctx, realbroker.Options{Namesrvs: 3, Slave: true,
+//		TLS: &realbroker.TLS{Files: *files, ClientAuth: "require"}})
+//	defer c.Stop()
+//	c.KillNamesrv(0); c.StartNamesrv(ctx, 0); c.KillSlave(); c.StartSlave(ctx)
+//
 // Environment:
 //
 //	ROCKETMQ_VERSION          version when Options.Version is empty (default DefaultVersion)
@@ -23,6 +34,7 @@ package realbroker
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"os"
@@ -48,7 +60,7 @@ var SupportedVersions = []string{"5.3.3", "5.4.0", "4.9.7"}
 // Options configure Start and FromEnv.
 type Options struct {
 	Version    string            // "" → env ROCKETMQ_VERSION, else DefaultVersion
-	BrokerConf []string          // extra broker.conf lines, e.g. "aclEnable=true"; they come last, so they override the defaults
+	BrokerConf []string          // extra broker.conf lines (master and slave), e.g. "aclEnable=true"; they come last, so they override the defaults
 	ExtraFiles map[string]string // files written under the rocketmq home dir before start, path relative to home (e.g. "conf/plain_acl.yml")
 	// Credentials sign the harness's own polls (cluster info, the broker's
 	// runtime info) for a broker started with ACL enabled; nil: unsigned.
@@ -56,34 +68,53 @@ type Options struct {
 
 	ClusterName, BrokerName string // defaults "DefaultCluster", "broker-a"
 
+	// Namesrvs is how many namesrvs to start (0 means 1). The brokers
+	// register with all of them; NamesrvAddr lists them all.
+	Namesrvs int
+	// Slave also starts a slave (brokerId 1 of BrokerName, brokerRole=SLAVE)
+	// replicating from the master; StartSlave starts one later.
+	Slave bool
+	// TLS starts every process with TLS (see TLS); nil: plain TCP.
+	TLS *TLS
+
 	Logf func(format string, args ...any) // optional progress log
 }
 
-// Cluster is a running (or external) namesrv + broker pair.
+// Cluster is a running (or external) cluster: one or more namesrvs, a
+// master and optionally a slave.
 type Cluster struct {
 	Version     string
 	ClusterName string
 	BrokerName  string
-	NamesrvAddr string // "127.0.0.1:port"
-	BrokerAddr  string // "127.0.0.1:port" (listenPort)
-	Home        string // temp dir (rocketmq.home.dir); removed by Stop
-	External    bool   // true when ROCKETMQ_NAMESRV_ADDR pointed us at a running cluster
+	NamesrvAddr string // "127.0.0.1:port", several joined with ';' (what clients and mqadmin -n take)
+	// NamesrvAddrs are the namesrvs one by one, in start order; index i is
+	// what StopNamesrv(i) and StartNamesrv(ctx, i) act on.
+	NamesrvAddrs []string
+	BrokerAddr   string // the master's "127.0.0.1:port" (listenPort)
+	SlaveAddr    string // the slave's, once one was started
+	Home         string // temp dir (rocketmq.home.dir); removed by Stop
+	External     bool   // true when ROCKETMQ_NAMESRV_ADDR pointed us at a running cluster
 
 	// Credentials are Options.Credentials: what the harness signs its polls with.
 	Credentials *remoting.Credentials
 
-	logf        func(string, ...any)
-	java        string
-	namesrvPort int
-	brokerPort  int
+	logf         func(string, ...any)
+	java         string
+	namesrvPorts []int
+	brokerPort   int
+	slavePort    int
+	brokerConf   []string // Options.BrokerConf, for a slave started later
+	tls          *TLS
+	clientTLS    *tls.Config // what the harness's own polls dial with; nil: plain
 
 	cpMu sync.Mutex // guards java and cp once the cluster is shared
 	cp   string
 
 	stopOnce sync.Once
 	mu       sync.Mutex // guards the fields below
-	namesrv  *process
-	broker   *process
+	namesrvs []*process // index-aligned with NamesrvAddrs; nil: never started
+	broker   *process   // the master
+	slave    *process
 	admins   map[*exec.Cmd]bool // running mqadmin JVMs, killed by Stop
 	stopped  bool
 }
@@ -114,6 +145,8 @@ func newCluster(opts Options) *Cluster {
 		ClusterName: opts.ClusterName,
 		BrokerName:  opts.BrokerName,
 		Credentials: opts.Credentials,
+		brokerConf:  opts.BrokerConf,
+		tls:         opts.TLS,
 		logf:        opts.Logf,
 	}
 	if c.ClusterName == "" {
@@ -143,13 +176,17 @@ func findJava() (string, error) {
 }
 
 // Start resolves the classpath, writes the confs into a fresh temp dir,
-// starts the namesrv and then the broker, and returns once the namesrv lists
-// the broker. When ctx has no deadline, startup (after the classpath) is
-// bounded by 3 minutes. On failure everything is stopped and removed, and the
-// error carries the tails of the JVM output and RocketMQ logs.
+// starts the namesrvs, then the master (and the slave, with Options.Slave),
+// and returns once every namesrv lists every broker and each broker answers.
+// When ctx has no deadline, startup (after the classpath) is bounded by 3
+// minutes. On failure everything is stopped and removed, and the error
+// carries the tails of the JVM output and RocketMQ logs.
 func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	c := newCluster(opts)
 	if err := checkVersion(c.Version); err != nil {
+		return nil, err
+	}
+	if err := c.setTLS(opts.TLS); err != nil {
 		return nil, err
 	}
 	java, err := findJava()
@@ -177,7 +214,8 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	for attempt := 1; ; attempt++ {
 		err := c.startOnce(ctx, opts)
 		if err == nil {
-			c.logf("realbroker: RocketMQ %s up: namesrv %s, broker %s (%s total)", c.Version, c.NamesrvAddr, c.BrokerAddr, time.Since(t0).Round(time.Millisecond))
+			c.logf("realbroker: RocketMQ %s up: namesrv %s, broker %s%s (%s total)", c.Version, c.NamesrvAddr, c.BrokerAddr,
+				c.slaveNote(), time.Since(t0).Round(time.Millisecond))
 			return c, nil
 		}
 		var be *bindError
@@ -187,6 +225,13 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		}
 		return nil, err
 	}
+}
+
+func (c *Cluster) slaveNote() string {
+	if c.SlaveAddr == "" {
+		return ""
+	}
+	return ", slave " + c.SlaveAddr
 }
 
 // bindError marks a start that failed because a port was taken between the
@@ -211,38 +256,104 @@ func (c *Cluster) startOnce(ctx context.Context, opts Options) (err error) {
 	if err := c.writeHome(opts.ExtraFiles); err != nil {
 		return fmt.Errorf("realbroker: writing %s: %w", home, err)
 	}
-	c.namesrvPort, c.brokerPort, err = pickPorts()
-	if err != nil {
+	if err := c.assignPorts(max(1, opts.Namesrvs), opts.Slave); err != nil {
 		return err
 	}
-	c.NamesrvAddr = "127.0.0.1:" + strconv.Itoa(c.namesrvPort)
-	c.BrokerAddr = "127.0.0.1:" + strconv.Itoa(c.brokerPort)
-	if err := c.writeConfs(opts.BrokerConf); err != nil {
+	if err := c.writeConfs(opts.Slave); err != nil {
 		return fmt.Errorf("realbroker: writing confs: %w", err)
 	}
-
-	t := time.Now()
-	ns, err := startProcess("namesrv", c.namesrvArgv(), c.childEnv(), c.Home, c.path("logs", "namesrv.out"))
-	if err != nil {
-		return err
+	for i := range c.NamesrvAddrs {
+		if err := c.launchNamesrv(ctx, i); err != nil {
+			return c.startError(namesrvName(i), err)
+		}
 	}
-	c.mu.Lock()
-	c.namesrv = ns
-	c.mu.Unlock()
-	if err := c.waitNamesrv(ctx); err != nil {
-		return c.startError("namesrv", err)
-	}
-	c.logf("realbroker: namesrv %s up in %s", c.NamesrvAddr, time.Since(t).Round(time.Millisecond))
-
-	if err := c.launchBroker(ctx); err != nil {
+	if err := c.launchBroker(ctx, false); err != nil {
 		return c.startError("broker", err)
+	}
+	if opts.Slave {
+		if err := c.launchBroker(ctx, true); err != nil {
+			return c.startError("slave", err)
+		}
 	}
 	return nil
 }
 
-func (c *Cluster) launchBroker(ctx context.Context) error {
+// assignPorts picks free ports for n namesrvs, the master and, with slave,
+// the slave, and sets the addresses.
+func (c *Cluster) assignPorts(n int, slave bool) error {
+	brokers := 1
+	if slave {
+		brokers = 2
+	}
+	ns, br, err := pickPortSet(n, brokers)
+	if err != nil {
+		return err
+	}
+	c.namesrvPorts, c.brokerPort = ns, br[0]
+	c.NamesrvAddrs = make([]string, n)
+	for i, p := range ns {
+		c.NamesrvAddrs[i] = loopback(p)
+	}
+	c.NamesrvAddr = strings.Join(c.NamesrvAddrs, ";")
+	c.BrokerAddr = loopback(c.brokerPort)
+	c.mu.Lock()
+	c.namesrvs = make([]*process, n)
+	c.mu.Unlock()
+	if slave {
+		c.slavePort, c.SlaveAddr = br[1], loopback(br[1])
+	}
+	return nil
+}
+
+func loopback(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
+
+// namesrvName names namesrv i's conf, output, logs and user.home: the first
+// keeps the names of a one-namesrv cluster.
+func namesrvName(i int) string {
+	if i == 0 {
+		return "namesrv"
+	}
+	return "namesrv-" + strconv.Itoa(i)
+}
+
+// launchNamesrv starts namesrv i and waits until it answers.
+func (c *Cluster) launchNamesrv(ctx context.Context, i int) error {
 	t := time.Now()
-	br, err := startProcess("broker", c.brokerArgv(), c.childEnv(), c.Home, c.path("logs", "broker.out"))
+	name := namesrvName(i)
+	ns, err := startProcess(name, c.namesrvArgv(i), c.childEnv(), c.Home, c.path("logs", name+".out"))
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if c.stopped {
+		c.mu.Unlock()
+		ns.stop(stopGrace)
+		return errors.New("cluster stopped")
+	}
+	c.namesrvs[i] = ns
+	c.mu.Unlock()
+	if err := c.waitNamesrv(ctx, ns, c.NamesrvAddrs[i]); err != nil {
+		return err
+	}
+	c.logf("realbroker: %s %s up in %s", name, c.NamesrvAddrs[i], time.Since(t).Round(time.Millisecond))
+	return nil
+}
+
+// brokerNode names the master ("broker") or the slave ("slave") and gives
+// its address: its conf, output, logs, user.home and store are named after it.
+func (c *Cluster) brokerNode(slave bool) (name, addr string) {
+	if slave {
+		return "slave", c.SlaveAddr
+	}
+	return "broker", c.BrokerAddr
+}
+
+// launchBroker starts the master or the slave and waits until every running
+// namesrv lists it and it answers.
+func (c *Cluster) launchBroker(ctx context.Context, slave bool) error {
+	t := time.Now()
+	name, addr := c.brokerNode(slave)
+	br, err := startProcess(name, c.brokerArgv(name), c.childEnv(), c.Home, c.path("logs", name+".out"))
 	if err != nil {
 		return err
 	}
@@ -252,20 +363,26 @@ func (c *Cluster) launchBroker(ctx context.Context) error {
 		br.stop(stopGrace)
 		return errors.New("cluster stopped")
 	}
-	c.broker = br
+	if slave {
+		c.slave = br
+	} else {
+		c.broker = br
+	}
 	c.mu.Unlock()
-	if err := c.waitRegistered(ctx, br); err != nil {
+	if err := c.waitRegistered(ctx, br, addr); err != nil {
 		return err
 	}
-	c.logf("realbroker: broker %s registered in %s", c.BrokerAddr, time.Since(t).Round(time.Millisecond))
+	c.logf("realbroker: %s %s registered in %s", name, addr, time.Since(t).Round(time.Millisecond))
 	return nil
 }
 
-// startError wraps a start failure with diagnostics and marks port clashes.
+// startError wraps a start failure with diagnostics and marks port clashes;
+// what starts with the node's name ("namesrv-1", "broker (restart)").
 func (c *Cluster) startError(what string, err error) error {
-	diag := c.diagnostics(what)
-	full := fmt.Errorf("realbroker: RocketMQ %s %s did not come up (namesrv %s, broker %s, home %s): %w\n%s",
-		c.Version, what, c.NamesrvAddr, c.BrokerAddr, c.Home, err, diag)
+	node, _, _ := strings.Cut(what, " ")
+	diag := c.diagnostics(node)
+	full := fmt.Errorf("realbroker: RocketMQ %s %s did not come up (namesrv %s, broker %s%s, home %s): %w\n%s",
+		c.Version, what, c.NamesrvAddr, c.BrokerAddr, c.slaveNote(), c.Home, err, diag)
 	if strings.Contains(diag, "Address already in use") || strings.Contains(diag, "BindException") {
 		return &bindError{full}
 	}
@@ -273,8 +390,9 @@ func (c *Cluster) startError(what string, err error) error {
 }
 
 // diagnostics collects the tails of the JVM outputs and of the RocketMQ logs
-// of the process that failed (who: "namesrv" or "broker...").
-func (c *Cluster) diagnostics(who string) string {
+// of the node that failed ("namesrv", "namesrv-1", "broker", "slave"), and
+// the first namesrv's output when a broker failed.
+func (c *Cluster) diagnostics(node string) string {
 	var b strings.Builder
 	add := func(label, path string, n int) {
 		t := strings.TrimSpace(tailFile(path, n))
@@ -283,14 +401,14 @@ func (c *Cluster) diagnostics(who string) string {
 		}
 		fmt.Fprintf(&b, "---- %s (%s, tail) ----\n%s\n", label, path, t)
 	}
-	add("namesrv stdout/stderr", c.path("logs", "namesrv.out"), 30)
 	proc, files := "namesrv", []string{"namesrv.log", "namesrv_default.log"}
-	if strings.HasPrefix(who, "broker") {
-		add("broker stdout/stderr", c.path("logs", "broker.out"), 40)
+	if !strings.HasPrefix(node, "namesrv") {
+		add("namesrv stdout/stderr", c.path("logs", "namesrv.out"), 30)
 		proc, files = "broker", []string{"broker.log", "broker_default.log", "store.log"}
 	}
+	add(node+" stdout/stderr", c.path("logs", node+".out"), 40)
 	for _, f := range files {
-		add(proc+" "+f, c.path(proc, "logs", "rocketmqlogs", f), 25)
+		add(node+" "+proc+" "+f, c.path(node, "logs", "rocketmqlogs", f), 25)
 	}
 	return b.String()
 }
@@ -317,24 +435,27 @@ func (c *Cluster) jvm(java string, heap []string, userHome string, extra ...stri
 	return append(argv, extra...)
 }
 
-func (c *Cluster) namesrvArgv() []string {
-	var extra []string
+func (c *Cluster) namesrvArgv(i int) []string {
+	name := namesrvName(i)
+	extra := c.serverTLSProps(c.tls.namesrvMode())
 	if !isV4(c.Version) {
 		// The shared classpath also holds rmq.broker.logback.xml, which
 		// logback would otherwise pick first.
 		extra = append(extra, "-Drmq.logback.configurationFile=rmq.namesrv.logback.xml")
 	}
-	extra = append(extra, "-cp", c.cp, "org.apache.rocketmq.namesrv.NamesrvStartup", "-c", c.path("conf", "namesrv.conf"))
-	return c.jvm(c.java, []string{"-Xms64m", "-Xmx256m"}, c.path("namesrv"), extra...)
+	extra = append(extra, "-cp", c.cp, "org.apache.rocketmq.namesrv.NamesrvStartup", "-c", c.path("conf", name+".conf"))
+	return c.jvm(c.java, []string{"-Xms64m", "-Xmx256m"}, c.path(name), extra...)
 }
 
-func (c *Cluster) brokerArgv() []string {
-	return c.jvm(c.java, []string{"-Xms128m", "-Xmx384m", "-XX:MaxDirectMemorySize=256m"}, c.path("broker"),
-		"-cp", c.cp, "org.apache.rocketmq.broker.BrokerStartup", "-c", c.path("conf", "broker.conf"))
+// brokerArgv starts the master (name "broker") or the slave ("slave").
+func (c *Cluster) brokerArgv(name string) []string {
+	extra := c.serverTLSProps(c.tls.brokerMode())
+	extra = append(extra, "-cp", c.cp, "org.apache.rocketmq.broker.BrokerStartup", "-c", c.path("conf", name+".conf"))
+	return c.jvm(c.java, []string{"-Xms128m", "-Xmx384m", "-XX:MaxDirectMemorySize=256m"}, c.path(name), extra...)
 }
 
 func (c *Cluster) toolsArgv(java, cp string, args []string) []string {
-	var extra []string
+	extra := c.clientTLSProps()
 	if !isV4(c.Version) {
 		extra = append(extra, "-Drmq.logback.configurationFile="+c.path("conf", "rmq.tools.logback.xml"))
 	}
@@ -352,15 +473,13 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-func (c *Cluster) waitNamesrv(ctx context.Context) error {
-	c.mu.Lock()
-	ns := c.namesrv
-	c.mu.Unlock()
+// waitNamesrv waits, while ns runs, until the namesrv at addr answers.
+func (c *Cluster) waitNamesrv(ctx context.Context, ns *process, addr string) error {
 	for {
 		if ns.exited() {
 			return fmt.Errorf("namesrv exited: %v", ns.exitErr())
 		}
-		if _, err := c.clusterInfo(ctx, c.NamesrvAddr); err == nil {
+		if _, err := c.clusterInfo(ctx, addr); err == nil {
 			return nil
 		}
 		if err := sleepCtx(ctx, 150*time.Millisecond); err != nil {
@@ -369,30 +488,59 @@ func (c *Cluster) waitNamesrv(ctx context.Context) error {
 	}
 }
 
-// waitRegistered waits, while br runs, until the namesrv lists BrokerAddr
-// and the broker answers GET_BROKER_RUNTIME_INFO (4.9.x fails that with
-// NoSuchElementException until its StoreStatsService took a first sample,
-// about a second after boot).
-func (c *Cluster) waitRegistered(ctx context.Context, br *process) error {
+// runningNamesrvs lists the addresses of the namesrvs whose JVM runs (all
+// of them for an external cluster).
+func (c *Cluster) runningNamesrvs() []string {
+	if c.External {
+		return c.NamesrvAddrs
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for i, ns := range c.namesrvs {
+		if ns != nil && !ns.exited() {
+			out = append(out, c.NamesrvAddrs[i])
+		}
+	}
+	return out
+}
+
+// listedByAll tells whether every running namesrv lists addr (want) or
+// none does (!want), and if not, why.
+func (c *Cluster) listedByAll(ctx context.Context, addr string, want bool) error {
+	running := c.runningNamesrvs()
+	if len(running) == 0 {
+		return errors.New("no namesrv is running")
+	}
+	for _, ns := range running {
+		ci, err := c.clusterInfo(ctx, ns)
+		if err != nil {
+			return fmt.Errorf("namesrv %s: %w", ns, err)
+		}
+		if listsAddr(ci, addr) != want {
+			return fmt.Errorf("namesrv %s lists %s: %v", ns, addr, !want)
+		}
+	}
+	return nil
+}
+
+// waitRegistered waits, while br runs, until every running namesrv lists
+// addr and the broker answers GET_BROKER_RUNTIME_INFO (4.9.x fails that
+// with NoSuchElementException until its StoreStatsService took a first
+// sample, about a second after boot).
+func (c *Cluster) waitRegistered(ctx context.Context, br *process, addr string) error {
 	var lastErr error
 	registered := false
 	for {
 		if br.exited() {
-			return fmt.Errorf("broker exited: %v", br.exitErr())
+			return fmt.Errorf("broker %s exited: %v", addr, br.exitErr())
 		}
 		if !registered {
-			ci, err := c.clusterInfo(ctx, c.NamesrvAddr)
-			switch {
-			case err != nil:
-				lastErr = fmt.Errorf("namesrv: %w", err)
-			case listsAddr(ci, c.BrokerAddr):
-				registered = true
-			default:
-				lastErr = fmt.Errorf("namesrv does not list %s yet", c.BrokerAddr)
-			}
+			lastErr = c.listedByAll(ctx, addr, true)
+			registered = lastErr == nil
 		}
 		if registered {
-			err := c.brokerAnswers(ctx, probeTimeout)
+			err := c.brokerAnswersAt(ctx, addr, probeTimeout)
 			if err == nil {
 				return nil
 			}
@@ -407,13 +555,12 @@ func (c *Cluster) waitRegistered(ctx context.Context, br *process) error {
 	}
 }
 
-// waitUnregistered waits (bounded) until the namesrv no longer lists BrokerAddr.
-func (c *Cluster) waitUnregistered(ctx context.Context, d time.Duration) bool {
+// waitUnregistered waits (bounded) until no running namesrv lists addr.
+func (c *Cluster) waitUnregistered(ctx context.Context, addr string, d time.Duration) bool {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	for {
-		ci, err := c.clusterInfo(ctx, c.NamesrvAddr)
-		if err == nil && !listsAddr(ci, c.BrokerAddr) {
+		if c.listedByAll(ctx, addr, false) == nil {
 			return true
 		}
 		if sleepCtx(ctx, 200*time.Millisecond) != nil {
@@ -422,19 +569,19 @@ func (c *Cluster) waitUnregistered(ctx context.Context, d time.Duration) bool {
 	}
 }
 
+// killAll stops the slave, the master and then the namesrvs.
 func (c *Cluster) killAll() {
 	c.mu.Lock()
-	br, ns := c.broker, c.namesrv
+	procs := append([]*process{c.slave, c.broker}, c.namesrvs...)
 	c.mu.Unlock()
-	if br != nil {
-		br.stop(stopGrace)
-	}
-	if ns != nil {
-		ns.stop(stopGrace)
+	for _, p := range procs {
+		if p != nil {
+			p.stop(stopGrace)
+		}
 	}
 }
 
-// Stop stops the broker and then the namesrv (SIGTERM, SIGKILL after 5 s,
+// Stop stops the brokers and then the namesrvs (SIGTERM, SIGKILL after 5 s,
 // to the whole process group), kills running mqadmin calls and removes Home.
 // It is idempotent; concurrent callers return when the first call is done.
 // For an External cluster the remote processes are left alone; only the
@@ -478,80 +625,90 @@ func (c *Cluster) local(op string) error {
 	return nil
 }
 
-// StopBroker stops only the broker (SIGTERM, SIGKILL after 5 s) and waits
-// briefly until the namesrv has dropped it. Stopping a stopped broker is a
-// no-op.
-func (c *Cluster) StopBroker() error {
-	if err := c.local("StopBroker"); err != nil {
+// StopBroker stops only the master (SIGTERM, SIGKILL after 5 s) and waits
+// briefly until the namesrvs have dropped it. Stopping a stopped broker is
+// a no-op.
+func (c *Cluster) StopBroker() error { return c.stopBroker("StopBroker", false) }
+
+// StartBroker starts the master again with the same broker.conf and store
+// and waits until it is registered. It fails if the master is running.
+func (c *Cluster) StartBroker(ctx context.Context) error {
+	return c.startBroker(ctx, "StartBroker", false)
+}
+
+func (c *Cluster) brokerProc(slave bool) *process {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if slave {
+		return c.slave
+	}
+	return c.broker
+}
+
+func (c *Cluster) stopBroker(op string, slave bool) error {
+	if err := c.local(op); err != nil {
 		return err
 	}
-	c.mu.Lock()
-	br := c.broker
-	c.mu.Unlock()
+	br := c.brokerProc(slave)
 	if br == nil || br.exited() {
 		return nil
 	}
 	br.stop(stopGrace)
 	if !br.exited() {
-		return fmt.Errorf("realbroker: broker pid %d did not exit after SIGKILL", br.cmd.Process.Pid)
+		return fmt.Errorf("realbroker: %s pid %d did not exit after SIGKILL", br.name, br.cmd.Process.Pid)
 	}
-	if !c.waitUnregistered(context.Background(), 15*time.Second) {
-		c.logf("realbroker: namesrv still lists %s after the broker stopped", c.BrokerAddr)
+	_, addr := c.brokerNode(slave)
+	if !c.waitUnregistered(context.Background(), addr, 15*time.Second) {
+		c.logf("realbroker: a namesrv still lists %s after it stopped", addr)
 	}
 	return nil
 }
 
-// StartBroker starts the broker again with the same broker.conf and store
-// and waits until it is registered. It fails if the broker is running.
-func (c *Cluster) StartBroker(ctx context.Context) error {
-	if err := c.local("StartBroker"); err != nil {
+func (c *Cluster) startBroker(ctx context.Context, op string, slave bool) error {
+	if err := c.local(op); err != nil {
 		return err
 	}
-	c.mu.Lock()
-	br := c.broker
-	c.mu.Unlock()
-	if br != nil && !br.exited() {
-		return fmt.Errorf("realbroker: StartBroker: broker is already running (pid %d)", br.cmd.Process.Pid)
+	if br := c.brokerProc(slave); br != nil && !br.exited() {
+		return fmt.Errorf("realbroker: %s: %s is already running (pid %d)", op, br.name, br.cmd.Process.Pid)
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, defaultStartTimeout)
 		defer cancel()
 	}
-	if err := c.launchBroker(ctx); err != nil {
-		c.mu.Lock()
-		nb := c.broker
-		c.mu.Unlock()
-		if nb != nil {
+	if err := c.launchBroker(ctx, slave); err != nil {
+		if nb := c.brokerProc(slave); nb != nil {
 			nb.stop(stopGrace)
 		}
-		return c.startError("broker (restart)", err)
+		name, _ := c.brokerNode(slave)
+		return c.startError(name+" (restart)", err)
 	}
 	return nil
 }
 
-// PauseBroker freezes the broker with SIGSTOP: its sockets stay open but it
+// PauseBroker freezes the master with SIGSTOP: its sockets stay open but it
 // answers nothing until ResumeBroker.
 func (c *Cluster) PauseBroker() error {
 	return c.signalBroker("PauseBroker", syscall.SIGSTOP)
 }
 
-// ResumeBroker continues a paused broker (SIGCONT).
+// ResumeBroker continues a paused master (SIGCONT).
 func (c *Cluster) ResumeBroker() error {
 	return c.signalBroker("ResumeBroker", syscall.SIGCONT)
 }
 
 func (c *Cluster) signalBroker(op string, sig syscall.Signal) error {
+	return c.signalNode(op, c.brokerProc(false), sig)
+}
+
+func (c *Cluster) signalNode(op string, p *process, sig syscall.Signal) error {
 	if err := c.local(op); err != nil {
 		return err
 	}
-	c.mu.Lock()
-	br := c.broker
-	c.mu.Unlock()
-	if br == nil {
-		return fmt.Errorf("realbroker: %s: no broker", op)
+	if p == nil {
+		return fmt.Errorf("realbroker: %s: not started", op)
 	}
-	return br.signalGroup(sig)
+	return p.signalGroup(sig)
 }
 
 // sweepStaleHomes removes temp dirs left by earlier runs whose owning
