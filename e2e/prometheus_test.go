@@ -24,6 +24,9 @@ import (
 // The window Grafana would use for $__rate_interval with a 1 s scrape.
 const rateInterval = "30s"
 
+// What Grafana would fill in for $__rate_interval and $__range.
+var intervals = mixin.Intervals{Rate: rateInterval, Range: "10m"}
+
 func needPrometheus(t *testing.T) string {
 	t.Helper()
 	bin, err := PrometheusBinary()
@@ -200,7 +203,7 @@ func TestDashboardsInPrometheus(t *testing.T) {
 				if v.Type != "query" {
 					continue
 				}
-				expr, label, err := mixin.LabelValuesQuery(mixin.Expand(v.QueryString(), vals, rateInterval))
+				expr, label, err := mixin.LabelValuesQuery(mixin.Expand(v.QueryString(), vals, intervals))
 				if err != nil {
 					return err
 				}
@@ -223,7 +226,7 @@ func TestDashboardsInPrometheus(t *testing.T) {
 			}
 			for _, panel := range d.AllPanels() {
 				for _, tg := range panel.Targets {
-					expr := mixin.Expand(tg.Expr, vals, rateInterval)
+					expr := mixin.Expand(tg.Expr, vals, intervals)
 					samples, err := p.Query(ctx, expr)
 					switch {
 					case err != nil:

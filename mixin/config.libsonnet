@@ -6,14 +6,38 @@
 // exporter serves them.
 {
   _config+:: {
-    // Selects the exporter's targets. Every alert and dashboard query uses it
-    // (the dashboards through their job variable).
+    // Selects the exporter's targets in every alert. The rendered
+    // alerts/rocketmq-alerts.yaml says job="rocketmq": render your own if
+    // your scrape job has another name.
     rocketmqExporterSelector: 'job="rocketmq"',
+
+    // Narrows the dashboards' job variable, e.g. 'job=~"rocketmq.*"'. The
+    // variable lists every job that scrapes this exporter (it serves
+    // rocketmq_exporter_build_info), so the default, empty, bakes no job
+    // name into the rendered dashboards and they show data whatever the
+    // scrape job is called.
+    dashboardSelector: '',
+
+    // The label that carries RocketMQ's cluster name in Prometheus. The
+    // exporter serves it as `cluster`, which many multi-cluster setups also
+    // attach to every target. With honor_labels: true the exporter's value
+    // wins; with the default honor_labels: false Prometheus renames the
+    // exporter's label to exported_cluster: then set 'exported_cluster'
+    // here (or rename it with metric_relabel_configs, and set that name).
+    // Every alert and dashboard uses this name.
+    clusterLabel: 'cluster',
 
     // Labels the alerts keep when they aggregate broker, topic or group
     // series. The exporter's own instance is dropped (with max by) so two
     // exporters watching the same cluster do not double every alert.
-    groupLabels: 'job, cluster',
+    groupLabels: 'job, ' + self.clusterLabel,
+
+    // Per-topic and per-group dashboard panels show the $top series that
+    // rank highest over the time range shown, so a cluster of 100k topics
+    // does not draw 100k lines: these are the choices, topDefault the one
+    // selected when a dashboard opens.
+    topChoices: [5, 10, 20, 50, 100],
+    topDefault: 10,
 
     // Where each alert's runbook_url points: %s is the alert name in lower
     // case, which is the GitHub anchor of its section in docs/runbooks.md.

@@ -18,7 +18,30 @@ type Dashboard struct {
 	Templating  struct {
 		List []Variable `json:"list"`
 	} `json:"templating"`
+	Annotations struct {
+		List []Annotation `json:"list"`
+	} `json:"annotations"`
 	Panels []Panel `json:"panels"`
+}
+
+// Annotation is a Prometheus annotation query: an event on every panel's
+// time axis for each series it returns.
+type Annotation struct {
+	Name            string          `json:"name"`
+	Datasource      json.RawMessage `json:"datasource"`
+	Enable          bool            `json:"enable"`
+	Expr            string          `json:"expr"`
+	Step            string          `json:"step"`
+	TitleFormat     string          `json:"titleFormat"`
+	TextFormat      string          `json:"textFormat"`
+	TagKeys         string          `json:"tagKeys"`
+	UseValueForTime bool            `json:"useValueForTime"`
+}
+
+// Link is a data link: a URL Grafana offers on a panel's values.
+type Link struct {
+	Title string `json:"title"`
+	URL   string `json:"url"`
 }
 
 // Variable is a template variable.
@@ -32,6 +55,19 @@ type Variable struct {
 	Refresh    int             `json:"refresh"`
 	Multi      bool            `json:"multi"`
 	IncludeAll bool            `json:"includeAll"`
+	Current    struct {
+		Value json.RawMessage `json:"value"`
+	} `json:"current"`
+}
+
+// CurrentValue is the value the variable has when the dashboard opens, as
+// a string ("" when none is stored: Grafana then takes the first option).
+func (v Variable) CurrentValue() string {
+	var s string
+	if json.Unmarshal(v.Current.Value, &s) == nil {
+		return s
+	}
+	return ""
 }
 
 // QueryString is the variable's query, whether Grafana stored it as a
@@ -60,8 +96,19 @@ type Panel struct {
 	Targets     []Target        `json:"targets"`
 	FieldConfig struct {
 		Defaults struct {
-			Unit string `json:"unit"`
+			Unit  string `json:"unit"`
+			Links []Link `json:"links"`
 		} `json:"defaults"`
+		Overrides []struct {
+			Matcher struct {
+				ID      string `json:"id"`
+				Options string `json:"options"`
+			} `json:"matcher"`
+			Properties []struct {
+				ID    string          `json:"id"`
+				Value json.RawMessage `json:"value"`
+			} `json:"properties"`
+		} `json:"overrides"`
 	} `json:"fieldConfig"`
 	GridPos struct {
 		X int `json:"x"`
@@ -88,6 +135,24 @@ func ParseDashboard(b []byte) (*Dashboard, error) {
 		return nil, err
 	}
 	return &d, nil
+}
+
+// Links lists the panel's data links by the field they are on ("" for
+// links on every field).
+func (p Panel) Links() map[string][]Link {
+	out := map[string][]Link{}
+	if len(p.FieldConfig.Defaults.Links) > 0 {
+		out[""] = p.FieldConfig.Defaults.Links
+	}
+	for _, o := range p.FieldConfig.Overrides {
+		for _, prop := range o.Properties {
+			var ls []Link
+			if prop.ID == "links" && json.Unmarshal(prop.Value, &ls) == nil {
+				out[o.Matcher.Options] = append(out[o.Matcher.Options], ls...)
+			}
+		}
+	}
+	return out
 }
 
 // AllPanels lists every panel, the panels of collapsed rows included.
@@ -129,19 +194,35 @@ func VarRefs(expr string) (names []string, inRegexMatcher []bool) {
 	return names, inRegexMatcher
 }
 
+// All is the value Grafana stores for a variable set to All; Expand turns
+// it into the variables' allValue, .*.
+const All = "$__all"
+
+// Intervals are the values Grafana gives its built-in interval variables.
+type Intervals struct {
+	Rate  string // $__rate_interval
+	Range string // $__range: the time range shown
+}
+
 // Expand fills an expression's variables the way Grafana does for
-// Prometheus: $__rate_interval with rateInterval, other variables with
-// their value escaped as a regular expression inside a PromQL string.
+// Prometheus: the built-in intervals from iv, All as .*, other variables
+// with their value escaped as a regular expression inside a PromQL string.
 // A variable missing from vals is left as it is.
-func Expand(expr string, vals map[string]string, rateInterval string) string {
+func Expand(expr string, vals map[string]string, iv Intervals) string {
 	return varRefRE.ReplaceAllStringFunc(expr, func(ref string) string {
 		name := varRefRE.FindStringSubmatch(ref)[1]
-		if name == "__rate_interval" {
-			return rateInterval
+		switch name {
+		case "__rate_interval":
+			return iv.Rate
+		case "__range":
+			return iv.Range
 		}
 		v, ok := vals[name]
-		if !ok {
+		switch {
+		case !ok:
 			return ref
+		case v == All:
+			return ".*"
 		}
 		return strings.ReplaceAll(regexp.QuoteMeta(v), `\`, `\\`)
 	})

@@ -3,6 +3,7 @@ package mixin
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -18,7 +19,9 @@ import (
 //     every query filters on them (with =~, as multi-value variables need)
 //   - template-on-time-change-reload-rule: query variables refresh on
 //     time-range change
-//   - target-rate-interval-rule: every range is [$__rate_interval]
+//   - target-rate-interval-rule: every range is [$__rate_interval], or
+//     [$__range] for a ranking over the time range shown (topN) or an
+//     instant table of it
 //   - target-counter-agg-rule: counters (_total) only inside rate,
 //     irate or increase
 //   - panel-title-description-rule, panel-units-rule: title, description
@@ -26,8 +29,12 @@ import (
 //   - dashboards are not editable, have a uid and a title
 //
 // plus this mixin's own: cluster and broker variables everywhere, topic and
-// group where the dashboard is about them, known Grafana units, panels in
-// the 24-column grid.
+// group where the dashboard is about them, a single-value $top where
+// panels show the top N, known Grafana units, panels in the 24-column
+// grid, and annotations held to the same rules as panel queries.
+
+// Grafana's built-in variables the queries may use.
+var builtins = map[string]bool{"__rate_interval": true, "__range": true}
 
 // Grafana unit ids the dashboards may use.
 var knownUnits = map[string]bool{
@@ -38,9 +45,9 @@ var knownUnits = map[string]bool{
 // The variables each dashboard must have, in this order, besides
 // datasource, job and instance.
 var wantVars = map[string][]string{
-	"dashboards/rocketmq-overview.json":        {"cluster", "broker"},
-	"dashboards/rocketmq-topics.json":          {"cluster", "broker", "topic"},
-	"dashboards/rocketmq-consumer-groups.json": {"cluster", "broker", "group", "topic"},
+	"dashboards/rocketmq-overview.json":        {"cluster", "broker", "top"},
+	"dashboards/rocketmq-topics.json":          {"cluster", "broker", "topic", "top"},
+	"dashboards/rocketmq-consumer-groups.json": {"cluster", "broker", "group", "topic", "top"},
 	"dashboards/rocketmq-exporter.json":        {"cluster", "broker"},
 }
 
@@ -104,7 +111,7 @@ func lintDashboard(name string, raw []byte) (errs []error) {
 		}
 	})
 
-	// Variables.
+	// Variables: defined maps each to whether it takes several values.
 	defined := map[string]bool{}
 	var order []string
 	for i, v := range d.Templating.List {
@@ -112,7 +119,13 @@ func lintDashboard(name string, raw []byte) (errs []error) {
 			if v.Name != "datasource" || v.Type != "datasource" || string(v.Query) != `"prometheus"` {
 				fail("first variable must be the Prometheus datasource variable, got %s (%s)", v.Name, v.Type)
 			}
-			defined[v.Name] = true
+			defined[v.Name] = false
+			continue
+		}
+		order = append(order, v.Name)
+		if v.Name == "top" {
+			lintTopVar(v, fail)
+			defined[v.Name] = false
 			continue
 		}
 		if v.Type != "query" {
@@ -134,15 +147,24 @@ func lintDashboard(name string, raw []byte) (errs []error) {
 		}
 		refs, _ := VarRefs(q)
 		for _, r := range refs {
-			if !defined[r] {
+			if _, ok := defined[r]; !ok {
 				fail("variable %s uses $%s before it is defined", v.Name, r)
 			}
 		}
 		defined[v.Name] = true
-		order = append(order, v.Name)
 	}
 	if want := append([]string{"job", "instance"}, wantVars[name]...); strings.Join(order, ",") != strings.Join(want, ",") {
 		fail("variables %v, want %v", order, want)
+	}
+
+	// Annotations: queries like the panels'.
+	for _, a := range d.Annotations.List {
+		if a.Name == "" || a.Step == "" || a.TitleFormat == "" {
+			fail("annotation %q: name, step and title must be set", a.Name)
+		}
+		for _, err := range lintExpr(a.Expr, defined) {
+			fail("annotation %q: %v", a.Name, err)
+		}
 	}
 
 	// Panels.
@@ -183,7 +205,24 @@ func lintDashboard(name string, raw []byte) (errs []error) {
 	return errs
 }
 
-// lintExpr checks one panel query.
+// lintTopVar: $top is a single choice among numbers, one of them current.
+func lintTopVar(v Variable, fail func(string, ...any)) {
+	if v.Type != "custom" || v.Multi || v.IncludeAll {
+		fail("variable top: type %s multi %v includeAll %v, want a single-value custom variable", v.Type, v.Multi, v.IncludeAll)
+	}
+	choices := strings.Split(v.QueryString(), ",")
+	for _, c := range choices {
+		if n, err := strconv.Atoi(c); err != nil || n <= 0 {
+			fail("variable top: choice %q is not a positive number", c)
+		}
+	}
+	if !contains(choices, v.CurrentValue()) {
+		fail("variable top: current %q is not one of %v", v.CurrentValue(), choices)
+	}
+}
+
+// lintExpr checks one panel query; defined maps the dashboard's variables
+// to whether they take several values.
 func lintExpr(expr string, defined map[string]bool) (errs []error) {
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if strings.TrimSpace(expr) == "" {
@@ -197,8 +236,8 @@ func lintExpr(expr string, defined map[string]bool) (errs []error) {
 		fail("no metric selector in %s", expr)
 	}
 	for _, r := range ranges {
-		if r != "$__rate_interval" {
-			fail("range [%s], want [$__rate_interval]: %s", r, expr)
+		if r != "$__rate_interval" && r != "$__range" {
+			fail("range [%s], want [$__rate_interval] or [$__range]: %s", r, expr)
 		}
 	}
 	for _, s := range sels {
@@ -217,13 +256,14 @@ func lintExpr(expr string, defined map[string]bool) (errs []error) {
 	}
 	names, inRegex := VarRefs(expr)
 	for i, n := range names {
-		if n == "__rate_interval" {
+		if builtins[n] {
 			continue
 		}
-		if !defined[n] {
+		multi, ok := defined[n]
+		if !ok {
 			fail("$%s is not a variable of the dashboard", n)
 		}
-		if !inRegex[i] {
+		if multi && !inRegex[i] {
 			fail("$%s is not used as =~\"$%s\" (multi-value variables need a regex matcher)", n, n)
 		}
 	}

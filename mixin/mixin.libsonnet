@@ -7,9 +7,16 @@
 //
 // The rendered files are checked in: alerts/rocketmq-alerts.yaml,
 // dashboards/*.json and deploy/prometheusrule.yaml (go generate ./mixin).
+// The alerts' texts name RocketMQ's cluster as $labels.cluster; a mixin
+// rendered with another _config.clusterLabel reads that label instead.
+local clusterIn(text, c) = std.strReplace(text, '$labels.cluster }}', '$labels.%s }}' % c.clusterLabel);
+
 local withRunbookAndFor(rule, c) =
   if !std.objectHas(rule, 'alert') then rule else rule {
-    annotations+: {
+    annotations: {
+      [k]: clusterIn(rule.annotations[k], c)
+      for k in std.objectFields(rule.annotations)
+    } + {
       [if !std.objectHas(rule.annotations, 'runbook_url') then 'runbook_url']: c.runbookURLPattern % std.asciiLower(rule.alert),
     },
     [if std.objectHas(c.forOverrides, rule.alert) then 'for']: c.forOverrides[rule.alert],

@@ -433,10 +433,13 @@ func TestDashboardPromQL(t *testing.T) {
 		fmt.Fprintf(&b, "- name: %q\n  rules:\n", d.UID)
 		vals := map[string]string{}
 		for _, v := range d.Templating.List {
-			vals[v.Name] = "x.y"
+			vals[v.Name] = "x.y" // a regex metacharacter, to check the escaping
+			if cur := v.CurrentValue(); cur != "" {
+				vals[v.Name] = cur // $top, a number
+			}
 		}
 		add := func(expr string) {
-			fmt.Fprintf(&b, "  - record: dashboard:query:%d\n    expr: %q\n", strings.Count(b.String(), "record:"), Expand(expr, vals, "5m"))
+			fmt.Fprintf(&b, "  - record: dashboard:query:%d\n    expr: %q\n", strings.Count(b.String(), "record:"), Expand(expr, vals, Intervals{Rate: "5m", Range: "1h"}))
 		}
 		for _, v := range d.Templating.List {
 			if v.Type == "query" {
@@ -452,6 +455,9 @@ func TestDashboardPromQL(t *testing.T) {
 			for _, tg := range p.Targets {
 				add(tg.Expr)
 			}
+		}
+		for _, a := range d.Annotations.List {
+			add(a.Expr)
 		}
 	}
 	dir := t.TempDir()

@@ -66,6 +66,19 @@ func ScanPromQL(expr string) (sels []Selector, ranges []string, err error) {
 				return nil, nil, e
 			}
 			i = j
+		case ch == '$': // a Grafana variable ($x or ${x}), not a selector
+			i++
+			if i < n && expr[i] == '{' {
+				j := strings.IndexByte(expr[i:], '}')
+				if j < 0 {
+					return nil, nil, fmt.Errorf("unclosed ${ at %d", i-1)
+				}
+				i += j + 1
+				continue
+			}
+			for i < n && isIdent(expr[i]) {
+				i++
+			}
 		case ch == '#': // comment to the end of the line
 			for i < n && expr[i] != '\n' {
 				i++

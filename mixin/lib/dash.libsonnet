@@ -49,10 +49,14 @@
     },
   },
 
-  // thresholds: [[value, color], ...] above the green base.
-  stat(title, description, unit, targets, w=4, h=4, thresholds=[]):: $.panel('stat', title, description, unit, [t { instant: true, range: false } for t in targets], w, h) {
+  // thresholds: [[value, color], ...] above the green base. noValue is
+  // shown when the query returns nothing (a family served only once there
+  // is something to count): the query itself has no fallback, so an
+  // exporter that serves nothing still shows as no data in tests.
+  stat(title, description, unit, targets, w=4, h=4, thresholds=[], noValue=null):: $.panel('stat', title, description, unit, [t { instant: true, range: false } for t in targets], w, h) {
     fieldConfig+: {
       defaults+: {
+        [if noValue != null then 'noValue']: noValue,
         thresholds: {
           mode: 'absolute',
           steps: [{ color: 'green', value: null }] + [{ value: s[0], color: s[1] } for s in thresholds],
@@ -69,8 +73,15 @@
     },
   },
 
-  // An instant table of label sets; hide lists columns to leave out.
-  table(title, description, unit, targets, w=24, h=8, hide=[]):: $.panel('table', title, description, unit, [t { instant: true, range: false, format: 'table' } for t in targets], w, h) {
+  // An instant table of label sets; hide lists columns to leave out, links
+  // maps a column to the data links of its cells (see link).
+  table(title, description, unit, targets, w=24, h=8, hide=[], links={}):: $.panel('table', title, description, unit, [t { instant: true, range: false, format: 'table' } for t in targets], w, h) {
+    fieldConfig+: {
+      overrides: [
+        { matcher: { id: 'byName', options: col }, properties: [{ id: 'links', value: links[col] }] }
+        for col in std.objectFields(links)
+      ],
+    },
     options: { showHeader: true, cellHeight: 'sm', footer: { show: false, reducer: ['sum'], fields: '' } },
     transformations: [
       { id: 'merge', options: {} },
@@ -132,16 +143,69 @@
   },
 
   // The variables every RocketMQ dashboard has: datasource, job, instance,
-  // cluster and broker, each narrowing the next.
-  commonVars(selector):: [
+  // cluster and broker, each narrowing the next. The jobs are those that
+  // scrape the exporter (its build-info metric), so no job name is baked
+  // in; c.dashboardSelector narrows them for those who render their own.
+  commonVars(c):: [
     $.datasourceVar,
-    $.queryVar('job', 'Job', 'label_values(rocketmq_exporter_snapshot_age_seconds{%s}, job)' % selector),
-    $.queryVar('instance', 'Exporter', 'label_values(rocketmq_exporter_snapshot_age_seconds{job=~"$job"}, instance)'),
-    $.queryVar('cluster', 'Cluster', 'label_values(rocketmq_broker_info{job=~"$job", instance=~"$instance"}, cluster)'),
-    $.queryVar('broker', 'Broker', 'label_values(rocketmq_broker_info{job=~"$job", instance=~"$instance", cluster=~"$cluster"}, broker)'),
+    $.queryVar('job', 'Job', 'label_values(rocketmq_exporter_build_info%s, job)' % (if c.dashboardSelector == '' then '' else '{%s}' % c.dashboardSelector)),
+    $.queryVar('instance', 'Exporter', 'label_values(rocketmq_exporter_build_info{job=~"$job"}, instance)'),
+    $.queryVar('cluster', 'Cluster', 'label_values(rocketmq_broker_info{job=~"$job", instance=~"$instance"}, %s)' % c.clusterLabel),
+    $.queryVar('broker', 'Broker', 'label_values(rocketmq_broker_info{job=~"$job", instance=~"$instance", %s=~"$cluster"}, broker)' % c.clusterLabel),
   ],
 
-  dashboard(uid, title, description, variables, panels):: {
+  // $top: how many series a per-topic or per-group panel shows (see topN).
+  topVar(c):: {
+    local opt(n) = { text: std.toString(n), value: std.toString(n), selected: n == c.topDefault },
+    name: 'top',
+    label: 'Top N',
+    type: 'custom',
+    query: std.join(',', [std.toString(n) for n in c.topChoices]),
+    current: opt(c.topDefault),
+    options: [opt(n) for n in c.topChoices],
+    multi: false,
+    includeAll: false,
+    hide: 0,
+  },
+
+  // The series of expr (aggregated by the labels in by) whose labels rank
+  // among the $top highest by rank, which aggregates by the same labels
+  // over the whole time range at its end (`[$__range] @ end()`): every
+  // step shows the same N series, where a plain topk per step would pick
+  // new ones at each step and draw many more lines.
+  topN(by, expr, rank):: '%s\nand on (%s)\ntopk($top, %s)' % [expr, by, rank],
+
+  // A data link from a table cell to another RocketMQ dashboard: the
+  // datasource, job and instance chosen here, the time range, and vars
+  // (variable name -> value, e.g. '${__data.fields.topic:percentencode}').
+  link(title, uid, vars):: {
+    title: title,
+    url: '/d/%s/%s?%s' % [uid, uid, std.join('&', [
+      '${datasource:queryparam}',
+      '${job:queryparam}',
+      '${instance:queryparam}',
+    ] + ['var-%s=%s' % [k, vars[k]] for k in std.objectFields(vars)] + ['${__url_time_range}'])],
+    targetBlank: false,
+  },
+
+  // Marks each broker start on the time axis: the value of
+  // rocketmq_broker_boot_time_seconds (in milliseconds) is the time of the
+  // event, so a restart shows where it happened even between scrapes.
+  restarts(c, f):: {
+    name: 'Broker restarts',
+    datasource: $.ds,
+    enable: true,
+    hide: false,
+    iconColor: 'orange',
+    expr: '1000 * max by (%(cl)s, broker, broker_id) (rocketmq_broker_boot_time_seconds{%(f)s})' % { cl: c.clusterLabel, f: f },
+    step: '1m',
+    titleFormat: 'Broker started',
+    textFormat: '{{%s}}/{{broker}} (id {{broker_id}})' % c.clusterLabel,
+    tagKeys: '%s,broker,broker_id' % c.clusterLabel,
+    useValueForTime: true,
+  },
+
+  dashboard(uid, title, description, variables, panels, annotations=[]):: {
     uid: uid,
     title: title,
     description: description,
@@ -156,7 +220,7 @@
     timepicker: {},
     fiscalYearStartMonth: 0,
     liveNow: false,
-    annotations: { list: [] },
+    annotations: { list: annotations },
     links: [{
       title: 'RocketMQ dashboards',
       type: 'dashboards',
