@@ -183,6 +183,10 @@ func (c *Client) dial(ctx context.Context, addr string) (net.Conn, error) {
 		nc, err = d.DialContext(ctx, "tcp", addr)
 	}
 	if err != nil {
+		var op *net.OpError
+		if c.opts.TLS != nil && !(errors.As(err, &op) && op.Op == "dial") {
+			err = withTLSHint(err, true) // the TCP connection stood: the handshake failed
+		}
 		return nil, fmt.Errorf("rocketmq %s: connect: %w", addr, err)
 	}
 	return nc, nil
@@ -199,8 +203,9 @@ type result struct {
 // conn is one multiplexed connection: writes are serialised, one reader
 // goroutine hands each response to the caller waiting on its opaque.
 type conn struct {
-	addr string
-	nc   net.Conn
+	addr    string
+	nc      net.Conn
+	overTLS bool
 
 	wmu  sync.Mutex
 	wbuf []byte
@@ -214,7 +219,8 @@ type conn struct {
 }
 
 func newConn(addr string, nc net.Conn) *conn {
-	cn := &conn{addr: addr, nc: nc, pending: map[int32]chan result{}, done: make(chan struct{})}
+	_, overTLS := nc.(*tls.Conn)
+	cn := &conn{addr: addr, nc: nc, overTLS: overTLS, pending: map[int32]chan result{}, done: make(chan struct{})}
 	cn.used.Store(time.Now().UnixNano())
 	go cn.readLoop()
 	return cn
@@ -230,16 +236,28 @@ func (cn *conn) lastUsed() time.Time { return time.Unix(0, cn.used.Load()) }
 
 // fail closes the connection and fails every call waiting on it.
 func (cn *conn) fail(err error) {
+	if pending, ok := cn.markFailed(err); ok {
+		cn.release(pending, err)
+	}
+}
+
+// markFailed marks the connection dead, so no new call picks it, and takes
+// the calls waiting on it; only the first caller gets ok.
+func (cn *conn) markFailed(err error) (map[int32]chan result, bool) {
 	cn.mu.Lock()
+	defer cn.mu.Unlock()
 	if cn.err != nil {
-		cn.mu.Unlock()
-		return
+		return nil, false
 	}
 	cn.err = err
 	pending := cn.pending
 	cn.pending = nil
 	close(cn.done)
-	cn.mu.Unlock()
+	return pending, true
+}
+
+// release closes the socket and fails the calls markFailed took.
+func (cn *conn) release(pending map[int32]chan result, err error) {
 	cn.nc.Close()
 	for _, ch := range pending {
 		ch <- result{err: err}
@@ -274,10 +292,24 @@ func (cn *conn) roundTrip(ctx context.Context, req *Command) (*Command, error) {
 		if cn.read.Load() < sent {
 			// Nothing at all arrived since we asked: the peer has stopped
 			// answering, and every call on this socket would wait the same.
-			go cn.fail(errConnLost)
+			// It is marked dead now, so the next call dials afresh; closing
+			// a TLS socket may wait on the peer, so that happens aside.
+			if pending, ok := cn.markFailed(errConnLost); ok {
+				go cn.release(pending, errConnLost)
+			}
 		}
 		return nil, fmt.Errorf("rocketmq %s: request %s: %w", cn.addr, RequestName(req.Code), ctx.Err())
 	}
+}
+
+// explain adds a TLS hint to the error that ends a connection which never
+// received a frame: how a server that requires TLS (or refuses this
+// client's TLS) answers a first request. Later errors are not about TLS.
+func (cn *conn) explain(err error) error {
+	if cn.read.Load() != 0 {
+		return err
+	}
+	return withTLSHint(err, cn.overTLS)
 }
 
 func (cn *conn) forget(opaque int32) {
@@ -316,6 +348,7 @@ func (cn *conn) write(ctx context.Context, req *Command) error {
 	}
 	cn.nc.SetWriteDeadline(deadline)
 	if _, err := cn.nc.Write(buf); err != nil {
+		err = cn.explain(err)
 		cn.fail(err)
 		return err
 	}
@@ -331,7 +364,7 @@ func (cn *conn) readLoop() {
 	for {
 		cmd, b, err := ReadFrame(br, buf)
 		if err != nil {
-			cn.fail(err)
+			cn.fail(cn.explain(err))
 			return
 		}
 		cn.read.Store(time.Now().UnixNano())

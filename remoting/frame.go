@@ -53,7 +53,12 @@ func (c *Command) IsResponse() bool { return c.Flag&flagResponse != 0 }
 
 // FrameError is a malformed frame. The connection it came from cannot be
 // trusted to be aligned on a frame boundary any more.
-type FrameError struct{ Reason string }
+type FrameError struct {
+	Reason string
+	// TLSRecord: the bytes read as a length are a TLS record header (a
+	// server that speaks only TLS answered a plain request).
+	TLSRecord bool
+}
 
 func (e *FrameError) Error() string { return "remoting: bad frame: " + e.Reason }
 
@@ -86,7 +91,13 @@ func ReadFrame(r io.Reader, buf []byte) (*Command, []byte, error) {
 	}
 	n := binary.BigEndian.Uint32(lenBuf[:])
 	if n > MaxFrameLength {
-		return nil, buf, frameErrorf("length %d exceeds the %d-byte cap", n, MaxFrameLength)
+		err := &FrameError{Reason: fmt.Sprintf("length %d exceeds the %d-byte cap", n, MaxFrameLength)}
+		// A TLS record starts with its content type (20-23) and major
+		// version 3: read as a length, that is always over the cap.
+		if lenBuf[0] >= 20 && lenBuf[0] <= 23 && lenBuf[1] == 3 {
+			err.Reason, err.TLSRecord = fmt.Sprintf("the answer starts with a TLS record header (% x), not a frame length", lenBuf[:3]), true
+		}
+		return nil, buf, err
 	}
 	if cap(buf) < int(n) {
 		buf = make([]byte, n)
