@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"flag"
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/testtool"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -176,10 +177,7 @@ func TestCompatOff(t *testing.T) {
 }
 
 func TestPromtoolOwnFamilies(t *testing.T) {
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		t.Skip("promtool not on PATH")
-	}
+	promtool := testtool.Need(t, "Debian: apt-get install prometheus", "promtool")
 	out := render(t, gather(t, newTestCollector(fixtureSnapshot(t), allOn())))
 	cmd := exec.Command(promtool, "check", "metrics")
 	cmd.Stdin = strings.NewReader(out)

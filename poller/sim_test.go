@@ -2,6 +2,7 @@ package poller_test
 
 import (
 	"context"
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/exportertest"
 	"log/slog"
 	"testing"
 	"time"
@@ -9,20 +10,11 @@ import (
 	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/poller"
 	"github.com/rocketmq-exporter/rocketmq_exporter/remoting"
-	"github.com/rocketmq-exporter/rocketmq_exporter/simbroker"
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
 )
 
-// startSim runs a simulated cluster for the test.
-func startSim(t *testing.T, o simbroker.Options) *simbroker.Cluster {
-	t.Helper()
-	c, err := simbroker.Start(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c
-}
+// startSim starts a simulated cluster for the test.
+var startSim = exportertest.Sim
 
 // newPoller builds a poller over targets with generous deadlines; mod may
 // change its config.
