@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"flag"
-	"github.com/rocketmq-exporter/rocketmq_exporter/internal/testtool"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/testtool"
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot/snapshottest"
 )

@@ -2,12 +2,12 @@ package poller_test
 
 import (
 	"context"
-	"github.com/rocketmq-exporter/rocketmq_exporter/internal/exportertest"
 	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/exportertest"
 	"github.com/rocketmq-exporter/rocketmq_exporter/poller"
 	"github.com/rocketmq-exporter/rocketmq_exporter/remoting"
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
