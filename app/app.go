@@ -6,7 +6,6 @@ package app
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -42,6 +41,10 @@ type Settings struct {
 	SecretKey     string
 	TLS           bool
 	TLSInsecure   bool
+	TLSCAFile     string // PEM CA(s) that sign RocketMQ's certificates; the TLS* settings need TLS
+	TLSCertFile   string // PEM client certificate, for servers that require one
+	TLSKeyFile    string // its private key
+	TLSServerName string // verified against the certificates instead of the dialled host
 	Timeout       time.Duration
 	Interval      time.Duration
 	CycleTimeout  time.Duration
@@ -159,7 +162,11 @@ func NewCore(s Settings, logger *slog.Logger) (*Core, error) {
 	}
 	c := &Core{Settings: s, Targets: targets, Registry: prometheus.NewRegistry(), History: hist, State: state, Logger: logger}
 	c.RPC = rpcstats.New()
-	c.Remoting = remoting.NewClient(remotingOptions(s, c.RPC))
+	ropts, err := remotingOptions(s, c.RPC)
+	if err != nil {
+		return nil, err
+	}
+	c.Remoting = remoting.NewClient(ropts)
 	c.Admin = admin.New(c.Remoting)
 	c.Admin.OnDecodeError(c.RPC.DecodeFailed)
 	c.Config = poller.Config{Targets: namesrvSets(targets), TargetNames: targetNames(targets), Interval: s.Interval,
@@ -220,15 +227,56 @@ func (s Settings) routePrefix() (string, error) {
 	return prefix, nil
 }
 
-func remotingOptions(s Settings, rec *rpcstats.Recorder) remoting.Options {
+func remotingOptions(s Settings, rec *rpcstats.Recorder) (remoting.Options, error) {
 	opts := remoting.Options{Observer: rec, DialTimeout: s.Timeout}
 	if s.AccessKey != "" {
 		opts.Credentials = &remoting.Credentials{AccessKey: s.AccessKey, SecretKey: s.SecretKey}
 	}
-	if s.TLS {
-		opts.TLS = &tls.Config{InsecureSkipVerify: s.TLSInsecure} //nolint:gosec // the operator's explicit choice
+	if !s.TLS {
+		// Said rather than implied: TLS to a port that speaks plain TCP
+		// fails every call, so it is turned on in one place only.
+		if f := tlsFlagGiven(s); f != "" {
+			return opts, fmt.Errorf("%s needs --rocketmq.tls", f)
+		}
+		return opts, nil
 	}
-	return opts
+	if s.TLSInsecure && s.TLSCAFile != "" {
+		return opts, errors.New("--rocketmq.tls.insecure-skip-verify ignores --rocketmq.tls.ca-file: give one of them")
+	}
+	cfg, err := remoting.TLSFiles{CAFile: s.TLSCAFile, CertFile: s.TLSCertFile, KeyFile: s.TLSKeyFile,
+		ServerName: s.TLSServerName, InsecureSkipVerify: s.TLSInsecure}.Config()
+	if err != nil {
+		return opts, tlsFileFlagError(err)
+	}
+	opts.TLS = cfg
+	return opts, nil
+}
+
+// tlsFlagGiven names the first --rocketmq.tls.* setting given, or "".
+func tlsFlagGiven(s Settings) string {
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{
+		{"--rocketmq.tls.ca-file", s.TLSCAFile != ""}, {"--rocketmq.tls.cert-file", s.TLSCertFile != ""},
+		{"--rocketmq.tls.key-file", s.TLSKeyFile != ""}, {"--rocketmq.tls.server-name", s.TLSServerName != ""},
+		{"--rocketmq.tls.insecure-skip-verify", s.TLSInsecure},
+	} {
+		if f.set {
+			return f.name
+		}
+	}
+	return ""
+}
+
+// tlsFileFlagError prefixes a TLS file error with the flag that named the file.
+func tlsFileFlagError(err error) error {
+	var fe *remoting.TLSFileError
+	if !errors.As(err, &fe) {
+		return err
+	}
+	flag := map[string]string{"ca": "--rocketmq.tls.ca-file", "cert": "--rocketmq.tls.cert-file", "key": "--rocketmq.tls.key-file"}[fe.Field]
+	return fmt.Errorf("%s: %w", flag, err)
 }
 
 // New validates s and builds every part; nothing talks to RocketMQ yet.
