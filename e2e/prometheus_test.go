@@ -117,17 +117,139 @@ func countRules(t *testing.T, b []byte) int {
 	return n
 }
 
-// TestDashboardsInPrometheus runs the exporter against the real broker with
-// traffic, under a real Prometheus that loads the shipped alert rules, and
-// checks that every rule evaluates and that every query of every shipped
-// dashboard returns data through Prometheus' HTTP API, with the variables
-// filled from their own label_values() queries as Grafana would.
+// The job name the dashboards test scrapes under: not "rocketmq", the one
+// the shipped alerts select, so that only the dashboards' job variable
+// can find it.
+const dashJob = "any-job-name"
+
+// dashScene is what the dashboards test runs against: on the package
+// cluster, traffic on topic into group, whose consumer fails every message
+// into its dead-letter topic; extra, a master and slave of a version that
+// leaks (4.9.7 unless the package runs 4.x), where a topic with traffic
+// was deleted; the exporter main watching both (running info on, for the
+// Java dashboard's client panels) and capped, a second one on the package
+// cluster with a --collect.max-series it cannot meet.
+type dashScene struct {
+	topic, group string
+	extra        *realbroker.Cluster
+	main, capped string // their scrape targets
+	p            *Prometheus
+}
+
+// dashConditions are what the scenario must show in Prometheus before
+// the dashboards are read: each feeds the panels named.
+func (s *dashScene) conditions() map[string]string {
+	extra := fmt.Sprintf(`cluster=%q, broker=%q`, s.extra.ClusterName, s.extra.BrokerName)
+	return map[string]string{
+		"traffic (every rate panel)": fmt.Sprintf(`rate(rocketmq_topic_messages_put_total{topic=%q}[%s]) > 0`, s.topic, rateInterval),
+		"consumption (consume rates, lag)": fmt.Sprintf(`rate(rocketmq_consumer_group_consumed_messages_total{group=%q, topic=%q}[%s]) > 0`,
+			s.group, s.topic, rateInterval),
+		"dead letters (Dead-letter messages)":        fmt.Sprintf(`rocketmq_consumer_group_dlq_messages{group=%q} > 0`, s.group),
+		"messages sent back (Messages sent back)":    fmt.Sprintf(`rocketmq_consumer_group_send_back_messages{group=%q, topic=%q} > 0`, s.group, s.topic),
+		"a replica (Slave replication lag)":          fmt.Sprintf(`rocketmq_broker_replication_lag_bytes{%s, broker_id="1"}`, extra),
+		"leaked stat items (Leaked stat items)":      fmt.Sprintf(`rocketmq_broker_leaked_stat_items{%s} > 0`, extra),
+		"leak probes every cycle (Leak probes)":      fmt.Sprintf(`rocketmq_broker_leak_probed_keys{%s} > 0`, extra),
+		"dropped series (Series dropped)":            fmt.Sprintf(`rocketmq_exporter_series_dropped{instance=%q} > 0`, s.capped),
+		"running info (the Java dashboard's client)": `rocketmq_client_consume_rt`,
+	}
+}
+
+// TestDashboardsInPrometheus runs real brokers with traffic, dead letters,
+// a replica, a leaking deletion and a series cap, under a real Prometheus
+// that scrapes the exporters under a job not named rocketmq and loads the
+// shipped alert rules. Every rule must evaluate, and every query of every
+// shipped dashboard (variables, panels, annotations) must return data
+// through Prometheus' HTTP API, with the variables filled from their own
+// label_values() queries as Grafana would. The dashboards have no
+// fallbacks (mixin's TestNoFallbacks), so an empty panel fails here. The
+// queries of the Java exporter's dashboard (Grafana 10477) must return
+// data too.
 func TestDashboardsInPrometheus(t *testing.T) {
 	needBroker(t)
 	bin := needPrometheus(t)
-	ctx := ctxT(t, 6*time.Minute)
+	if cluster.External {
+		t.Skip("starts a master and slave of its own; ROCKETMQ_NAMESRV_ADDR names an external cluster")
+	}
+	ctx := ctxT(t, 12*time.Minute)
+	s := startDashScene(t, ctx, bin)
+	for what, expr := range s.conditions() {
+		if err := eventually(ctx, 4*time.Minute, func() error { return nonEmpty(ctx, s.p, expr) }); err != nil {
+			t.Fatalf("%s not seen through Prometheus: %v", what, err)
+		}
+	}
+	rules, _ := os.ReadFile(filepath.Join("..", mixin.AlertsFile))
+	rulesHealthy(t, ctx, s.p, countRules(t, rules))
+
+	onPackage := map[string]string{"job": dashJob, "instance": s.main, "cluster": cluster.ClusterName,
+		"broker": cluster.BrokerName, "topic": s.topic, "group": s.group}
+	choices := map[string]map[string]string{
+		"rocketmq-topics.json":          onPackage,
+		"rocketmq-consumer-groups.json": onPackage,
+		"rocketmq-overview.json":        {"job": dashJob, "instance": s.main, "cluster": mixin.All, "broker": mixin.All},
+		"rocketmq-exporter.json":        {"job": dashJob, "instance": mixin.All, "cluster": s.extra.ClusterName, "broker": s.extra.BrokerName},
+	}
+	paths, _ := filepath.Glob(filepath.Join("..", "dashboards", "*.json"))
+	if len(paths) != len(choices) {
+		t.Fatalf("dashboards %v: choose their variables in this test", paths)
+	}
+	for _, path := range paths {
+		t.Run(filepath.Base(path), func(t *testing.T) { dashboardReturnsData(t, ctx, s.p, path, choices[filepath.Base(path)]) })
+	}
+	t.Run("grafana-10477", func(t *testing.T) { javaDashboardReturnsData(t, ctx, s.p) })
+}
+
+// startDashScene sets up the scene of TestDashboardsInPrometheus; the
+// extra cluster starts while the traffic runs.
+func startDashScene(t *testing.T, ctx context.Context, bin string) *dashScene {
+	t.Helper()
+	version := "4.9.7"
+	if strings.HasPrefix(cluster.Version, "4.") {
+		version = cluster.Version
+	}
+	type started struct {
+		c   *realbroker.Cluster
+		err error
+	}
+	extraCh := make(chan started, 1)
+	go func() {
+		c, err := realbroker.Start(ctx, realbroker.Options{Version: version, ClusterName: "DashCluster", BrokerName: "broker-dash", Slave: true})
+		extraCh <- started{c, err}
+	}()
+	s := &dashScene{}
+	s.topic, s.group = dashTraffic(t, ctx)
+	st := <-extraCh
+	if st.err != nil {
+		t.Fatal(st.err)
+	}
+	s.extra = st.c
+	t.Cleanup(s.extra.Stop)
+	if err := s.extra.WaitSynced(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	a, _ := newApp(t, func(st *app.Settings) {
+		st.RunningInfo = true
+		st.LeakReprobe = st.Interval // held keys asked every cycle: the probes panel always has a line
+	}, cluster.NamesrvAddr, s.extra.NamesrvAddr)
+	trafficThenDelete(t, ctx, s.extra, a)
+	capped, _ := newApp(t, func(st *app.Settings) { st.MaxSeries = 100 }, cluster.NamesrvAddr)
+	s.main, s.capped = serveApp(t, ctx, a), serveApp(t, ctx, capped)
+	rules, err := os.ReadFile(filepath.Join("..", mixin.AlertsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.p = startPrometheusT(t, ctx, bin, PrometheusConfig{Job: dashJob, Targets: []string{s.main, s.capped}, Rules: rules})
+	return s
+}
+
+// dashTraffic creates a topic and a group on the package cluster, sends to
+// the topic until the test ends, and consumes it in the group with a
+// consumer that fails every message: it consumes (offsets, rates, lag),
+// sends each message back, and the broker moves it to %DLQ%<group>.
+func dashTraffic(t *testing.T, ctx context.Context) (topic, group string) {
+	t.Helper()
 	ns := cluster.NamesrvAddr
-	topic, group := unique("dash-t"), unique("GID_dash")
+	topic, group = unique("dash-t"), unique("GID_dash")
 	adm := newAdmin(t)
 	if err := adm.CreateTopic(ctx, cluster.BrokerAddr, admin.TopicConfig{TopicName: topic, ReadQueueNums: 2, WriteQueueNums: 2}); err != nil {
 		t.Fatal(err)
@@ -140,14 +262,12 @@ func TestDashboardsInPrometheus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer prod.Close()
-	cons, err := workload.NewConsumer(ns, group, topic)
+	cons, err := workload.NewFailingConsumer(ns, group, topic)
 	if err != nil {
+		prod.Close()
 		t.Fatal(err)
 	}
-	defer cons.Close()
-	stop := make(chan struct{})
-	done := make(chan struct{})
+	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
 		for {
@@ -159,100 +279,127 @@ func TestDashboardsInPrometheus(t *testing.T) {
 			prod.Send(ctx, topic, 5, []byte("dashboard traffic"))
 		}
 	}()
-	defer func() { close(stop); <-done }()
+	t.Cleanup(func() {
+		close(stop)
+		<-done
+		cons.Close()
+		prod.Close()
+	})
+	return topic, group
+}
 
-	rules, err := os.ReadFile(filepath.Join("..", mixin.AlertsFile))
+// serveApp runs a's poller and serves its handler on a loopback port until
+// the test ends, and returns the host:port.
+func serveApp(t *testing.T, ctx context.Context, a *app.App) string {
+	t.Helper()
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { a.Poller.Run(runCtx); close(done) }()
+	t.Cleanup(func() { stop(); <-done })
+	srv := httptest.NewServer(a.Handler)
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+// startPrometheusT starts a Prometheus stopped when the test ends, whose
+// log is printed if the test failed.
+func startPrometheusT(t *testing.T, ctx context.Context, bin string, cfg PrometheusConfig) *Prometheus {
+	t.Helper()
+	p, err := StartPrometheus(ctx, bin, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, _ := newApp(t, nil, ns)
-	p, target := underPrometheus(t, ctx, bin, a, rules)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("prometheus log:\n%s", tailText(p.Log(), 30))
+		}
+		p.Stop()
+	})
+	return p
+}
 
-	// Traffic is visible as rates over the dashboards' window.
-	for _, expr := range []string{
-		fmt.Sprintf(`rate(rocketmq_topic_messages_put_total{topic=%q}[%s]) > 0`, topic, rateInterval),
-		fmt.Sprintf(`rate(rocketmq_consumer_group_consumed_messages_total{group=%q, topic=%q}[%s]) > 0`, group, topic, rateInterval),
-	} {
-		if err := eventually(ctx, 3*time.Minute, func() error { return nonEmpty(ctx, p, expr) }); err != nil {
-			t.Fatalf("traffic not seen through Prometheus: %v", err)
+// dashboardReturnsData fills the dashboard's variables as Grafana would
+// (each from its label_values() query, which must list the value chosen;
+// mixin.All for All; a custom variable keeps its default) and checks that
+// every panel query and annotation returns data.
+func dashboardReturnsData(t *testing.T, ctx context.Context, p *Prometheus, path string, choose map[string]string) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := mixin.ParseDashboard(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	queries := map[string]string{}
+	for _, panel := range d.AllPanels() {
+		for _, tg := range panel.Targets {
+			queries[fmt.Sprintf("panel %q %s", panel.Title, tg.RefID)] = tg.Expr
 		}
 	}
-	rulesHealthy(t, ctx, p, countRules(t, rules))
-
-	prefer := map[string]string{"job": "rocketmq", "instance": target, "cluster": cluster.ClusterName,
-		"broker": cluster.BrokerName, "topic": topic, "group": group}
-	paths, _ := filepath.Glob(filepath.Join("..", "dashboards", "*.json"))
-	if len(paths) < 4 {
-		t.Fatalf("dashboards: %v", paths)
+	for _, a := range d.Annotations.List {
+		queries[fmt.Sprintf("annotation %q", a.Name)] = a.Expr
 	}
-	queries := 0
-	for _, path := range paths {
-		raw, err := os.ReadFile(path)
+	var failures []string
+	err = eventually(ctx, 2*time.Minute, func() error {
+		vals, err := fillVariables(ctx, p, d, choose)
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
-		d, err := mixin.ParseDashboard(raw)
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
+		failures = failures[:0]
+		for where, expr := range queries {
+			expr = mixin.Expand(expr, vals, intervals)
+			switch samples, err := p.Query(ctx, expr); {
+			case err != nil:
+				failures = append(failures, fmt.Sprintf("%s: %v: %s", where, err, expr))
+			case len(samples) == 0:
+				failures = append(failures, fmt.Sprintf("%s: no data: %s", where, expr))
+			}
 		}
-		var failures []string
-		err = eventually(ctx, time.Minute, func() error {
-			failures = failures[:0]
-			vals := map[string]string{}
-			for _, v := range d.Templating.List {
-				if v.Type != "query" {
-					continue
-				}
-				expr, label, err := mixin.LabelValuesQuery(mixin.Expand(v.QueryString(), vals, intervals))
-				if err != nil {
-					return err
-				}
-				samples, err := p.Query(ctx, expr)
-				if err != nil {
-					return fmt.Errorf("variable %s: %s: %w", v.Name, expr, err)
-				}
-				var live []string
-				for _, s := range samples {
-					live = append(live, s.Metric[label])
-				}
-				want, ok := prefer[v.Name]
-				if !ok {
-					return fmt.Errorf("variable %s: no value chosen for it in this test", v.Name)
-				}
-				if !slices.Contains(live, want) {
-					return fmt.Errorf("variable %s: %s lists %v, not %q", v.Name, expr, live, want)
-				}
-				vals[v.Name] = want
-			}
-			for _, panel := range d.AllPanels() {
-				for _, tg := range panel.Targets {
-					expr := mixin.Expand(tg.Expr, vals, intervals)
-					samples, err := p.Query(ctx, expr)
-					switch {
-					case err != nil:
-						failures = append(failures, fmt.Sprintf("%q %s: %v: %s", panel.Title, tg.RefID, err, expr))
-					case len(samples) == 0:
-						failures = append(failures, fmt.Sprintf("%q %s: no data: %s", panel.Title, tg.RefID, expr))
-					}
-				}
-			}
-			if len(failures) > 0 {
-				return fmt.Errorf("%d queries without data", len(failures))
-			}
-			return nil
-		})
-		if err != nil {
-			t.Errorf("%s (%s): %v\n  %s", filepath.Base(path), d.Title, err, strings.Join(failures, "\n  "))
+		if len(failures) > 0 {
+			return fmt.Errorf("%d of %d queries without data", len(failures), len(queries))
+		}
+		return nil
+	})
+	if err != nil {
+		sort.Strings(failures)
+		t.Fatalf("%s (%s): %v\n  %s", filepath.Base(path), d.Title, err, strings.Join(failures, "\n  "))
+	}
+	t.Logf("%s: %d panel and annotation queries return data", filepath.Base(path), len(queries))
+}
+
+func fillVariables(ctx context.Context, p *Prometheus, d *mixin.Dashboard, choose map[string]string) (map[string]string, error) {
+	vals := map[string]string{}
+	for _, v := range d.Templating.List {
+		switch v.Type {
+		case "datasource":
+			continue
+		case "custom":
+			vals[v.Name] = v.CurrentValue()
 			continue
 		}
-		n := 0
-		for _, panel := range d.AllPanels() {
-			n += len(panel.Targets)
+		expr, label, err := mixin.LabelValuesQuery(mixin.Expand(v.QueryString(), vals, intervals))
+		if err != nil {
+			return nil, err
 		}
-		queries += n
-		t.Logf("%s: %d panel queries return data", filepath.Base(path), n)
+		samples, err := p.Query(ctx, expr)
+		if err != nil {
+			return nil, fmt.Errorf("variable %s: %s: %w", v.Name, expr, err)
+		}
+		var live []string
+		for _, s := range samples {
+			live = append(live, s.Metric[label])
+		}
+		want, ok := choose[v.Name]
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("variable %s: no value chosen for it in this test", v.Name)
+		case want == mixin.All && len(live) == 0, want != mixin.All && !slices.Contains(live, want):
+			return nil, fmt.Errorf("variable %s: %s lists %v, not %q", v.Name, expr, live, want)
+		}
+		vals[v.Name] = want
 	}
-	t.Logf("%d queries of %d dashboards return data; %d alert rules evaluate", queries, len(paths), countRules(t, rules))
+	return vals, nil
 }
 
 // TestLeakedStatItemsAlert proves RocketMQBrokerLeakedStatItems end to end
@@ -392,4 +539,51 @@ func leakDiagnostics(ctx context.Context, p *Prometheus, sel string) string {
 		parts = append(parts, fmt.Sprintf("%s %v", f, s))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// javaDashboardReturnsData runs every query of the Java exporter's
+// dashboard (Grafana 10477, recorded in testdata) as Grafana sends it: its
+// users keep their dashboard. Its client panels read the per-client running
+// info families, which need --collect.client-running-info (off by default,
+// a call per online consumer per cycle); the scene's main exporter has it on.
+func javaDashboardReturnsData(t *testing.T, ctx context.Context, p *Prometheus) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "grafana-10477-queries.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type query struct{ panel, expr string }
+	var queries []query
+	for _, line := range strings.Split(string(raw), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		panel, expr, ok := strings.Cut(line, "\t")
+		if !ok {
+			t.Fatalf("testdata line without a tab: %q", line)
+		}
+		queries = append(queries, query{panel, expr})
+	}
+	if len(queries) != 52 {
+		t.Fatalf("%d queries recorded, want the dashboard's 52", len(queries))
+	}
+	var failures []string
+	err = eventually(ctx, 2*time.Minute, func() error {
+		failures = failures[:0]
+		for _, q := range queries {
+			switch samples, err := p.Query(ctx, q.expr); {
+			case err != nil:
+				failures = append(failures, fmt.Sprintf("%q: %v: %s", q.panel, err, q.expr))
+			case len(samples) == 0:
+				failures = append(failures, fmt.Sprintf("%q: no data: %s", q.panel, q.expr))
+			}
+		}
+		if len(failures) > 0 {
+			return fmt.Errorf("%d of %d queries without data", len(failures), len(queries))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Grafana 10477: %v\n  %s", err, strings.Join(failures, "\n  "))
+	}
+	t.Logf("Grafana 10477: all %d queries return data", len(queries))
 }
