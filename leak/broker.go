@@ -1,8 +1,9 @@
-// What the planner remembers of one broker: its tombstones (deleted
+package leak
+
+// This file: what the planner remembers of one broker: its tombstones (deleted
 // subjects), the stat keys they may hold and the fair queue of keys to
 // ask. learn.go updates it from each listing; plan.go picks the probes
 // and reads the answers.
-package leak
 
 import (
 	"slices"
