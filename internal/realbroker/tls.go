@@ -99,6 +99,14 @@ func (c *Cluster) TLSConfig() *tls.Config {
 	return c.clientTLS.Clone()
 }
 
+// TLSFiles returns the files the cluster was started with (zero without TLS).
+func (c *Cluster) TLSFiles() TLSFiles {
+	if c.tls == nil {
+		return TLSFiles{}
+	}
+	return c.tls.Files
+}
+
 // ClientConfig is the client side of f: f.CA as the only root, the client
 // certificate when f has one, and f.ServerName.
 func (f TLSFiles) ClientConfig() (*tls.Config, error) {
