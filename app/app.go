@@ -37,6 +37,7 @@ const Name = "rocketmq_exporter"
 // Settings are the exporter's options, one per command-line flag.
 type Settings struct {
 	Namesrvs      []string // each: one cluster's namesrvs, ';' or ',' separated
+	Proxies       []string // each: one target's rocketmq-proxy remoting addresses, [name=]host:port;…
 	AccessKey     string
 	SecretKey     string
 	TLS           bool
@@ -156,6 +157,10 @@ func NewCore(s Settings, logger *slog.Logger) (*Core, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--group.include/--group.exclude: %w", err)
 	}
+	proxies, err := parseProxies(s.Proxies, targets)
+	if err != nil {
+		return nil, err
+	}
 	hist, state, err := historySources(s, logger)
 	if err != nil {
 		return nil, err
@@ -173,7 +178,7 @@ func NewCore(s Settings, logger *slog.Logger) (*Core, error) {
 		CycleTimeout: s.CycleTimeout, CallTimeout: s.Timeout, BrokerConcurrency: s.BrokerConc, CallConcurrency: s.CallConc,
 		GraceCycles: s.Grace, Topics: topics, Groups: groups, LagSecondsBudget: s.LagSecondsBudget, QueueDetail: s.QueueMetrics,
 		ExpandLMQ: s.ExpandLMQ, OfflineRefreshCycles: s.OfflineRefresh, IdleTopicRefreshCycles: s.IdleTopicRefresh,
-		ClientRunningInfo: s.RunningInfo, LagSeconds: s.LagSeconds, Logger: logger}
+		ClientRunningInfo: s.RunningInfo, LagSeconds: s.LagSeconds, Proxies: proxies, Logger: logger}
 	if err := c.Config.Validate(); err != nil {
 		c.Remoting.Close()
 		return nil, err

@@ -142,7 +142,8 @@ func (p *Poller) onlineStates(ctx context.Context, b *snapshot.Broker, mem *brok
 }
 
 // connections fills a group's online clients and reports whether the
-// broker answered. CONSUMER_NOT_ONLINE is an answer (offline).
+// broker answered. CONSUMER_NOT_ONLINE is an answer (offline), unless the
+// broker's proxies list consumers of the group (see proxies.go).
 func (p *Poller) connections(ctx context.Context, st *stageCount, b *snapshot.Broker, g *snapshot.Group, prev *snapshot.Group) bool {
 	cc, err := ask(ctx, p, st, func(c context.Context) (*admin.ConsumerConnection, error) {
 		return p.adm.ConsumerConnections(c, b.Addr, g.Name)
@@ -152,7 +153,7 @@ func (p *Poller) connections(ctx context.Context, st *stageCount, b *snapshot.Br
 		if prev != nil {
 			g.MessageModel, g.ConsumeType = prev.MessageModel, prev.ConsumeType // the model outlives the clients
 		}
-		return true
+		return p.proxyConnections(ctx, st, b, g)
 	case err != nil:
 		return false
 	}

@@ -69,6 +69,10 @@ type Config struct {
 	// OfflineRefreshCycles is how often (in cycles) the connection list of a
 	// group seen offline is asked again; 1 asks every cycle (at least 1).
 	OfflineRefreshCycles int
+	// Proxies are, per target (index-aligned with Targets), the remoting
+	// addresses of the target's rocketmq-proxies in cluster mode, asked
+	// for the consumers of a group the broker sees none of (proxies.go).
+	Proxies [][]string
 	// Leaks, when set, plans the probing of what deleted topics and groups
 	// left on each master; the poller makes the calls.
 	Leaks *leak.Planner

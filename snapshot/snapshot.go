@@ -354,6 +354,10 @@ type Client struct {
 	Version  int
 	// Running is what the client itself reported per topic, when asked.
 	Running map[string]ClientRunning
+	// Proxy is the rocketmq-proxy (remoting address) that listed the
+	// client, a 5.x gRPC client the broker does not know; empty when the
+	// broker listed it.
+	Proxy string
 }
 
 // ClientRunning is a client's own consumption figures for one topic.

@@ -223,6 +223,7 @@ func newCLI(stdout, stderr io.Writer, envars bool) *cli {
 	ka.UsageWriter(stdout)
 	ka.ErrorWriter(stderr)
 	ka.Flag("rocketmq.namesrv-addr", "Namesrv addresses of one cluster, ';' or ',' separated, optionally named: name=host:port;host:port. Several clusters: repeat the flag, or separate targets by spaces or newlines (the way to list several in the environment variable). Then every series about a cluster carries a target label: its name, else its address list (names must differ).").SetValue(targetList{&s.Namesrvs})
+	ka.Flag("rocketmq.proxy-addr", "Remoting addresses (port 8080 by default) of a target's rocketmq-proxies in cluster mode, ';' separated, prefixed name= with the target's name when there are several targets; repeatable. The brokers do not know the 5.x gRPC consumers connected to such a proxy, so a group the broker sees no consumer of is asked there.").StringsVar(&s.Proxies)
 	ka.Flag("rocketmq.access-key", "ACL access key (ACL 1.0 and 2.0).").StringVar(&s.AccessKey)
 	ka.Flag("rocketmq.secret-key", "ACL secret key.").StringVar(&s.SecretKey)
 	ka.Flag("rocketmq.secret-key-file", "File holding the ACL secret key (read at start, trailing newline trimmed); excludes --rocketmq.secret-key.").StringVar(&c.secretKeyFile)
