@@ -418,11 +418,31 @@ func TestPromtoolTestRules(t *testing.T) {
 	run(t, dir, pt, args...)
 }
 
-// TestDashboardPromQL: every panel query and variable query is valid
-// PromQL (checked by promtool as recording rules, variables filled in).
+// TestDashboardPromQL: every panel query, variable query and annotation is
+// valid PromQL (checked by promtool as recording rules, variables filled
+// in).
 func TestDashboardPromQL(t *testing.T) {
+	checkDashboardPromQL(t, promtool(t), render(t))
+}
+
+// TestPromtoolClusterLabel: rendered with another cluster label, the
+// rules and every dashboard query are still valid.
+func TestPromtoolClusterLabel(t *testing.T) {
 	pt := promtool(t)
-	files := render(t)
+	files, err := Render(`{ _config+:: { clusterLabel: 'exported_cluster' } }`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "rules.yaml"), files[AlertsFile], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, dir, pt, "check", "rules", "rules.yaml")
+	checkDashboardPromQL(t, pt, files)
+}
+
+func checkDashboardPromQL(t *testing.T, pt string, files map[string][]byte) {
+	t.Helper()
 	var b strings.Builder
 	b.WriteString("groups:\n")
 	for _, name := range Dashboards(files) {
