@@ -1,7 +1,11 @@
 package collector
 
 import (
+	"bytes"
+	"compress/gzip"
 	"fmt"
+	"io"
+	"runtime"
 	"testing"
 	"time"
 
@@ -15,8 +19,13 @@ import (
 // bigSnapshot has 10k topics and 5k groups over two masters (and a slave
 // each): every group consumes one topic and its retry topic, with two
 // online clients that report their own figures.
-func bigSnapshot(tb testing.TB) *snapshot.Snapshot {
-	const brokers, topicsPer, groupsPer = 2, 5000, 2500
+func bigSnapshot(tb testing.TB) *snapshot.Snapshot { return benchSnapshot(tb, 10000) }
+
+// benchSnapshot is bigSnapshot's shape at topics topics (half of them
+// the groups' retry topics) and topics/2 groups.
+func benchSnapshot(tb testing.TB, topics int) *snapshot.Snapshot {
+	const brokers = 2
+	topicsPer, groupsPer := topics/brokers, topics/brokers/2
 	now := testNow
 	sb := snapshottest.New(tb, snapshot.Snapshot{Started: now.Add(-10 * time.Second), Finished: now.Add(-5 * time.Second),
 		Entities: map[string]int{"topic": brokers * topicsPer, "group": brokers * groupsPer}})
@@ -91,4 +100,55 @@ func BenchmarkCollect(b *testing.B) {
 	b.Run("max-series", func(b *testing.B) {
 		benchCollect(b, Options{Compat: true, ClientMetrics: true, MaxSeries: 100000})
 	})
+}
+
+// BenchmarkBuild is what the cache costs per snapshot: the whole
+// exposition (text, gzipped) of bigSnapshot's shape at 1k and 10k topics,
+// with cmd/exporter's defaults. It reports the allocations and allocated
+// bytes per series served, and the exposition's bytes per series.
+func BenchmarkBuild(b *testing.B) {
+	for _, topics := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("topics=%d", topics), func(b *testing.B) {
+			s := benchSnapshot(b, topics)
+			c := NewCache(Options{Compat: true, ClientMetrics: true})
+			c.Build(s) // the first build sizes the buffers the next ones start from, as in a running exporter
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			b.ResetTimer()
+			builds := 0
+			for b.Loop() {
+				next := *s // a later snapshot with the same content: Build encodes each sequence number once
+				next.Seq = s.Seq + uint64(builds) + 1
+				c.Build(&next)
+				builds++
+			}
+			b.StopTimer()
+			runtime.ReadMemStats(&after)
+			series := 0
+			for _, n := range c.LastSeries() {
+				series += n
+			}
+			gz, _ := c.Gzipped()
+			text := gunzipLen(b, gz)
+			per := float64(builds * series)
+			b.ReportMetric(float64(series), "series/op")
+			b.ReportMetric(float64(after.Mallocs-before.Mallocs)/per, "allocs/series")
+			b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/per, "B-alloc/series")
+			b.ReportMetric(float64(text)/float64(series), "text-B/series")
+			b.ReportMetric(float64(len(gz))/float64(series), "gz-B/series")
+		})
+	}
+}
+
+// gunzipLen is the length of gz uncompressed.
+func gunzipLen(tb testing.TB, gz []byte) int64 {
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	n, err := io.Copy(io.Discard, zr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return n
 }

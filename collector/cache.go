@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/common/expfmt"
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
 )
@@ -19,14 +18,15 @@ const AgeFamily = "rocketmq_exporter_snapshot_age_seconds"
 // Cache holds the latest snapshot's metrics already encoded (text format,
 // gzipped), built once per snapshot. A snapshot never changes after it is
 // published, so neither do its metrics: a scrape then costs a write of
-// bytes, not the construction and encoding of every series again.
+// bytes, not the construction and encoding of every series again. The
+// build writes the text format straight from the snapshot (text.go): no
+// const metric and no registry stands between them.
 type Cache struct {
 	coll *Collector
 	live *Collector
-	reg  *prometheus.Registry
-	snap atomic.Pointer[snapshot.Snapshot] // what coll collects from
 	enc  atomic.Pointer[encoded]
-	mu   sync.Mutex // one build at a time
+	mu   sync.Mutex   // one build at a time; guards zw
+	zw   *gzip.Writer // kept across builds: its compressor is the build's largest fixed cost
 }
 
 type encoded struct {
@@ -39,12 +39,11 @@ type encoded struct {
 
 // NewCache builds a cache for the families opts selects.
 func NewCache(opts Options) *Cache {
-	c := &Cache{reg: prometheus.NewRegistry()}
+	c := &Cache{}
 	opts.part = partCached
-	c.coll = New(cacheSource{c}, opts)
+	c.coll = New(nil, opts) // encode is handed each snapshot
 	opts.part = partLive
 	c.live = New(liveSource{c}, opts)
-	c.reg.MustRegister(c.coll)
 	return c
 }
 
@@ -52,10 +51,6 @@ func NewCache(opts Options) *Cache {
 // about the snapshot whose encoding is served; register it with the
 // registry gathered per scrape.
 func (c *Cache) Live() prometheus.Collector { return c.live }
-
-type cacheSource struct{ c *Cache }
-
-func (s cacheSource) Snapshot() *snapshot.Snapshot { return s.c.snap.Load() }
 
 type liveSource struct{ c *Cache }
 
@@ -77,19 +72,18 @@ func (c *Cache) Build(s *snapshot.Snapshot) {
 	if e := c.enc.Load(); e != nil && e.seq >= s.Seq {
 		return // this one, or a newer one, is encoded already
 	}
-	c.snap.Store(s)
-	mfs, _ := c.reg.Gather() // partial on error, which is what ContinueOnError would serve
 	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
-	enc := expfmt.NewEncoder(zw, expfmt.NewFormat(expfmt.TypeTextPlain))
-	for _, mf := range mfs {
-		if err := enc.Encode(mf); err != nil {
-			c.coll.log.Warn("encoding a metric family failed; it is left out", "family", mf.GetName(), "err", err)
-		}
+	if prev, _ := c.Gzipped(); prev != nil {
+		buf.Grow(len(prev) + len(prev)/8) // most snapshots encode to about the last one's size
 	}
-	zw.Close()
+	if c.zw == nil {
+		c.zw, _ = gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	} else {
+		c.zw.Reset(&buf)
+	}
+	c.coll.encode(s, c.zw)
+	c.zw.Close()
 	c.enc.Store(&encoded{seq: s.Seq, gz: buf.Bytes(), served: &snapshot.Snapshot{Seq: s.Seq, Started: s.Started, Finished: s.Finished}})
-	c.snap.Store(nil) // the encoding is all that is needed from here on
 }
 
 // Gzipped returns the encoded metrics of the last built snapshot (one gzip

@@ -1,7 +1,10 @@
-// Package collector serves the latest snapshot as Prometheus const metrics.
-// It never talks to a broker: every Collect turns the snapshot the poller
-// last published into fresh metrics, so a topic, group or client that left
-// the snapshot leaves /metrics on the next scrape.
+// Package collector serves the latest snapshot as Prometheus metrics: a
+// Cache writes each snapshot's families once, straight into the text format
+// (text.go), and Collector is also a prometheus.Collector for the few
+// families served per scrape and for tools. It never talks to a broker:
+// every build turns the snapshot the poller last published into fresh
+// series, so a topic, group or client that left the snapshot leaves
+// /metrics with the next snapshot.
 //
 // Families are defined once, in a table per scope: broker.go (processes and
 // broker names), runtime.go (GET_BROKER_RUNTIME_INFO), topic.go, group.go,
@@ -80,7 +83,9 @@ type Collector struct {
 	src      Source
 	opts     Options
 	log      *slog.Logger
-	families []*family // enabled families, in emission order
+	families []*family  // enabled families, in emission order
+	forms    []textForm // families[i]'s text form
+	byName   []int      // indexes of families in name order, as a registry sorts them
 	now      func() time.Time
 
 	mu          sync.Mutex
@@ -96,13 +101,16 @@ type Collector struct {
 }
 
 // New builds the collector and every Desc it can send.
-func New(src Source, opts Options) *Collector {
+func New(src Source, opts Options) *Collector { return newCollector(src, opts, allFamilies()) }
+
+// newCollector builds a collector over the families fs that opts enables.
+func newCollector(src Source, opts Options, fs []*family) *Collector {
 	c := &Collector{src: src, opts: opts, log: opts.Logger, now: time.Now}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
 	perTarget := len(opts.Targets) > 1 && !defect.On(defect.MergedTwins)
-	for _, f := range allFamilies() {
+	for _, f := range fs {
 		if !f.enabled(opts) {
 			continue
 		}
@@ -113,7 +121,10 @@ func New(src Source, opts Options) *Collector {
 		}
 		f.desc = prometheus.NewDesc(f.name, f.help, labels, nil)
 		c.families = append(c.families, f)
+		c.forms = append(c.forms, newTextForm(f.name, f.help, f.typ, labels))
+		c.byName = append(c.byName, len(c.byName))
 	}
+	slices.SortStableFunc(c.byName, func(a, b int) int { return strings.Compare(c.families[a].name, c.families[b].name) })
 	return c
 }
 
@@ -149,37 +160,61 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect serves the current snapshot.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	s := c.src.Snapshot()
+	var s *snapshot.Snapshot
+	if c.src != nil {
+		s = c.src.Snapshot()
+	}
+	v, _ := c.view(s)
+	if v == nil {
+		return
+	}
+	for i, f := range c.families {
+		if _, gone := v.dropped[f.name]; gone {
+			continue
+		}
+		sk := sink{ch: ch, desc: f.desc, typ: f.typ, form: &c.forms[i]}
+		f.emit(v, &sk)
+		c.served(v, f, &sk)
+	}
+	c.remember(v)
+}
+
+// view reads s for one Collect or one encoding, and plans what
+// --collect.max-series drops, with every family's series count when it
+// had to count them. A nil snapshot gives no view and nothing served.
+func (c *Collector) view(s *snapshot.Snapshot) (*view, map[string]int) {
 	if s == nil {
 		c.mu.Lock()
 		c.lastSeries, c.lastDropped = map[string]int{}, map[string]int{}
 		c.mu.Unlock()
-		return
+		return nil, nil
 	}
 	v := newView(s, c.now())
 	if len(c.opts.Targets) > 1 && !defect.On(defect.MergedTwins) {
 		v.splitTargets(c.opts.Targets)
 	}
-
+	var counts map[string]int
 	if c.opts.MaxSeries > 0 {
-		v.dropped = c.planDrops(v)
+		v.dropped, counts = c.planDrops(v)
 	}
+	return v, counts
+}
 
-	for _, f := range c.families {
-		if _, gone := v.dropped[f.name]; gone {
-			continue
-		}
-		sk := sink{ch: ch, desc: f.desc, typ: f.typ}
-		f.emit(v, &sk)
-		if sk.n > 0 {
-			v.served[f.name] = sk.n
+// served records what one family's sink served and logs what it could not.
+func (c *Collector) served(v *view, f *family, sk *sink) {
+	if sk.n > 0 {
+		if _, counted := v.served[f.name]; !counted {
 			v.servedOrder = append(v.servedOrder, f.name)
 		}
-		if sk.errs > 0 {
-			c.logBuildErrors(f.name, sk.errs, sk.firstErr)
-		}
+		v.served[f.name] = sk.n
 	}
+	if sk.errs > 0 {
+		c.logBuildErrors(f.name, sk.errs, sk.firstErr)
+	}
+}
 
+// remember keeps what v served for LastSeries and LastDropped.
+func (c *Collector) remember(v *view) {
 	c.mu.Lock()
 	c.lastSeries, c.lastDropped = v.served, v.dropped
 	c.mu.Unlock()
@@ -227,15 +262,15 @@ const restoreRatio = 0.9
 // families to leave out so the rest fits under MaxSeries. A family left out
 // of the previous snapshot stays out until the series with it fit under
 // restoreRatio of the cap.
-func (c *Collector) planDrops(v *view) map[string]int {
+func (c *Collector) planDrops(v *view) (map[string]int, map[string]int) {
 	counts := make(map[string]int, len(c.families))
 	total := 0
 	var candidates []*family
-	for _, f := range c.families {
+	for i, f := range c.families {
 		if f.meta {
 			continue
 		}
-		sk := sink{}
+		sk := sink{form: &c.forms[i]}
 		f.emit(v, &sk)
 		counts[f.name] = sk.n
 		total += sk.n
@@ -266,7 +301,7 @@ func (c *Collector) planDrops(v *view) map[string]int {
 	}
 	total = c.holdDropped(v.s.Seq, candidates, counts, dropped, total)
 	c.logDrops(dropped, total)
-	return dropped
+	return dropped, counts
 }
 
 // holdDropped keeps out the families the previous snapshot left out that
@@ -332,11 +367,16 @@ func (c *Collector) logDrops(dropped map[string]int, kept int) {
 	c.log.Warn("max-series: the snapshot has more series than allowed; dropping whole families, lowest priority first", attrs...)
 }
 
-// sink receives one family's series. Without a channel it only counts.
+// sink receives one family's series: as const metrics on a channel (ch),
+// as lines of the text format (text), or, with neither, only counted. It
+// counts what it serves (n): a series whose label values a registry would
+// refuse (not UTF-8) is left out, and counted in errs instead.
 type sink struct {
 	ch       chan<- prometheus.Metric
 	desc     *prometheus.Desc
 	typ      prometheus.ValueType
+	form     *textForm
+	text     *textFamily
 	n        int
 	errs     int
 	firstErr string
@@ -347,21 +387,39 @@ type sink struct {
 
 // add sends one series: its value and label values in the family's order.
 func (s *sink) add(v float64, lvs ...string) {
-	if s.ch == nil {
-		s.n++
+	if s.ch != nil {
+		s.send(v, lvs)
 		return
 	}
-	if s.targeted {
-		lvs = append([]string{s.target}, lvs...)
+	if err := labelError(s.form.nlabels, lvs, s.target, s.targeted); err != nil {
+		s.fail(err)
+		return
 	}
-	m, err := prometheus.NewConstMetric(s.desc, s.typ, v, lvs...)
+	s.n++
+	if s.text != nil {
+		s.text.add(s.form, v, lvs, s.target, s.targeted)
+	}
+}
+
+// send builds a const metric on a copy of lvs, so the caller's variadic
+// slice stays on its stack for the other sinks.
+func (s *sink) send(v float64, lvs []string) {
+	all := make([]string, 0, len(lvs)+1)
+	if s.targeted {
+		all = append(all, s.target)
+	}
+	m, err := prometheus.NewConstMetric(s.desc, s.typ, v, append(all, lvs...)...)
 	if err != nil {
-		if s.errs == 0 {
-			s.firstErr = err.Error()
-		}
-		s.errs++
+		s.fail(err)
 		return
 	}
 	s.n++
 	s.ch <- m
+}
+
+func (s *sink) fail(err error) {
+	if s.errs == 0 {
+		s.firstErr = err.Error()
+	}
+	s.errs++
 }

@@ -1,0 +1,292 @@
+package collector
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
+)
+
+// The cache writes the text exposition format straight from the view: no
+// const metric, no registry, no dto. What it writes must be, byte for
+// byte, what client_golang's registry and expfmt would write for the same
+// series, since scrapes, the goldens and the collector's own tests compare
+// the two (TestCacheEncodesWhatCollectServes, TestTextMatchesRegistry). So
+// it does what the registry does: families in name order, each family's
+// series sorted by their label values taken in label-name order, the first
+// of two series with one label set kept, label pairs written in
+// label-name order, floats as expfmt formats them.
+
+// textForm is what a family's lines share, worked out once per Collector.
+type textForm struct {
+	name    string
+	nlabels int    // label values a series carries, the target's included
+	head    []byte // "# HELP …\n# TYPE …\n"
+	// perm[i] is the position, in the family's own label order, of the
+	// i-th label in name order; pieces[i] opens that label's pair.
+	perm   []int
+	pieces []string
+}
+
+func newTextForm(name, help string, typ prometheus.ValueType, labels []string) textForm {
+	f := textForm{name: name, nlabels: len(labels)}
+	f.head = fmt.Appendf(nil, "# HELP %s %s\n# TYPE %s %s\n", name, helpEscaper.Replace(help), name, textType(typ))
+	f.perm = make([]int, len(labels))
+	for i := range f.perm {
+		f.perm[i] = i
+	}
+	slices.SortStableFunc(f.perm, func(a, b int) int { return strings.Compare(labels[a], labels[b]) })
+	for i, p := range f.perm {
+		sep := ","
+		if i == 0 {
+			sep = "{"
+		}
+		f.pieces = append(f.pieces, sep+labels[p]+`="`)
+	}
+	return f
+}
+
+var helpEscaper = strings.NewReplacer(`\`, `\\`, "\n", `\n`)
+
+func textType(t prometheus.ValueType) string {
+	switch t {
+	case prometheus.CounterValue:
+		return "counter"
+	case prometheus.GaugeValue:
+		return "gauge"
+	}
+	return "untyped"
+}
+
+// textFamily collects one family's lines, then sorts and writes them. Each
+// line has a key beside it: its label values in name order, encoded so
+// that comparing keys as bytes compares the values one by one as strings
+// (the registry's order), which the escaped text would not.
+type textFamily struct {
+	lines, keys, out []byte
+	rows             []textRow
+}
+
+// textRow locates one series' line and key.
+type textRow struct{ line, lineEnd, key, keyEnd int }
+
+// reset empties t for the next family, keeping its buffers.
+func (t *textFamily) reset() {
+	t.lines, t.keys, t.out, t.rows = t.lines[:0], t.keys[:0], t.out[:0], t.rows[:0]
+}
+
+// add appends one series: its value and label values in the family's
+// own order, the target's first when targeted.
+func (t *textFamily) add(f *textForm, v float64, lvs []string, target string, targeted bool) {
+	row := textRow{line: len(t.lines), key: len(t.keys)}
+	t.lines = append(t.lines, f.name...)
+	for i, p := range f.perm {
+		lv := target
+		if !targeted {
+			lv = lvs[p]
+		} else if p > 0 {
+			lv = lvs[p-1]
+		}
+		t.lines = appendEscaped(append(t.lines, f.pieces[i]...), lv)
+		t.lines = append(t.lines, '"')
+		if i > 0 {
+			t.keys = append(t.keys, 0, 1)
+		}
+		t.keys = appendKey(t.keys, lv)
+	}
+	if len(f.perm) > 0 {
+		t.lines = append(t.lines, '}')
+	}
+	t.lines = append(appendFloat(append(t.lines, ' '), v), '\n')
+	row.lineEnd, row.keyEnd = len(t.lines), len(t.keys)
+	t.rows = append(t.rows, row)
+}
+
+// compare orders rows by key, then by emission: of two series with one
+// label set the first emitted comes first, and is the one kept.
+func (t *textFamily) compare(a, b textRow) int {
+	return cmp.Or(bytes.Compare(t.keys[a.key:a.keyEnd], t.keys[b.key:b.keyEnd]), cmp.Compare(a.line, b.line))
+}
+
+// flush writes the family, if it has any series, and empties t.
+func (t *textFamily) flush(w io.Writer, f *textForm) {
+	defer t.reset()
+	if len(t.rows) == 0 {
+		return // the registry serves no family without series
+	}
+	body := t.lines
+	if !t.orderedUnique() {
+		slices.SortFunc(t.rows, t.compare)
+		for i, r := range t.rows {
+			if i > 0 && t.sameKey(t.rows[i-1], r) {
+				continue
+			}
+			t.out = append(t.out, t.lines[r.line:r.lineEnd]...)
+		}
+		body = t.out
+	}
+	w.Write(f.head)
+	w.Write(body)
+}
+
+// orderedUnique tells whether the rows came in the registry's order with
+// no label set twice, as most families emit them: then the lines are
+// written as they are.
+func (t *textFamily) orderedUnique() bool {
+	for i := 1; i < len(t.rows); i++ {
+		a, b := t.rows[i-1], t.rows[i]
+		if bytes.Compare(t.keys[a.key:a.keyEnd], t.keys[b.key:b.keyEnd]) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (t *textFamily) sameKey(a, b textRow) bool {
+	return bytes.Equal(t.keys[a.key:a.keyEnd], t.keys[b.key:b.keyEnd])
+}
+
+// appendEscaped appends a label value escaped as the text format wants:
+// backslash, newline and double quote.
+func appendEscaped(b []byte, s string) []byte {
+	if !strings.ContainsAny(s, "\\\n\"") {
+		return append(b, s...)
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\':
+			b = append(b, `\\`...)
+		case '\n':
+			b = append(b, `\n`...)
+		case '"':
+			b = append(b, `\"`...)
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
+}
+
+// appendKey appends a label value to a sort key. Values are separated by
+// 0x00 0x01 and a 0x00 inside a value is written 0x00 0x02, so a value
+// that is a prefix of another sorts first and a NUL byte sorts below any
+// other, as in a string comparison.
+func appendKey(b []byte, s string) []byte {
+	if strings.IndexByte(s, 0) < 0 {
+		return append(b, s...)
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0 {
+			b = append(b, 0, 2)
+			continue
+		}
+		b = append(b, s[i])
+	}
+	return b
+}
+
+// appendFloat formats a sample value as expfmt does.
+func appendFloat(b []byte, f float64) []byte {
+	switch {
+	case f == 1:
+		return append(b, '1')
+	case f == 0:
+		return append(b, '0')
+	case f == -1:
+		return append(b, "-1"...)
+	case math.IsNaN(f):
+		return append(b, "NaN"...)
+	case math.IsInf(f, +1):
+		return append(b, "+Inf"...)
+	case math.IsInf(f, -1):
+		return append(b, "-Inf"...)
+	}
+	return strconv.AppendFloat(b, f, 'g', -1, 64)
+}
+
+// labelError is the error client_golang gives for label values it
+// refuses (NewConstMetric), so the log reads as it did when series were
+// const metrics; nil when the values are fine.
+func labelError(want int, lvs []string, target string, targeted bool) error {
+	got := len(lvs)
+	if targeted {
+		got++
+	}
+	if got != want {
+		all := make([]string, 0, got) // a copy: lvs must not escape
+		if targeted {
+			all = append(all, target)
+		}
+		all = append(all, lvs...)
+		return fmt.Errorf("inconsistent label cardinality: expected %d label values but got %d in %#v", want, got, all)
+	}
+	if targeted && !utf8.ValidString(target) {
+		return fmt.Errorf("label value %q is not valid UTF-8", target)
+	}
+	for _, v := range lvs {
+		if !utf8.ValidString(v) {
+			return fmt.Errorf("label value %q is not valid UTF-8", v)
+		}
+	}
+	return nil
+}
+
+// encode writes the families of s to w in the text format, as a registry
+// holding c would be gathered and encoded, and remembers what it served.
+// Families are written one at a time in name order, so only the largest
+// family is ever held as text. A meta family reports the series of the
+// families before it in c.families (Collect's order), so when one comes
+// up in name order those not yet written are counted first (or their
+// counts taken from --collect.max-series' plan).
+func (c *Collector) encode(s *snapshot.Snapshot, w io.Writer) {
+	v, counts := c.view(s)
+	if v == nil {
+		return
+	}
+	var t textFamily
+	known := make([]bool, len(c.families)) // served[name] holds the family's count
+	for _, i := range c.byName {
+		f := c.families[i]
+		if _, gone := v.dropped[f.name]; gone {
+			continue
+		}
+		if f.meta {
+			c.countBefore(i, v, known, counts)
+		}
+		sk := sink{form: &c.forms[i], text: &t}
+		f.emit(v, &sk)
+		c.served(v, f, &sk)
+		t.flush(w, &c.forms[i])
+		known[i] = true
+	}
+	c.remember(v)
+}
+
+// countBefore records the series of the families before c.families[end]
+// whose count is not known yet. counts, when there are any, are those
+// --collect.max-series counted on this view already.
+func (c *Collector) countBefore(end int, v *view, known []bool, counts map[string]int) {
+	for i, f := range c.families[:end] {
+		if _, gone := v.dropped[f.name]; gone || known[i] {
+			continue
+		}
+		sk := sink{form: &c.forms[i]}
+		if n, ok := counts[f.name]; ok {
+			sk.n = n
+		} else {
+			f.emit(v, &sk)
+		}
+		sk.errs = 0 // the writing reports them
+		c.served(v, f, &sk)
+		known[i] = true
+	}
+}
