@@ -116,7 +116,7 @@ func dropTime(_ []string, a slog.Attr) slog.Attr {
 // shape at 1k topics.
 func TestTextMatchesRegistryOnFixture(t *testing.T) {
 	for name, o := range map[string]Options{"all on": allOn(), "defaults": {Compat: true, ClientMetrics: true},
-		"targets": {Compat: true, QueueMetrics: true, ClientMetrics: true, Targets: []string{"a", "b"}},
+		"targets":   {Compat: true, QueueMetrics: true, ClientMetrics: true, Targets: []string{"a", "b"}},
 		"1k topics": {Compat: true, QueueMetrics: true, ClientMetrics: true, MaxSeries: 20000}} {
 		t.Run(name, func(t *testing.T) {
 			s := fixtureSnapshot(t)
