@@ -107,10 +107,19 @@ limit is set or gomemlimit.value overrides it.
 {{- if .Values.webConfig.tls }}HTTPS{{ else }}HTTP{{ end -}}
 {{- end }}
 
-{{/* A probe with its httpGet scheme following webConfig.tls. */}}
+{{/*
+A probe with its httpGet scheme following webConfig.tls. With
+webConfig.basicAuth every path asks for credentials, /healthz and /readyz
+included (exporter-toolkit exempts none), and a kubelet probe carries none:
+an httpGet probe becomes a TCP check of its port.
+*/}}
 {{- define "rocketmq-exporter.probe" -}}
 {{- $p := deepCopy .probe -}}
-{{- if $p.httpGet -}}
+{{- if and $p.httpGet .root.Values.webConfig.basicAuth -}}
+{{- $port := $p.httpGet.port -}}
+{{- $_ := unset $p "httpGet" -}}
+{{- $_ := set $p "tcpSocket" (dict "port" $port) -}}
+{{- else if $p.httpGet -}}
 {{- $_ := set $p.httpGet "scheme" (include "rocketmq-exporter.scheme" .root) -}}
 {{- end -}}
 {{- toYaml $p -}}
