@@ -168,8 +168,8 @@ func brokerFamilies() []*family {
 			source: "GET_ALL_TOPIC_CONFIG", replaces: "(none)",
 			emit: func(v *view, s *sink) {
 				for _, b := range v.entities {
-					if !b.Up && !hasEntities(b) {
-						continue
+					if !hasEntities(b) && (!b.Up || !b.IsMaster()) {
+						continue // a slave standing in for an absent master was never asked for its entities: no count, not 0
 					}
 					var n [len(topicKinds)]int
 					for i := range b.Topics {
@@ -190,8 +190,8 @@ func brokerFamilies() []*family {
 			source: "GET_ALL_SUBSCRIPTIONGROUP_CONFIG", replaces: "(none)",
 			emit: func(v *view, s *sink) {
 				for _, b := range v.entities {
-					if !b.Up && !hasEntities(b) {
-						continue
+					if !hasEntities(b) && (!b.Up || !b.IsMaster()) {
+						continue // a slave standing in for an absent master was never asked for its entities: no count, not 0
 					}
 					n := map[snapshot.GroupKind]int{}
 					for i := range b.Groups {

@@ -2,9 +2,12 @@ package realbroker
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"syscall"
 	"time"
+
+	"github.com/rocketmq-exporter/rocketmq_exporter/remoting"
 )
 
 // Topologies beyond one namesrv and one master: a slave of the master and
@@ -162,4 +165,43 @@ func (c *Cluster) PauseSlave() error {
 // ResumeSlave continues a paused slave (SIGCONT).
 func (c *Cluster) ResumeSlave() error {
 	return c.signalNode("ResumeSlave", c.brokerProc(true), syscall.SIGCONT)
+}
+
+// getBrokerHAStatus is GET_BROKER_HA_STATUS (RequestCode 907), 5.x only.
+const getBrokerHAStatus = 907
+
+// HAStatus is what a broker's HA service reports (HARuntimeInfo): on a
+// master, its commit-log offset and one entry per connected slave.
+type HAStatus struct {
+	Master                   bool           `json:"master"`
+	MasterCommitLogMaxOffset int64          `json:"masterCommitLogMaxOffset"`
+	InSyncSlaveNums          int            `json:"inSyncSlaveNums"`
+	Connections              []HAConnection `json:"haConnectionInfo"`
+}
+
+// HAConnection is one slave as its master's HA service sees it; Addr is the
+// slave's HA client socket, not its listenPort.
+type HAConnection struct {
+	Addr           string `json:"addr"`
+	SlaveAckOffset int64  `json:"slaveAckOffset"`
+	Diff           int64  `json:"diff"` // the master's put offset minus SlaveAckOffset
+	InSync         bool   `json:"inSync"`
+}
+
+// HAStatus asks the broker at addr for GET_BROKER_HA_STATUS. A 4.x broker
+// answers REQUEST_CODE_NOT_SUPPORTED (remoting.IsNotSupported).
+func (c *Cluster) HAStatus(ctx context.Context, addr string) (*HAStatus, error) {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	rc := remoting.NewClient(remoting.Options{Credentials: c.Credentials, TLS: c.clientTLS, DialTimeout: probeTimeout})
+	defer rc.Close()
+	resp, err := rc.Call(ctx, addr, getBrokerHAStatus, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	var st HAStatus
+	if err := json.Unmarshal(resp.Body, &st); err != nil {
+		return nil, fmt.Errorf("realbroker: HA status of %s: %w", addr, err)
+	}
+	return &st, nil
 }
