@@ -18,9 +18,9 @@ func namesrvName(i int) string {
 // newServer starts a server of this cluster on addr; a restarted process
 // asks for its old address and takes a new one only if that is taken.
 func (c *Cluster) newServer(name, addr string, handle func(*remoting.Command) *remoting.Command) (*Server, error) {
-	s, err := newServer(name, addr, handle, c.opts.BinaryHeaders, c.opts.Latency, c.p.code)
+	s, err := newServer(name, addr, handle, c.opts.BinaryHeaders, c.opts.Latency, c.p.code, &c.recv)
 	if err != nil && addr != anyPort {
-		s, err = newServer(name, anyPort, handle, c.opts.BinaryHeaders, c.opts.Latency, c.p.code)
+		s, err = newServer(name, anyPort, handle, c.opts.BinaryHeaders, c.opts.Latency, c.p.code, &c.recv)
 	}
 	return s, err
 }

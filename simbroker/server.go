@@ -63,6 +63,7 @@ type Server struct {
 	accepts  atomic.Int64
 	codeMu   sync.Mutex
 	byCode   map[int]int64
+	ledger   *ledger // the cluster's count, which outlives this process
 }
 
 // anyPort asks the kernel for a free port.
@@ -70,13 +71,13 @@ const anyPort = "127.0.0.1:0"
 
 // newServer listens on addr (anyPort for a fresh one; a restarted process
 // asks for its old address).
-func newServer(name, addr string, handle func(*remoting.Command) *remoting.Command, binary bool, latency time.Duration, version int) (*Server, error) {
+func newServer(name, addr string, handle func(*remoting.Command) *remoting.Command, binary bool, latency time.Duration, version int, l *ledger) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{Name: name, Addr: ln.Addr().String(), ln: ln, handle: handle, binary: binary, latency: latency, version: version,
-		release: make(chan struct{}), closed: make(chan struct{}), conns: map[net.Conn]struct{}{}, byCode: map[int]int64{}}
+		release: make(chan struct{}), closed: make(chan struct{}), conns: map[net.Conn]struct{}{}, byCode: map[int]int64{}, ledger: l}
 	s.wg.Add(1)
 	go s.acceptLoop()
 	return s, nil
@@ -199,6 +200,9 @@ func (s *Server) serveConn(nc net.Conn) {
 		s.codeMu.Lock()
 		s.byCode[req.Code]++
 		s.codeMu.Unlock()
+		if s.ledger != nil {
+			s.ledger.add(s.Name, req.Code)
+		}
 		f, rel, armed := s.arm(true)
 		armed = armed && (f.Request == 0 || f.Request == req.Code)
 		if armed && f.Close {

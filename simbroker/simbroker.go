@@ -167,6 +167,8 @@ type Cluster struct {
 	// group takes its predecessor's slot (broker, activity, subscriptions).
 	topicSlots []*topic
 	groupSlots []*group
+
+	recv ledger // every request received, by server and code (received.go)
 }
 
 // Start builds the cluster and starts listening.
