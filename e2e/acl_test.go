@@ -24,6 +24,19 @@ import (
 // 4.x (ACL 1.0) and 5.x (ACL 2.0), and a user with less. The broker's ACL
 // is the judge of what each user may do; the README documents the same
 // users.
+//
+// Where the reference notes (rocketmq-broker-internals.md §2.6, §3.6) and
+// the brokers (5.3.3, 5.4.0) disagree or fall short:
+//   - GET_TOPIC_STATS_INFO of a %RETRY% topic is checked as Group:<group>,
+//     not as the topic (the notes: "checks the topic"): the user without
+//     Group:* is refused the stats of retry topics only, the user without
+//     Topic:* gets them.
+//   - QUERY_CONSUME_TIME_SPAN, which the notes do not list, checks Get on
+//     both its topic and its group.
+//   - At 5.3.3 only GET_ALL_TOPIC_CONFIG has an annotated header class (its
+//     response header, action LIST); GET_ALL_SUBSCRIPTIONGROUP_CONFIG has
+//     none (the notes: both carry annotations). Either way neither is
+//     checked beyond the signature, as the notes conclude.
 
 // allStages are the stage label values of rocketmq_broker_collect_stage_*:
 // every kind of call the poller and the leak planner make to a broker.
