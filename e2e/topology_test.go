@@ -15,6 +15,7 @@ import (
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/realbroker"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/workload"
 	"github.com/rocketmq-exporter/rocketmq_exporter/remoting"
+	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
 )
 
 // traffic keeps a producer sending to topic and a consumer of group
@@ -403,5 +404,172 @@ func TestTopologyActingMaster(t *testing.T) {
 	})
 	for _, s := range m.Series("rocketmq_broker_info", name) {
 		t.Logf("acting: rocketmq_broker_info %v", labelsOf(s))
+	}
+}
+
+// cycleRecord is what one published snapshot says about a target's
+// namesrvs and one broker.
+type cycleRecord struct {
+	seq       uint64
+	brokerUp  bool
+	namesrvUp map[string]bool
+}
+
+// cycleLog records every snapshot the poller publishes.
+type cycleLog struct {
+	c  *realbroker.Cluster
+	mu sync.Mutex
+	rs []cycleRecord
+}
+
+func (l *cycleLog) add(s *snapshot.Snapshot) {
+	r := cycleRecord{seq: s.Seq}
+	if len(s.Targets) > 0 && s.Targets[0] != nil {
+		r.namesrvUp = s.Targets[0].NamesrvUp
+	}
+	for _, b := range s.Brokers {
+		if b != nil && b.Cluster == l.c.ClusterName && b.Name == l.c.BrokerName && b.ID == 0 {
+			r.brokerUp = b.Up
+		}
+	}
+	l.mu.Lock()
+	l.rs = append(l.rs, r)
+	l.mu.Unlock()
+}
+
+func (l *cycleLog) records() []cycleRecord {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]cycleRecord(nil), l.rs...)
+}
+
+// waitFor waits until ok holds for the records, bounded by d.
+func (l *cycleLog) waitFor(t *testing.T, d time.Duration, what string, ok func([]cycleRecord) bool) []cycleRecord {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		rs := l.records()
+		if ok(rs) {
+			return rs
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s; cycles: %+v", what, d, rs)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// since counts the records after seq for which ok holds.
+func since(rs []cycleRecord, seq uint64, ok func(cycleRecord) bool) int {
+	n := 0
+	for _, r := range rs {
+		if r.seq > seq && ok(r) {
+			n++
+		}
+	}
+	return n
+}
+
+// logLines counts the log lines holding every one of parts.
+func logLines(logs *syncBuffer, parts ...string) int {
+	n := 0
+	for _, l := range strings.Split(logs.String(), "\n") {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(l, p)
+		}
+		if all {
+			n++
+		}
+	}
+	return n
+}
+
+// waitScrape scrapes (the poller runs on its own) until check passes.
+func waitScrape(t *testing.T, a *app.App, d time.Duration, what string, check func(Metrics) error) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		m, _, err := Scrape(a.Handler)
+		if err == nil {
+			err = check(m)
+		}
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %v", what, err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// TestTopologyNamesrvFailover: three namesrvs, the broker registered with
+// each; the first is killed while the poller runs. Every cycle after the
+// one in flight still has the broker up, rocketmq_namesrv_up is 0 for that
+// address only, and the log names it once however many cycles pass.
+// Restarted, the namesrv answers again, which the log says once.
+func TestTopologyNamesrvFailover(t *testing.T) {
+	needBroker(t)
+	ctx := ctxT(t, 10*time.Minute)
+	c, err := realbroker.Start(ctx, realbroker.Options{Namesrvs: 3, ClusterName: "NSCluster", BrokerName: "broker-ns", Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	a, logs := newApp(t, func(s *app.Settings) { s.Interval = time.Second }, c.NamesrvAddr)
+	rec := &cycleLog{c: c}
+	a.Poller.Subscribe(rec.add)
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { a.Poller.Run(runCtx); close(done) }()
+	defer func() { stop(); <-done }()
+
+	dead, alive := c.NamesrvAddrs[0], c.NamesrvAddrs[1:]
+	rs := rec.waitFor(t, 2*time.Minute, "cycles with every namesrv and the broker up", func(rs []cycleRecord) bool {
+		return since(rs, 0, func(r cycleRecord) bool { return r.brokerUp && r.namesrvUp[dead] }) >= 2
+	})
+	killedAfter := rs[len(rs)-1].seq // the cycle in flight at the kill is killedAfter+1
+	if err := c.KillNamesrv(0); err != nil {
+		t.Fatal(err)
+	}
+	rs = rec.waitFor(t, 2*time.Minute, "cycles after the kill", func(rs []cycleRecord) bool {
+		return since(rs, killedAfter+1, func(cycleRecord) bool { return true }) >= 6
+	})
+	for _, r := range rs {
+		if r.seq > killedAfter+1 && (!r.brokerUp || r.namesrvUp[dead] || !r.namesrvUp[alive[0]] || !r.namesrvUp[alive[1]]) {
+			t.Errorf("cycle %d after the kill: broker up %v, namesrvs %v", r.seq, r.brokerUp, r.namesrvUp)
+		}
+	}
+	waitScrape(t, a, time.Minute, "namesrv states", func(m Metrics) error {
+		return firstErr(expect(m, "rocketmq_namesrv_up", map[string]string{"namesrv": dead}, 0),
+			expect(m, "rocketmq_namesrv_up", map[string]string{"namesrv": alive[0]}, 1),
+			expect(m, "rocketmq_namesrv_up", map[string]string{"namesrv": alive[1]}, 1),
+			expect(m, "rocketmq_up", proc(c, 0), 1))
+	})
+	if n := logLines(logs, "namesrv stopped answering", "namesrv="+dead+" "); n != 1 {
+		t.Errorf("%d log lines say %s stopped answering, want 1:\n%s", n, dead, logs)
+	}
+	if n := logLines(logs, "namesrv stopped answering"); n != 1 {
+		t.Errorf("%d log lines say a namesrv stopped answering, want 1", n)
+	}
+
+	if err := c.StartNamesrv(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	back := rs[len(rs)-1].seq
+	rec.waitFor(t, 2*time.Minute, "the namesrv answers again", func(rs []cycleRecord) bool {
+		return since(rs, back, func(r cycleRecord) bool { return r.namesrvUp[dead] && r.brokerUp }) >= 3
+	})
+	waitScrape(t, a, time.Minute, "the namesrv up again", func(m Metrics) error {
+		return expect(m, "rocketmq_namesrv_up", map[string]string{"namesrv": dead}, 1)
+	})
+	if n := logLines(logs, "namesrv answers again", "namesrv="+dead+" "); n != 1 {
+		t.Errorf("%d log lines say %s answers again, want 1:\n%s", n, dead, logs)
+	}
+	for _, r := range rec.records() {
+		if r.seq == killedAfter+1 {
+			t.Logf("the cycle in flight at the kill (%d): broker up %v, namesrvs %v", r.seq, r.brokerUp, r.namesrvUp)
+		}
 	}
 }
