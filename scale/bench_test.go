@@ -43,12 +43,14 @@ func BenchmarkCycle(b *testing.B) {
 				b.StopTimer()
 				sim.Tick()
 				before, _ := sim.BytesOut()
+				asked, _ := sim.Received()
 				b.StartTimer()
 				s := a.Cycle(ctx)
 				b.StopTimer()
 				after, _ := sim.BytesOut()
 				read += after - before
-				rpcs += Total(s.RPCs)
+				now, _ := sim.Received()
+				rpcs += Total(now.Sub(asked).ByRequest()) // counted where they arrive
 				cycles++
 				for _, br := range s.Brokers {
 					if !br.Up {

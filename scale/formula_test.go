@@ -59,9 +59,10 @@ func complete(t *testing.T, s *snapshot.Snapshot, truth simbroker.BrokerTruth) {
 	t.Errorf("%s: not in the snapshot", truth.Name)
 }
 
-// TestRPCFormula checks the calls of the first two cycles, by request,
-// against Expected on what the simulated brokers hold, and the data
-// against the brokers' own figures.
+// TestRPCFormula checks the calls the simulated servers received in each
+// of six cycles, by request, against the written formula (Expected, on
+// what the brokers hold) and against the exporter's own counter, and the
+// data against the brokers' own figures.
 func TestRPCFormula(t *testing.T) {
 	t.Run("traffic", func(t *testing.T) { formula(t, false) })
 	t.Run("idle", func(t *testing.T) { formula(t, true) })
@@ -86,6 +87,12 @@ func formula(t *testing.T, idle bool) {
 		want := Expected(truth, ph)
 		for _, d := range Diff(want, cy.RPCs) {
 			t.Errorf("cycle %d: %s", i+1, d)
+		}
+		for _, d := range DiffCounted(cy.RPCs, cy.Counted) {
+			t.Errorf("cycle %d: %s", i+1, d)
+		}
+		if cy.TotalRPCs == 0 || len(cy.ByServer) != 7 { // the namesrv, 3 masters, 3 slaves
+			t.Errorf("cycle %d: %d requests received, by server %v", i+1, cy.TotalRPCs, cy.ByServer)
 		}
 		if cy.BrokersUp != 6 {
 			t.Errorf("cycle %d: %d brokers up", i+1, cy.BrokersUp)

@@ -2,8 +2,10 @@ package scale
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -45,11 +47,19 @@ type Cycle struct {
 	// Duration is the whole Poller.Cycle call: Collect, the collection
 	// (the snapshot's own Started to Finished), then Publish, the hooks run
 	// on publication (the encoded-metrics cache is built there).
-	Duration    time.Duration
-	Collect     time.Duration
-	Publish     time.Duration
-	RPCs        map[string]int
-	TotalRPCs   int
+	Duration time.Duration
+	Collect  time.Duration
+	Publish  time.Duration
+	// RPCs are the requests the simulated servers received during the
+	// cycle, by request name: the receiving side's count, which every RPC
+	// figure is taken from. ByServer is the same by server.
+	RPCs      map[string]int
+	TotalRPCs int
+	ByServer  map[string]int
+	// Counted is what the exporter counted of its own calls in the cycle:
+	// the rise of rocketmq_exporter_rpcs_total (snapshot.Self.RPC.Calls),
+	// by request, to hold against RPCs.
+	Counted     map[string]int
 	BytesRead   int64  // bytes the simulated servers wrote during the cycle
 	Allocs      uint64 // heap objects allocated in this process during the cycle
 	AllocBytes  uint64
@@ -64,6 +74,11 @@ func RunCycle(ctx context.Context, a *app.App, sim Sim) (Cycle, error) {
 	if err != nil {
 		return Cycle{}, err
 	}
+	r0, err := sim.Received()
+	if err != nil {
+		return Cycle{}, err
+	}
+	counted0 := selfCalls(a.Poller.Snapshot())
 	runtime.ReadMemStats(&before)
 	start := time.Now()
 	s := a.Cycle(ctx)
@@ -73,10 +88,19 @@ func RunCycle(ctx context.Context, a *app.App, sim Sim) (Cycle, error) {
 	if err != nil {
 		return Cycle{}, err
 	}
-	c := Cycle{Snapshot: s, Duration: d, Collect: s.Duration(), Publish: d - s.Duration(), RPCs: s.RPCs, BytesRead: b1 - b0,
+	r1, err := sim.Received()
+	if err != nil {
+		return Cycle{}, err
+	}
+	got := r1.Sub(r0)
+	c := Cycle{Snapshot: s, Duration: d, Collect: s.Duration(), Publish: d - s.Duration(), RPCs: got.ByRequest(),
+		ByServer: got.ByServer(), Counted: map[string]int{}, BytesRead: b1 - b0,
 		Allocs: after.Mallocs - before.Mallocs, AllocBytes: after.TotalAlloc - before.TotalAlloc}
-	for _, n := range s.RPCs {
-		c.TotalRPCs += n
+	c.TotalRPCs = Total(c.RPCs)
+	for name, n := range selfCalls(s) {
+		if d := int(n - counted0[name]); d != 0 {
+			c.Counted[name] = d
+		}
 	}
 	for _, b := range s.Brokers {
 		if b.Up {
@@ -86,6 +110,14 @@ func RunCycle(ctx context.Context, a *app.App, sim Sim) (Cycle, error) {
 		}
 	}
 	return c, nil
+}
+
+// selfCalls is the exporter's running count of its calls as of s.
+func selfCalls(s *snapshot.Snapshot) map[string]int64 {
+	if s == nil {
+		return nil
+	}
+	return s.Self.RPC.Calls
 }
 
 // Phase places a cycle in the exporter's life, for the parts of the
@@ -113,10 +145,12 @@ const (
 	idleRefresh       = 4    // app.Settings.IdleTopicRefresh
 )
 
-// Expected is the number of calls of each request the exporter's poller
-// (poller/broker.go collectInto) makes in cycle ph.K over brokers holding
-// truth, with the default settings (lag seconds and leak probes on,
-// running info off) and no churn:
+// Expected is the written formula: the number of calls of each request
+// the exporter's poller (poller/broker.go collectInto) should make in
+// cycle ph.K over brokers holding truth, with the default settings (lag
+// seconds and leak probes on, running info off) and no churn. It is
+// documentation, checked against what the simulated servers received
+// (TestRPCFormula, cmd/bench), never the measure of the poller itself:
 //
 //	GET_BROKER_CLUSTER_INFO           1 per namesrv set
 //	GET_BROKER_RUNTIME_INFO           1 per broker process (masters and slaves)
@@ -202,8 +236,18 @@ func Total(m map[string]int) int {
 	return n
 }
 
-// Diff lists the requests whose measured count differs from the formula.
-func Diff(want, got map[string]int) []string {
+// Diff lists the requests whose count received differs from the formula.
+func Diff(want, got map[string]int) []string { return diff(want, got, "received %d, formula %d") }
+
+// DiffCounted lists the requests the exporter counted otherwise than the
+// simulator received them.
+func DiffCounted(received, counted map[string]int) []string {
+	return diff(counted, received, "received %d, the exporter counted %d")
+}
+
+// diff lists "request: " + format(got, want) for each request the two
+// tables count differently.
+func diff(want, got map[string]int, format string) []string {
 	keys := map[string]bool{}
 	for k := range want {
 		keys[k] = true
@@ -214,7 +258,7 @@ func Diff(want, got map[string]int) []string {
 	var out []string
 	for k := range keys {
 		if want[k] != got[k] {
-			out = append(out, fmt.Sprintf("%s: measured %d, formula %d", k, got[k], want[k]))
+			out = append(out, k+": "+fmt.Sprintf(format, got[k], want[k]))
 		}
 	}
 	sort.Strings(out)
@@ -313,6 +357,49 @@ func AllFamilies(a *app.App) ([]*dto.MetricFamily, error) {
 	reg.MustRegister(collector.New(a.Poller, collector.Options{Compat: set.Compat, QueueMetrics: set.QueueMetrics,
 		ClientMetrics: set.ClientMetrics, MaxSeries: set.MaxSeries}))
 	return gatherAll(a.Registry, reg)
+}
+
+// Build is what encoding one snapshot's exposition costs
+// (collector.Cache.Build: the text format written from the snapshot, and
+// gzipped), measured apart from the cycle.
+type Build struct {
+	Duration   time.Duration
+	Series     int
+	Allocs     uint64 // heap objects allocated by the build
+	AllocBytes uint64
+	TextBytes  int64 // the exposition, uncompressed
+	GzBytes    int
+}
+
+// MeasureBuild encodes s with the families a serves on a cache of its
+// own, twice: the second build, the one measured, starts from the
+// first's buffer sizes, as every build after an exporter's first does.
+func MeasureBuild(a *app.App, s *snapshot.Snapshot) (Build, error) {
+	set := a.Settings
+	c := collector.NewCache(collector.Options{Compat: set.Compat, QueueMetrics: set.QueueMetrics,
+		ClientMetrics: set.ClientMetrics, MaxSeries: set.MaxSeries})
+	c.Build(s)
+	next := *s
+	next.Seq++
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	c.Build(&next)
+	b := Build{Duration: time.Since(start)}
+	runtime.ReadMemStats(&after)
+	b.Allocs, b.AllocBytes = after.Mallocs-before.Mallocs, after.TotalAlloc-before.TotalAlloc
+	for _, n := range c.LastSeries() {
+		b.Series += n
+	}
+	gz, _ := c.Gzipped()
+	b.GzBytes = len(gz)
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		return b, err
+	}
+	b.TextBytes, err = io.Copy(io.Discard, zr)
+	return b, err
 }
 
 // Memory is this process's memory after a full GC.

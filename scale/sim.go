@@ -27,6 +27,9 @@ type Sim interface {
 	Truth(window time.Duration) ([]simbroker.BrokerTruth, error)
 	// BytesOut is every byte the simulated servers have written.
 	BytesOut() (int64, error)
+	// Received is every request the simulated servers have received, by
+	// server and request code: the receiving side's count of RPCs.
+	Received() (simbroker.Received, error)
 	Close() error
 }
 
@@ -49,20 +52,22 @@ func (l local) BytesOut() (int64, error) {
 	}
 	return n, nil
 }
-func (l local) Close() error { l.c.Close(); return nil }
+func (l local) Received() (simbroker.Received, error) { return l.c.Received(), nil }
+func (l local) Close() error                          { l.c.Close(); return nil }
 
 // request and reply are the child's line protocol: one JSON object a line.
 type request struct {
-	Op     string        `json:"op"` // tick, churn, truth, bytes, quit
+	Op     string        `json:"op"` // tick, churn, truth, bytes, received, quit
 	Frac   float64       `json:"frac,omitempty"`
 	Window time.Duration `json:"window,omitempty"`
 }
 
 type reply struct {
-	Err     string                  `json:"err,omitempty"`
-	Namesrv string                  `json:"namesrv,omitempty"`
-	Truth   []simbroker.BrokerTruth `json:"truth,omitempty"`
-	Bytes   int64                   `json:"bytes,omitempty"`
+	Err      string                  `json:"err,omitempty"`
+	Namesrv  string                  `json:"namesrv,omitempty"`
+	Truth    []simbroker.BrokerTruth `json:"truth,omitempty"`
+	Bytes    int64                   `json:"bytes,omitempty"`
+	Received simbroker.Received      `json:"received,omitempty"`
 }
 
 // ServeChild runs a cluster with the options read from the first line of
@@ -107,6 +112,8 @@ func ServeChild(in io.Reader, out io.Writer) error {
 				rep.Truth, _ = sim.Truth(req.Window)
 			case "bytes":
 				rep.Bytes, _ = sim.BytesOut()
+			case "received":
+				rep.Received, _ = sim.Received()
 			case "quit":
 				enc.Encode(rep)
 				return nil
@@ -219,6 +226,12 @@ func (r *Remote) Truth(w time.Duration) ([]simbroker.BrokerTruth, error) {
 func (r *Remote) BytesOut() (int64, error) {
 	rep, err := r.do(request{Op: "bytes"})
 	return rep.Bytes, err
+}
+
+// Received asks the child which requests its servers received.
+func (r *Remote) Received() (simbroker.Received, error) {
+	rep, err := r.do(request{Op: "received"})
+	return rep.Received, err
 }
 
 // Close stops the child.

@@ -1,8 +1,10 @@
 // Command bench measures the exporter against a simulated cluster (package
 // simbroker, run in a child process so the figures are the exporter's own)
 // and prints the tables of BENCHMARKS.md: cycle time, RPCs per cycle by
-// request against the formula, bytes read, allocations, scrape time and
-// size against client_golang's encoding alone, memory, and a churn soak.
+// request as the simulator received them, beside the exporter's own count
+// and the written formula, bytes read, allocations, the exposition's cost
+// per series, scrape time and size against client_golang's encoding alone,
+// memory, and a churn soak.
 package main
 
 import (
@@ -45,8 +47,8 @@ func main() {
 		fail(err)
 	}
 	fmt.Printf("# rocketmq_exporter benchmark\n\n")
-	fmt.Printf("date %s, %s, %d CPUs (%s), GOMAXPROCS %d\n", time.Now().UTC().Format(time.RFC3339), runtime.Version(),
-		runtime.NumCPU(), cpuModel(), runtime.GOMAXPROCS(0))
+	fmt.Printf("date %s, %s, %d CPUs (%s), GOMAXPROCS %d, load average at start %s\n", time.Now().UTC().Format(time.RFC3339), runtime.Version(),
+		runtime.NumCPU(), cpuModel(), runtime.GOMAXPROCS(0), loadAvg())
 	fmt.Printf("command: %s\n", strings.Join(os.Args, " "))
 	fmt.Printf("cluster: %d brokers, %d queues per topic, groups = topics/2 (1 in 10 online, 1 client each), 1 in 10 topics with traffic every cycle, %v per call\n\n",
 		*brokers, *queues, *latency)
@@ -65,6 +67,7 @@ func main() {
 		rows = append(rows, r)
 	}
 	printRows(rows)
+	fmt.Printf("load average at the end: %s\n\n", loadAvg())
 	if *soakTopics > 0 && *soakCycles > 0 {
 		if err := soak(exe, simbroker.Options{Brokers: *brokers, Topics: *soakTopics, Groups: *soakTopics / 2, Queues: *queues,
 			Latency: *latency, Seed: 2}, *soakCycles, *soakFrac); err != nil {
@@ -78,6 +81,17 @@ func fail(err error) {
 	os.Exit(1)
 }
 
+// loadAvg is the machine's 1, 5 and 15 minute load averages: durations
+// are only comparable at a like load.
+func loadAvg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
 func cpuModel() string {
 	b, _ := os.ReadFile("/proc/cpuinfo")
 	for _, line := range strings.Split(string(b), "\n") {
@@ -89,20 +103,22 @@ func cpuModel() string {
 }
 
 type row struct {
-	topics, groups         int
-	first, warm, steady    scale.Cycle
-	steadyRPCs             map[string]int // averaged
-	warmWant, steadyWant   map[string]int
-	warmDiff, steadyDiff   []string
-	scrape                 scale.Scrape
-	mem                    scale.Memory
-	simRSS                 uint64
-	steadyCycles           int
-	steadyTime, steadyDur  time.Duration
-	steadyCollect          time.Duration
-	steadyPublish          time.Duration
-	steadyBytes            int64
-	steadyAllocs, allocsMB float64
+	topics, groups                  int
+	first, warm, steady             scale.Cycle
+	steadyRPCs, steadyCounted       map[string]int // averaged
+	steadyByServer                  map[string]int // averaged
+	firstWant, warmWant, steadyWant map[string]int
+	checked                         []checked // every measured cycle
+	build                           scale.Build
+	scrape                          scale.Scrape
+	mem                             scale.Memory
+	simRSS                          uint64
+	steadyCycles                    int
+	steadyTime, steadyDur           time.Duration
+	steadyCollect                   time.Duration
+	steadyPublish                   time.Duration
+	steadyBytes                     int64
+	steadyAllocs, allocsMB          float64
 }
 
 func spawn(exe string, o simbroker.Options) (*scale.Remote, error) {
@@ -141,15 +157,15 @@ func measureSize(exe string, o simbroker.Options, steady time.Duration, measured
 	if r.first, err = cycle(); err != nil {
 		return r, err
 	}
+	if r.firstWant, err = r.check(sim, "first", r.first, scale.Phase{K: 1, Warm: true}); err != nil {
+		return r, err
+	}
 	if r.warm, err = cycle(); err != nil {
 		return r, err
 	}
-	truth, err := sim.Truth(scale.ActiveWindow)
-	if err != nil {
+	if r.warmWant, err = r.check(sim, "2nd", r.warm, scale.Phase{K: k, Warm: true}); err != nil {
 		return r, err
 	}
-	r.warmWant = scale.Expected(truth, scale.Phase{K: k, Warm: true})
-	r.warmDiff = scale.Diff(r.warmWant, r.warm.RPCs)
 	fmt.Fprintf(os.Stderr, "bench: %d topics: first cycle %v, second %v; cycling until the 70 s window passes\n",
 		o.Topics, r.first.Duration.Round(time.Millisecond), r.warm.Duration.Round(time.Millisecond))
 	for time.Since(start) < steady {
@@ -160,33 +176,26 @@ func measureSize(exe string, o simbroker.Options, steady time.Duration, measured
 	// Steady state: the mean of `measured` consecutive cycles (4: one
 	// period of the every-4th-cycle refreshes of idle topics and offline
 	// groups), each checked against the formula.
-	r.steadyRPCs = map[string]int{}
 	for k%4 != 1 {
 		if _, err := cycle(); err != nil {
 			return r, err
 		}
 	}
+	r.steadyRPCs, r.steadyCounted, r.steadyWant, r.steadyByServer = map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
 	for r.steadyCycles < measured {
 		cy, err := cycle()
 		if err != nil {
 			return r, err
 		}
-		truth, err := sim.Truth(scale.ActiveWindow)
+		want, err := r.check(sim, fmt.Sprintf("steady %d", r.steadyCycles+1), cy, scale.Phase{K: k})
 		if err != nil {
 			return r, err
 		}
-		want := scale.Expected(truth, scale.Phase{K: k})
-		r.steadyDiff = append(r.steadyDiff, scale.Diff(want, cy.RPCs)...)
-		if r.steadyWant == nil {
-			r.steadyWant = map[string]int{}
-		}
-		for name, v := range want {
-			r.steadyWant[name] += v
-		}
 		r.steady = cy
-		for n, v := range cy.RPCs {
-			r.steadyRPCs[n] += v
-		}
+		add(r.steadyWant, want)
+		add(r.steadyRPCs, cy.RPCs)
+		add(r.steadyCounted, cy.Counted)
+		add(r.steadyByServer, cy.ByServer)
 		r.steadyDur += cy.Duration
 		r.steadyCollect += cy.Collect
 		r.steadyPublish += cy.Publish
@@ -196,11 +205,10 @@ func measureSize(exe string, o simbroker.Options, steady time.Duration, measured
 		r.steadyCycles++
 	}
 	n := r.steadyCycles
-	for name := range r.steadyRPCs {
-		r.steadyRPCs[name] = (r.steadyRPCs[name] + n/2) / n
-	}
-	for name := range r.steadyWant {
-		r.steadyWant[name] = (r.steadyWant[name] + n/2) / n
+	for _, m := range []map[string]int{r.steadyRPCs, r.steadyCounted, r.steadyWant, r.steadyByServer} {
+		for name := range m {
+			m[name] = (m[name] + n/2) / n
+		}
 	}
 	r.steadyTime = r.steadyDur / time.Duration(n)
 	r.steadyCollect /= time.Duration(n)
@@ -208,6 +216,9 @@ func measureSize(exe string, o simbroker.Options, steady time.Duration, measured
 	r.steadyBytes /= int64(n)
 	r.steadyAllocs /= float64(n)
 	r.allocsMB /= float64(n)
+	if r.build, err = scale.MeasureBuild(a, r.steady.Snapshot); err != nil {
+		return r, err
+	}
 
 	var best scale.Scrape
 	for i := 0; i < 3; i++ {
@@ -226,6 +237,36 @@ func measureSize(exe string, o simbroker.Options, steady time.Duration, measured
 	return r, nil
 }
 
+// checked is one measured cycle's RPCs three ways: received by the
+// simulator, counted by the exporter, and the written formula.
+type checked struct {
+	cycle                      string
+	received, counted, formula int
+	diffs                      []string
+}
+
+// check holds cy's RPCs, as the simulator received them, against the
+// exporter's own count and against the formula for phase ph on what the
+// brokers hold now, keeps the three totals and any disagreement, and
+// returns the formula's table.
+func (r *row) check(sim *scale.Remote, name string, cy scale.Cycle, ph scale.Phase) (map[string]int, error) {
+	truth, err := sim.Truth(scale.ActiveWindow)
+	if err != nil {
+		return nil, err
+	}
+	want := scale.Expected(truth, ph)
+	c := checked{cycle: name, received: cy.TotalRPCs, counted: scale.Total(cy.Counted), formula: scale.Total(want)}
+	c.diffs = append(scale.Diff(want, cy.RPCs), scale.DiffCounted(cy.RPCs, cy.Counted)...)
+	r.checked = append(r.checked, c)
+	return want, nil
+}
+
+func add(sum, m map[string]int) {
+	for k, v := range m {
+		sum[k] += v
+	}
+}
+
 func downReason(cy scale.Cycle) string {
 	for _, b := range cy.Snapshot.Brokers {
 		if !b.Up {
@@ -240,58 +281,120 @@ func mib(b uint64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 func printRows(rows []row) {
 	fmt.Println("## Collection cycle")
 	fmt.Println()
-	fmt.Println("| topics / groups | first cycle | 2nd cycle (< 70 s) | steady cycle | steady: collection + metrics encoding | RPCs first / 2nd / steady | formula 2nd / steady | bytes read / steady cycle | allocs / steady cycle |")
+	fmt.Println("| topics / groups | first cycle | 2nd cycle (< 70 s) | steady cycle | steady: collection + metrics encoding | RPCs received first / 2nd / steady | formula first / 2nd / steady | bytes read / steady cycle | allocs / steady cycle |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|")
 	for _, r := range rows {
-		fmt.Printf("| %d / %d | %v | %v | %v | %v + %v | %d / %d / %d | %d / %d | %s | %.0f (%.0f MiB) |\n", r.topics, r.groups,
+		fmt.Printf("| %d / %d | %v | %v | %v | %v + %v | %d / %d / %d | %d / %d / %d | %s | %.0f (%.0f MiB) |\n", r.topics, r.groups,
 			r.first.Duration.Round(time.Millisecond), r.warm.Duration.Round(time.Millisecond), r.steadyTime.Round(time.Millisecond),
 			r.steadyCollect.Round(time.Millisecond), r.steadyPublish.Round(time.Millisecond),
-			r.first.TotalRPCs, r.warm.TotalRPCs, scale.Total(r.steadyRPCs), scale.Total(r.warmWant), scale.Total(r.steadyWant),
+			r.first.TotalRPCs, r.warm.TotalRPCs, scale.Total(r.steadyRPCs),
+			scale.Total(r.firstWant), scale.Total(r.warmWant), scale.Total(r.steadyWant),
 			mib(uint64(r.steadyBytes)), r.steadyAllocs, r.allocsMB)
 	}
 	fmt.Println()
-	fmt.Println("## Steady-state RPCs per cycle by request (measured = formula unless noted)")
+	printChecked(rows)
+	printByRequest(rows)
+	printByServer(rows)
+	printBuild(rows)
+	printScrape(rows)
+}
+
+// printChecked lists every measured cycle's RPCs three ways, and what
+// differs.
+func printChecked(rows []row) {
+	fmt.Println("## Every measured cycle: RPCs received by the simulator, counted by the exporter (rocketmq_exporter_rpcs_total), and the formula (scale.Expected)")
+	fmt.Println()
+	fmt.Println("| topics | cycle | received | exporter counted | formula | agree |")
+	fmt.Println("|---|---|---|---|---|---|")
+	var diffs []string
+	for _, r := range rows {
+		for _, c := range r.checked {
+			agree := "yes"
+			if len(c.diffs) > 0 {
+				agree = "**no**"
+			}
+			fmt.Printf("| %d | %s | %d | %d | %d | %s |\n", r.topics, c.cycle, c.received, c.counted, c.formula, agree)
+			for _, d := range c.diffs {
+				diffs = append(diffs, fmt.Sprintf("%d topics, %s cycle: %s", r.topics, c.cycle, d))
+			}
+		}
+	}
+	fmt.Println()
+	for _, d := range diffs {
+		fmt.Println("- " + d)
+	}
+	if len(diffs) > 0 {
+		fmt.Println()
+	}
+}
+
+func printByRequest(rows []row) {
+	fmt.Println("## RPCs per cycle by request, as the simulator received them (steady: the mean of the measured cycles)")
 	fmt.Println()
 	names := map[string]bool{}
 	for _, r := range rows {
-		for n := range r.steadyRPCs {
-			names[n] = true
-		}
-		for n := range r.first.RPCs {
-			names[n] = true
+		for _, m := range []map[string]int{r.steadyRPCs, r.first.RPCs, r.steadyWant, r.firstWant} {
+			for n := range m {
+				names[n] = true
+			}
 		}
 	}
-	var order []string
-	for n := range names {
-		order = append(order, n)
-	}
-	sort.Strings(order)
+	order := sortedKeys(names)
 	fmt.Print("| request |")
 	for _, r := range rows {
-		fmt.Printf(" %d topics: first | steady |", r.topics)
+		fmt.Printf(" %d topics: first | steady | formula, steady |", r.topics)
 	}
 	fmt.Println()
 	fmt.Print("|---|")
 	for range rows {
-		fmt.Print("---|---|")
+		fmt.Print("---|---|---|")
 	}
 	fmt.Println()
-	for _, n := range order {
+	for _, n := range append(order, "total") {
 		fmt.Printf("| %s |", n)
 		for _, r := range rows {
-			fmt.Printf(" %d | %d |", r.first.RPCs[n], r.steadyRPCs[n])
+			if n == "total" {
+				fmt.Printf(" %d | %d | %d |", r.first.TotalRPCs, scale.Total(r.steadyRPCs), scale.Total(r.steadyWant))
+				continue
+			}
+			fmt.Printf(" %d | %d | %d |", r.first.RPCs[n], r.steadyRPCs[n], r.steadyWant[n])
 		}
 		fmt.Println()
 	}
+	fmt.Println()
+}
+
+func printByServer(rows []row) {
+	fmt.Println("## Steady RPCs per cycle by simulated server (mean)")
+	fmt.Println()
+	fmt.Println("| topics | requests received, by server |")
+	fmt.Println("|---|---|")
 	for _, r := range rows {
-		for _, d := range r.warmDiff {
-			fmt.Printf("\n%d topics, 2nd cycle differs from the formula: %s", r.topics, d)
+		var parts []string
+		for _, srv := range sortedKeys(r.steadyByServer) {
+			parts = append(parts, fmt.Sprintf("%s %d", srv, r.steadyByServer[srv]))
 		}
-		for _, d := range r.steadyDiff {
-			fmt.Printf("\n%d topics, steady cycle differs from the formula: %s", r.topics, d)
-		}
+		fmt.Printf("| %d | %s |\n", r.topics, strings.Join(parts, ", "))
 	}
 	fmt.Println()
+}
+
+func printBuild(rows []row) {
+	fmt.Println("## Exposition: one snapshot's metrics written as text and gzipped (collector.Cache.Build), measured apart")
+	fmt.Println()
+	fmt.Println("| topics | series | build | allocations (per series) | bytes allocated (per series) | text (per series) | gzip (per series) |")
+	fmt.Println("|---|---|---|---|---|---|---|")
+	for _, r := range rows {
+		b := r.build
+		per := float64(max(b.Series, 1))
+		fmt.Printf("| %d | %d | %v | %d (%.2f) | %s (%.0f B) | %s (%.0f B) | %s (%.1f B) |\n", r.topics, b.Series, b.Duration.Round(time.Millisecond),
+			b.Allocs, float64(b.Allocs)/per, mib(b.AllocBytes), float64(b.AllocBytes)/per,
+			mib(uint64(b.TextBytes)), float64(b.TextBytes)/per, mib(uint64(b.GzBytes)), float64(b.GzBytes)/per)
+	}
+	fmt.Println()
+}
+
+func printScrape(rows []row) {
 	fmt.Println("## Scrape and memory")
 	fmt.Println()
 	fmt.Println("| topics | series | /metrics size (gzip) | scrape | scrape, gzip | gather (per-scrape path, for reference) | client_golang encoding alone | scrape / encoding | exporter RSS | live heap | goroutines | simulator RSS |")
@@ -304,6 +407,15 @@ func printRows(rows []row) {
 			mib(r.mem.RSS), mib(r.mem.LiveHeap), r.mem.Goroutines, mib(r.simRSS))
 	}
 	fmt.Println()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func soak(exe string, o simbroker.Options, cycles int, frac float64) error {
