@@ -44,6 +44,20 @@ func perProducerGroup(d def, get func(p *snapshot.ProducerGroup) float64) *famil
 	})
 }
 
+// retryLag sums the lag of a group's retry topics, push and POP; a group
+// with none has no series.
+func retryLag(_ *snapshot.Broker, g *snapshot.Group) (float64, bool) {
+	var lag int64
+	found := false
+	for i := range g.Topics {
+		gt := &g.Topics[i]
+		if gt.Topic == snapshot.RetryPrefix+g.Name || snapshot.IsPOPRetryOf(gt.Topic, g.Name) {
+			lag, found = lag+gt.Lag, true
+		}
+	}
+	return float64(lag), found
+}
+
 // groupFamilies are served per consumer group and per group and topic.
 func groupFamilies() []*family {
 	return []*family{
@@ -69,13 +83,22 @@ func groupFamilies() []*family {
 			source: "GET_BROKER_CONSUME_STATS (consumeTps, summed over the group's topics)", replaces: "(none)"},
 			func(_ *snapshot.Broker, g *snapshot.Group) (float64, bool) { return g.ConsumeTPS, true }),
 		perGroup(def{name: "rocketmq_consumer_group_retry_lag_messages", typ: gauge,
-			help:   "Messages of the group's retry topic (%RETRY%<group>) on the broker not yet consumed.",
+			help: "Messages of the group's retry topics on the broker not yet consumed: %RETRY%<group> (push consumers) " +
+				"and the POP retry topics %RETRY%<group>_<topic>, where POP consumers' unacknowledged messages go back.",
 			source: "GET_BROKER_CONSUME_STATS", replaces: "rocketmq_group_retrydiff"},
-			func(_ *snapshot.Broker, g *snapshot.Group) (float64, bool) {
-				if gt := findGroupTopic(g, snapshot.RetryPrefix+g.Name); gt != nil {
-					return float64(gt.Lag), true
+			retryLag),
+		perGroup(def{name: "rocketmq_consumer_group_proxy_consumers", typ: gauge,
+			help: "Consumer clients of the group connected through the target's rocketmq-proxies (--rocketmq.proxy-addr), " +
+				"which the broker does not know: 5.x gRPC clients, which consume by POP. Included in rocketmq_consumer_group_online_consumers.",
+			source: "GET_CONSUMER_CONNECTION_LIST of each proxy, for groups the broker lists no consumer of", replaces: "(none)"},
+			func(b *snapshot.Broker, g *snapshot.Group) (float64, bool) {
+				n := 0
+				for i := range g.Clients {
+					if g.Clients[i].Proxy != "" && (i == 0 || g.Clients[i-1].ID != g.Clients[i].ID) {
+						n++
+					}
 				}
-				return 0, false
+				return float64(n), len(b.Proxies) > 0
 			}),
 		perGroup(def{name: "rocketmq_consumer_group_dlq_messages", typ: gauge,
 			help:   "Messages stored in the group's dead-letter topic (%DLQ%<group>) on the broker.",
@@ -116,6 +139,11 @@ func groupFamilies() []*family {
 			help:   "Message bytes of the topic the group got from the broker per second over the last minute.",
 			source: "VIEW_BROKER_STATS_DATA GROUP_GET_SIZE (asked for pairs that consumed lately)", replaces: "rocketmq_consumer_message_size"},
 			func(_ *snapshot.Group, gt *snapshot.GroupTopic) (float64, bool) { return windowBytes(gt.Get) }),
+		perGroupTopic(def{name: "rocketmq_consumer_group_ack_messages_per_second", typ: gauge,
+			help: "Messages of the topic a POP consumer group acknowledged (or made visible again) per second over the last minute; " +
+				"with rocketmq_consumer_group_get_messages_per_second, the messages handed out. Only for POP groups that consumed lately.",
+			source: "VIEW_BROKER_STATS_DATA GROUP_ACK_NUMS (ACK_MESSAGE, BATCH_ACK_MESSAGE and CHANGE_INVISIBLETIME)", replaces: "(none)"},
+			func(_ *snapshot.Group, gt *snapshot.GroupTopic) (float64, bool) { return windowTPS(gt.Ack) }),
 		perGroupTopic(def{name: "rocketmq_consumer_group_send_back_messages", typ: gauge,
 			help:   "Messages of the topic the group sent back to the broker for retry in the last minute.",
 			source: "VIEW_BROKER_STATS_DATA SNDBCK_PUT_NUMS (asked for pairs that consumed lately)", replaces: "rocketmq_send_back_nums"},

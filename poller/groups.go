@@ -29,6 +29,7 @@ func (p *Poller) groups(ctx context.Context, b *snapshot.Broker, mem *brokerMemo
 		}
 	}
 	sort.Strings(names)
+	b.Proxies = p.proxiesOf(b) // what connections asks after the broker
 	out := make([]snapshot.Group, len(names))
 	for i, name := range names {
 		cfg := l.groups.SubscriptionGroupTable[name]
@@ -191,8 +192,9 @@ func lastPairs(prev map[string]*snapshot.Group) map[string]*snapshot.GroupTopic 
 	return out
 }
 
-// groupRates reads bytes and send-backs for consuming pairs and the age of
-// the oldest unconsumed message for lagging ones.
+// groupRates reads bytes, send-backs and (POP groups) acknowledgements for
+// consuming pairs and the age of the oldest unconsumed message for lagging
+// ones.
 func (p *Poller) groupRates(ctx context.Context, b *snapshot.Broker, mem *brokerMemory, out []snapshot.Group,
 	prev map[string]*snapshot.Group, now time.Time) {
 	var consuming, lagging []pairRef
@@ -223,6 +225,7 @@ func (p *Poller) groupRates(ctx context.Context, b *snapshot.Broker, mem *broker
 	}
 	last := lastPairs(prev)
 	p.pairWindows(ctx, b, mem, out, consuming, last)
+	p.popAcks(ctx, b, mem, out, consuming, last)
 	p.lagAges(ctx, b, mem, out, lagging, last, next, marks, now)
 	mem.pairs = next
 }
@@ -233,7 +236,9 @@ func (p *Poller) runningInfo(ctx context.Context, b *snapshot.Broker, mem *broke
 	var refs []pairRef // g: group, t: client
 	for gi := range out {
 		for ci := range out[gi].Clients {
-			refs = append(refs, pairRef{gi, ci})
+			if out[gi].Clients[ci].Proxy == "" { // the broker cannot reach a proxy's client, nor does the proxy ask it
+				refs = append(refs, pairRef{gi, ci})
+			}
 		}
 	}
 	ok := p.eachAnswered(ctx, len(refs), func(k int) bool {

@@ -145,6 +145,10 @@ type Broker struct {
 	Producers []ProducerGroup // sorted by name
 	Leaks     *LeakReport     // nil when not probed
 	LMQ       *LMQReport      // nil when the broker shows no LMQ
+	// Proxies are the rocketmq-proxies of the broker's target that were
+	// asked for the consumers of groups the broker sees none of
+	// (--rocketmq.proxy-addr); nil when none are configured.
+	Proxies []string
 
 	// RPCs counts the calls made to this broker this cycle by request name.
 	RPCs map[string]int
@@ -161,7 +165,8 @@ type Broker struct {
 // topic_config, subscription_groups, consume_stats, producers
 // (GET_ALL_PRODUCER_INFO), topic_stats (GET_TOPIC_STATS_INFO),
 // topic_rates (TOPIC_PUT_* windows), connections (consumer connection
-// lists), group_rates (GROUP_GET_SIZE and SNDBCK_PUT_NUMS windows),
+// lists, of the broker and of its target's proxies), group_rates
+// (GROUP_GET_SIZE and SNDBCK_PUT_NUMS windows, GROUP_ACK_NUMS of POP groups),
 // lag_seconds (QUERY_CONSUME_TIME_SPAN), running_info
 // (GET_CONSUMER_RUNNING_INFO), consumer_offsets (GET_ALL_CONSUMER_OFFSET)
 // and leak_probes (stat items of deleted topics and groups). A stage
@@ -250,6 +255,16 @@ func ClassifyTopic(name string) TopicKind {
 		return KindSystem
 	}
 	return KindNormal
+}
+
+// IsPOPRetryOf tells whether topic is one of group's POP retry topics:
+// %RETRY%<group>_<topic> (the default) or %RETRY%<group>+<topic>
+// (enableRetryTopicV2), where a POP consumer's messages go when they were
+// not acknowledged in time. GroupOfTopic reads those names as a group's
+// push retry topic of a longer group name.
+func IsPOPRetryOf(topic, group string) bool {
+	rest, ok := strings.CutPrefix(topic, RetryPrefix+group)
+	return ok && len(rest) > 1 && (rest[0] == '_' || rest[0] == '+')
 }
 
 // GroupOfTopic returns the group a %RETRY%/%DLQ% topic belongs to.
@@ -382,6 +397,10 @@ type GroupTopic struct {
 	Get *Window // GROUP_GET_NUMS/SIZE minute window, nil when not read
 	// SendBack is SNDBCK_PUT_NUMS's minute sum, nil when not read.
 	SendBack *Window
+	// Ack is GROUP_ACK_NUMS's minute window: what a POP consumer
+	// acknowledged (ACK_MESSAGE) or put back (CHANGE_INVISIBLETIME); nil
+	// when not read, which it is only for consuming pairs of POP groups.
+	Ack *Window
 }
 
 // QueueProgress is one queue's progress for a group.
