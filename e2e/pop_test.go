@@ -174,9 +174,10 @@ func TestPOPThroughTheProxy(t *testing.T) {
 	viaBroker, _ := newApp(t, nil, cluster.NamesrvAddr)
 	viaProxy, _ := newApp(t, func(st *app.Settings) { st.Proxies = []string{s.proxy.RemotingAddr} }, cluster.NamesrvAddr)
 
+	// First, while the broker's minute window still holds the acks.
+	t.Run("acknowledgements", func(t *testing.T) { s.checkAcks(t, viaProxy) })
 	t.Run("offsets and lag as mqadmin prints them", func(t *testing.T) { s.checkProgress(t, ctx, viaProxy) })
 	t.Run("clients as the broker and the proxy list them", func(t *testing.T) { s.checkClients(t, ctx, viaBroker, viaProxy) })
-	t.Run("acknowledgements", func(t *testing.T) { s.checkAcks(t, viaProxy) })
 	t.Run("unacknowledged messages come back as retry lag", func(t *testing.T) { s.checkRevive(t, ctx, adm, viaProxy) })
 	t.Run("a consumer that leaves the proxy goes offline", func(t *testing.T) { s.checkLeave(t, ctx, viaProxy) })
 }
