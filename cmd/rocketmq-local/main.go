@@ -34,6 +34,9 @@ func main() {
 		if _, err := realbroker.Classpath(ctx, *version); err != nil {
 			log.Fatal(err)
 		}
+		if err := realbroker.ResolveProxy(ctx, *version); err != nil {
+			log.Fatal(err)
+		}
 		log.Printf("classpath cached under %s", realbroker.CacheDir())
 		return
 	}

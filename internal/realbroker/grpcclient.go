@@ -43,12 +43,7 @@ func (p *Proxy) StartClient(ctx context.Context) (*GRPCClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	cp, err := mavenClasspath(ctx, "client-java-"+GRPCClientVersion, "rocketmq-client-java "+GRPCClientVersion,
-		pomXML(GRPCClientVersion, "rocketmq-client-java"))
-	if err != nil {
-		return nil, err
-	}
-	classes, err := compileClient(ctx, java, cp)
+	classes, cp, err := clientClasspath(ctx, java)
 	if err != nil {
 		return nil, err
 	}
@@ -59,6 +54,18 @@ func (p *Proxy) StartClient(ctx context.Context) (*GRPCClient, error) {
 	argv := p.cluster.jvm(java, []string{"-Xmx192m"}, home, "-cp", classes+string(os.PathListSeparator)+cp,
 		"GrpcClient", p.GRPCAddr)
 	return startGRPCClient(ctx, argv, p.cluster.childEnv(), home)
+}
+
+// clientClasspath returns the compiled client application's directory
+// and the gRPC client's jars.
+func clientClasspath(ctx context.Context, java string) (classes, cp string, err error) {
+	cp, err = mavenClasspath(ctx, "client-java-"+GRPCClientVersion, "rocketmq-client-java "+GRPCClientVersion,
+		pomXML(GRPCClientVersion, "rocketmq-client-java"))
+	if err != nil {
+		return "", "", err
+	}
+	classes, err = compileClient(ctx, java, cp)
+	return classes, cp, err
 }
 
 // clientMu serialises compilations inside this process; the rename below

@@ -43,7 +43,7 @@ func (c *Cluster) StartProxy(ctx context.Context) (*Proxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	cp, err := mavenClasspath(ctx, "proxy-"+c.Version, "rocketmq-proxy "+c.Version, pomXML(c.Version, "rocketmq-proxy"))
+	cp, err := proxyClasspath(ctx, c.Version)
 	if err != nil {
 		return nil, err
 	}
@@ -60,6 +60,30 @@ func (c *Cluster) StartProxy(ctx context.Context) (*Proxy, error) {
 		}
 		c.logf("realbroker: proxy port taken (%v), retrying with other ports", be)
 	}
+}
+
+func proxyClasspath(ctx context.Context, version string) (string, error) {
+	return mavenClasspath(ctx, "proxy-"+version, "rocketmq-proxy "+version, pomXML(version, "rocketmq-proxy"))
+}
+
+// ResolveProxy fetches (once, then from the cache) what StartProxy and
+// StartClient need for version: the proxy's jars, the gRPC client's, and
+// the client application compiled; nothing for 4.x, which has no proxy.
+// CI calls it before the tests, which then need no network.
+func ResolveProxy(ctx context.Context, version string) error {
+	version = resolveVersion(version)
+	if isV4(version) {
+		return nil
+	}
+	if _, err := proxyClasspath(ctx, version); err != nil {
+		return err
+	}
+	java, err := findJava()
+	if err != nil {
+		return err
+	}
+	_, _, err = clientClasspath(ctx, java)
+	return err
 }
 
 func (c *Cluster) startProxyOnce(ctx context.Context, java, cp string) (*Proxy, error) {
