@@ -278,11 +278,11 @@ func haFrozen(t *testing.T, ctx context.Context, a *app.App, c *realbroker.Clust
 	haInSync(t, ctx, a, c)
 }
 
-// haSlaveKilled: a slave that dies is a broker process gone (the namesrv
-// drops it when its connection closes: RocketMQBrokerCountDropped), or,
-// while still listed, one that does not answer (rocketmq_up 0:
-// RocketMQBrokerDown). The master and the topic stay. Started again, the
-// slave is served again and catches up.
+// haSlaveKilled: a slave that dies first shows as one that does not answer
+// (rocketmq_up 0: RocketMQBrokerDown), then, once the namesrv dropped it
+// and the grace period passed, as a broker process gone
+// (RocketMQBrokerCountDropped). The master and the topic stay. Started
+// again, the slave is served again and catches up.
 func haSlaveKilled(t *testing.T, ctx context.Context, a *app.App, c *realbroker.Cluster, topic string) {
 	if err := c.KillSlave(); err != nil {
 		t.Fatal(err)
@@ -308,6 +308,13 @@ func haSlaveKilled(t *testing.T, ctx context.Context, a *app.App, c *realbroker.
 		return fmt.Errorf("the killed slave is still served as up")
 	})
 	t.Logf("the killed slave shows as %s", how)
+	waitMetrics(t, a, 4*time.Minute, "the killed slave gone", func(m Metrics) error {
+		if n := len(m.Series("rocketmq_broker_info", proc(c, 1))); n != 0 {
+			return fmt.Errorf("the killed slave is still served")
+		}
+		return firstErr(expect(m, "rocketmq_up", proc(c, 0), 1),
+			served(m, "rocketmq_topic_messages_put_total", with(name, "topic", topic)))
+	})
 	if err := c.StartSlave(ctx); err != nil {
 		t.Fatal(err)
 	}
