@@ -10,12 +10,34 @@ import (
 )
 
 // keepTopic applies the filters: a group's retry and DLQ topics follow the
-// group filter, every other topic the topic filter.
-func (p *Poller) keepTopic(name string) bool {
-	if g, ok := snapshot.GroupOfTopic(name); ok {
+// group filter, every other topic the topic filter. groups is the broker's
+// subscription group table, which tells whose retry topic a name is.
+func (p *Poller) keepTopic(name string, groups map[string]admin.SubscriptionGroupConfig) bool {
+	if g, ok := ownerGroup(name, groups); ok {
 		return p.cfg.Groups.Keep(g)
 	}
 	return p.cfg.Topics.Keep(name)
+}
+
+// ownerGroup is the group a %RETRY%/%DLQ% topic belongs to. A POP retry
+// topic (%RETRY%<group>_<topic>) reads like the push retry topic of a
+// group named "<group>_<topic>": the group the broker has decides, the
+// whole name when it has both or neither.
+func ownerGroup(topic string, groups map[string]admin.SubscriptionGroupConfig) (string, bool) {
+	g, ok := snapshot.GroupOfTopic(topic)
+	if !ok {
+		return "", false
+	}
+	if _, known := groups[g]; known {
+		return g, true
+	}
+	cands := snapshot.RetryGroups(topic)
+	for i := len(cands) - 1; i > 0; i-- { // the longest prefix first
+		if _, known := groups[cands[i]]; known {
+			return cands[i], true
+		}
+	}
+	return g, true
 }
 
 // queueMax collects the broker offsets broker-wide consume stats already
@@ -48,7 +70,7 @@ func (p *Poller) topics(ctx context.Context, b *snapshot.Broker, mem *brokerMemo
 	}
 	names := make([]string, 0, len(l.topics.TopicConfigTable))
 	for name := range l.topics.TopicConfigTable {
-		if p.keepTopic(name) {
+		if p.keepTopic(name, l.groups.SubscriptionGroupTable) {
 			names = append(names, name)
 		}
 	}

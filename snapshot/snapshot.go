@@ -267,6 +267,25 @@ func IsPOPRetryOf(topic, group string) bool {
 	return ok && len(rest) > 1 && (rest[0] == '_' || rest[0] == '+')
 }
 
+// RetryGroups returns every group a %RETRY% topic may belong to: the whole
+// name after the prefix (a push retry topic), and each part of it before a
+// '_' or '+' (a POP retry topic %RETRY%<group>_<topic>, which cannot be
+// told from a push retry topic of a group whose name holds '_'). Nil for
+// any other topic.
+func RetryGroups(topic string) []string {
+	rest, ok := strings.CutPrefix(topic, RetryPrefix)
+	if !ok {
+		return nil
+	}
+	out := []string{rest}
+	for i := 1; i < len(rest)-1; i++ {
+		if rest[i] == '_' || rest[i] == '+' {
+			out = append(out, rest[:i])
+		}
+	}
+	return out
+}
+
 // GroupOfTopic returns the group a %RETRY%/%DLQ% topic belongs to.
 func GroupOfTopic(topic string) (string, bool) {
 	for _, prefix := range []string{RetryPrefix, DLQPrefix} {
@@ -295,6 +314,9 @@ var systemGroups = map[string]bool{
 	"DEFAULT_CONSUMER": true, "TOOLS_CONSUMER": true, "SCHEDULE_CONSUMER": true, "FILTERSRV_CONSUMER": true,
 	"__MONITOR_CONSUMER": true, "SELF_TEST_C_GROUP": true, "CID_ONS-HTTP-PROXY": true, "CID_ONSAPI_PERMISSION": true,
 	"CID_ONSAPI_OWNER": true, "CID_ONSAPI_PULL": true,
+	// Each 5.x proxy in cluster mode creates and consumes this one to share
+	// its clients' heartbeats with the other proxies (seen on 5.3.3).
+	"CID_DefaultHeartBeatSyncerTopic": true,
 }
 
 // SystemGroupPrefix starts the broker's internal groups: CID_RMQ_SYS_TRANS

@@ -1,0 +1,38 @@
+package poller
+
+import (
+	"testing"
+
+	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
+	"github.com/rocketmq-exporter/rocketmq_exporter/filter"
+)
+
+// TestRetryTopicsFollowTheirGroup: a POP retry topic (%RETRY%<group>_<topic>)
+// follows the group the broker has, not the longer name it reads as, so
+// --group.include keeps it and --group.exclude drops it; a group whose own
+// name holds '_' keeps its push retry topic.
+func TestRetryTopicsFollowTheirGroup(t *testing.T) {
+	groups := map[string]admin.SubscriptionGroupConfig{"orders": {}, "pay_svc": {}, "pay": {}}
+	include, _ := filter.New("orders|pay_svc", "")
+	exclude, _ := filter.New("", "orders")
+	for _, c := range []struct {
+		f     *filter.Filter
+		topic string
+		want  bool
+	}{
+		{include, "%RETRY%orders_shipments", true}, // POP retry of orders on topic shipments
+		{include, "%RETRY%orders+shipments", true}, // the same with enableRetryTopicV2
+		{include, "%RETRY%orders", true},
+		{include, "%DLQ%orders", true},
+		{include, "%RETRY%pay_svc", true}, // push retry of pay_svc, not POP retry of pay
+		{include, "%RETRY%pay", false},
+		{include, "%RETRY%other_x", false},
+		{exclude, "%RETRY%orders_shipments", false},
+		{exclude, "%RETRY%pay_svc_t", true},
+	} {
+		p := &Poller{cfg: Config{Groups: c.f}}
+		if got := p.keepTopic(c.topic, groups); got != c.want {
+			t.Errorf("keepTopic(%q) = %v, want %v", c.topic, got, c.want)
+		}
+	}
+}
