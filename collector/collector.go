@@ -86,6 +86,7 @@ type Collector struct {
 	families []*family  // enabled families, in emission order
 	forms    []textForm // families[i]'s text form
 	byName   []int      // indexes of families in name order, as a registry sorts them
+	sizes    textSizes  // the last encoding's (encode runs one at a time: Cache.mu)
 	now      func() time.Time
 
 	mu          sync.Mutex

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"bufio"
 	"bytes"
 	"cmp"
 	"fmt"
@@ -72,8 +73,22 @@ func textType(t prometheus.ValueType) string {
 // that comparing keys as bytes compares the values one by one as strings
 // (the registry's order), which the escaped text would not.
 type textFamily struct {
-	lines, keys, out []byte
-	rows             []textRow
+	lines, keys []byte
+	rows        []textRow
+}
+
+// textSizes are the largest family's buffer lengths in the last encoding:
+// the next one allocates them once, at that size, instead of growing them
+// by doubling (which allocated twice the largest family per build).
+type textSizes struct{ lines, keys, rows int }
+
+func newTextFamily(z textSizes) *textFamily {
+	return &textFamily{lines: make([]byte, 0, z.lines), keys: make([]byte, 0, z.keys), rows: make([]textRow, 0, z.rows)}
+}
+
+// grown is z raised to what t holds now.
+func (t *textFamily) grown(z textSizes) textSizes {
+	return textSizes{max(z.lines, len(t.lines)), max(z.keys, len(t.keys)), max(z.rows, len(t.rows))}
 }
 
 // textRow locates one series' line and key.
@@ -81,7 +96,7 @@ type textRow struct{ line, lineEnd, key, keyEnd int }
 
 // reset empties t for the next family, keeping its buffers.
 func (t *textFamily) reset() {
-	t.lines, t.keys, t.out, t.rows = t.lines[:0], t.keys[:0], t.out[:0], t.rows[:0]
+	t.lines, t.keys, t.rows = t.lines[:0], t.keys[:0], t.rows[:0]
 }
 
 // add appends one series: its value and label values in the family's
@@ -117,25 +132,25 @@ func (t *textFamily) compare(a, b textRow) int {
 	return cmp.Or(bytes.Compare(t.keys[a.key:a.keyEnd], t.keys[b.key:b.keyEnd]), cmp.Compare(a.line, b.line))
 }
 
-// flush writes the family, if it has any series, and empties t.
+// flush writes the family, if it has any series, and empties t. Lines
+// out of order are written one by one: w is buffered.
 func (t *textFamily) flush(w io.Writer, f *textForm) {
 	defer t.reset()
 	if len(t.rows) == 0 {
 		return // the registry serves no family without series
 	}
-	body := t.lines
-	if !t.orderedUnique() {
-		slices.SortFunc(t.rows, t.compare)
-		for i, r := range t.rows {
-			if i > 0 && t.sameKey(t.rows[i-1], r) {
-				continue
-			}
-			t.out = append(t.out, t.lines[r.line:r.lineEnd]...)
-		}
-		body = t.out
-	}
 	w.Write(f.head)
-	w.Write(body)
+	if t.orderedUnique() {
+		w.Write(t.lines)
+		return
+	}
+	slices.SortFunc(t.rows, t.compare)
+	for i, r := range t.rows {
+		if i > 0 && t.sameKey(t.rows[i-1], r) {
+			continue
+		}
+		w.Write(t.lines[r.line:r.lineEnd])
+	}
 }
 
 // orderedUnique tells whether the rows came in the registry's order with
@@ -252,7 +267,12 @@ func (c *Collector) encode(s *snapshot.Snapshot, w io.Writer) {
 	if v == nil {
 		return
 	}
-	var t textFamily
+	bw := bufio.NewWriterSize(w, 64<<10)
+	defer bw.Flush()
+	w = bw
+	t := newTextFamily(c.sizes)
+	var sizes textSizes
+	defer func() { c.sizes = sizes }()
 	known := make([]bool, len(c.families)) // served[name] holds the family's count
 	for _, i := range c.byName {
 		f := c.families[i]
@@ -262,9 +282,10 @@ func (c *Collector) encode(s *snapshot.Snapshot, w io.Writer) {
 		if f.meta {
 			c.countBefore(i, v, known, counts)
 		}
-		sk := sink{form: &c.forms[i], text: &t}
+		sk := sink{form: &c.forms[i], text: t}
 		f.emit(v, &sk)
 		c.served(v, f, &sk)
+		sizes = t.grown(sizes)
 		t.flush(w, &c.forms[i])
 		known[i] = true
 	}
