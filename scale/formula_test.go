@@ -2,6 +2,10 @@ package scale
 
 import (
 	"context"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -101,5 +105,30 @@ func formula(t *testing.T, idle bool) {
 			complete(t, cy.Snapshot, b)
 		}
 		t.Logf("cycle %d: %d RPCs in %v, %d bytes read", i+1, cy.TotalRPCs, cy.Duration.Round(time.Millisecond), cy.BytesRead)
+	}
+}
+
+// TestFormulaInTheDocs: README.md and BENCHMARKS.md state the per-cycle
+// calls as "1 + N × masters + processes + …"; N must be the listings per
+// master of Expected, the formula TestRPCFormula holds against what the
+// simulator receives.
+func TestFormulaInTheDocs(t *testing.T) {
+	one := Expected([]simbroker.BrokerTruth{{Name: "broker-0"}}, Phase{K: 2})
+	perMaster := Total(one) - 1 - 1 // the cluster info, the one process's runtime info
+	stated := regexp.MustCompile(`1 \+ (?:masters × (\d+)|(\d+) × masters) \+ processes`)
+	for _, doc := range []string{"../README.md", "../BENCHMARKS.md"} {
+		b, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := stated.FindAllStringSubmatch(strings.Join(strings.Fields(string(b)), " "), -1)
+		if len(m) == 0 {
+			t.Errorf("%s: no formula of the form %q", doc, stated)
+		}
+		for _, f := range m {
+			if n, _ := strconv.Atoi(f[1] + f[2]); n != perMaster {
+				t.Errorf("%s: %q, but the formula asks %d listings per master", doc, f[0], perMaster)
+			}
+		}
 	}
 }
