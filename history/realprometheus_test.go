@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rocketmq-exporter/rocketmq_exporter/e2e"
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/promserver"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/testtool"
 )
 
@@ -19,7 +19,7 @@ import (
 // or fails in CI (testtool).
 func needPrometheus(t *testing.T) string {
 	t.Helper()
-	bin, err := e2e.PrometheusBinary()
+	bin, err := promserver.Binary()
 	if err != nil {
 		testtool.Missing(t, "prometheus not installed (Debian: apt-get install prometheus; or set PROMETHEUS_BIN)")
 	}
@@ -101,7 +101,7 @@ func TestRecallFromARealPrometheus(t *testing.T) {
 		[][3]string{{"", "broker-a", "t-keep"}, {"", "broker-a", "t-drop"}, {"", "broker-b", "t-b"}, {twin, "broker-a", "t-twin"}},
 		[][3]string{{"", "broker-a", "g-keep"}, {"", "broker-a", "g-drop"}, {"", "broker-b", "%RETRY%g-b"}, {twin, "broker-a", "g-twin"}},
 	))
-	p, err := e2e.StartPrometheus(ctx, bin, e2e.PrometheusConfig{Job: "rocketmq",
+	p, err := promserver.Start(ctx, bin, promserver.Config{Job: "rocketmq",
 		Targets: []string{strings.TrimPrefix(srv.URL, "http://")}, Interval: time.Second})
 	if err != nil {
 		t.Fatal(err)

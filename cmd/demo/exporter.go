@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -120,4 +121,9 @@ func baseURL(listen string) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// exporterTarget is the exporter's address as Prometheus scrapes it.
+func exporterTarget(listen string) string {
+	return strings.TrimPrefix(baseURL(listen), "http://")
 }

@@ -13,7 +13,14 @@
 //     commit, every 5 s, has not reported yet);
 //   - the group demo-archiver consumed the first messages of demo-audit and
 //     went offline; more arrived after it left, so its lag stays, with no
-//     consumer online, and its lag in seconds grows.
+//     consumer online, and its lag in seconds grows;
+//   - demo-ephemeral is written, read by demo-ephemeral-reader and then
+//     deleted with its group: the broker (started with
+//     autoDeleteUnusedStats=false, the default before 5.3.1) keeps their
+//     stat items, which the exporter reports as leaked.
+//
+// When the prometheus binary is on PATH, a real Prometheus scrapes the
+// exporter and evaluates the alert rules (alerts/rocketmq-alerts.yaml).
 package main
 
 import (
@@ -48,6 +55,8 @@ type config struct {
 	rate     float64
 	lag      int64
 	interval time.Duration
+	rules    string // alert rules for the demo's Prometheus
+	noProm   bool
 	extra    []string // passed to the exporter as they are
 }
 
@@ -72,6 +81,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Float64Var(&c.rate, "rate", 5, "messages per second sent to "+topicOrders)
 	fs.Int64Var(&c.lag, "lag", 50, "messages "+groupBilling+" stays behind on "+topicOrders)
 	fs.DurationVar(&c.interval, "interval", 5*time.Second, "exporter's --collect.interval")
+	fs.StringVar(&c.rules, "rules", "alerts/rocketmq-alerts.yaml", "alert rules the demo's Prometheus evaluates")
+	fs.BoolVar(&c.noProm, "no-prometheus", false, "do not start a Prometheus even when the binary is on PATH")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -110,7 +121,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer stopSignals()
 
 	logger.Printf("starting RocketMQ (the first run downloads its jars from Maven Central, which takes a while)")
-	cluster, err := realbroker.Start(ctx, realbroker.Options{Version: cfg.version, Logf: logger.Printf})
+	cluster, err := realbroker.Start(ctx, realbroker.Options{Version: cfg.version, Logf: logger.Printf, BrokerConf: leakBrokerConf})
 	if err != nil {
 		if ctx.Err() != nil {
 			logger.Printf("interrupted while RocketMQ was starting")
@@ -153,8 +164,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
+	promURL := ""
+	if !cfg.noProm && ctx.Err() == nil {
+		prom, err := startPrometheus(ctx, cfg, exporterTarget(cfg.listen), logger)
+		if err != nil {
+			logger.Printf("prometheus: %v (the demo goes on without it)", err)
+		} else if prom != nil {
+			defer prom.Stop()
+			promURL = prom.URL
+		}
+	}
+	go func() {
+		if err := leaveALeak(ctx, cluster, logger); err != nil && ctx.Err() == nil {
+			logger.Printf("the leak side workload failed: %v", err)
+		}
+	}()
 	if ctx.Err() == nil {
-		printBanner(stdout, cluster, base, cfg)
+		printBanner(stdout, cluster, base, promURL, cfg)
 	}
 
 	status := time.NewTicker(30 * time.Second)
@@ -174,7 +200,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-func printBanner(w io.Writer, c *realbroker.Cluster, base string, cfg config) {
+func printBanner(w io.Writer, c *realbroker.Cluster, base, promURL string, cfg config) {
 	fmt.Fprintf(w, `
 RocketMQ %s is up and the exporter is serving it.
 
@@ -187,12 +213,17 @@ RocketMQ %s is up and the exporter is serving it.
   Broker        %s   (%s)
 
 Workload: %.3g msg/s to %s, consumed by %s about %d messages behind;
-%s idle on %s with a standing lag. Try:
+%s idle on %s with a standing lag; %s deleted after traffic,
+leaving stat items in the broker. Try:
 
-  curl -s %s/metrics | grep -E 'rocketmq_consumer_group_lag_messages|rocketmq_topic_put_messages_per_second'
-
-Ctrl-C stops the exporter, the workload and RocketMQ.
+  curl -s %s/metrics | grep -E 'rocketmq_consumer_group_lag_messages|rocketmq_broker_leaked_stat_items'
 
 `, c.Version, base, base, base, base, c.NamesrvAddr, c.ClusterName, c.BrokerAddr, c.BrokerName,
-		cfg.rate, topicOrders, groupBilling, cfg.lag, groupArchiver, topicAudit, base)
+		cfg.rate, topicOrders, groupBilling, cfg.lag, groupArchiver, topicAudit, topicEphemeral, base)
+	if promURL != "" {
+		fmt.Fprintf(w, "Prometheus    %s   (alerts: %s/alerts, rules from %s)\n\n", promURL, promURL, cfg.rules)
+	} else {
+		fmt.Fprintf(w, "No Prometheus: install it (Debian/Ubuntu: apt-get install prometheus) to see the alerts evaluate.\n\n")
+	}
+	fmt.Fprintf(w, "Ctrl-C stops the exporter, the workload and RocketMQ.\n\n")
 }

@@ -1,4 +1,8 @@
-package e2e
+// Package promserver runs a real Prometheus server (the `prometheus`
+// binary) on a free loopback port with its own data directory, and asks
+// its HTTP API: the end-to-end tests check dashboards and alerts through
+// it, and the demo starts one beside the exporter.
+package promserver
 
 import (
 	"bytes"
@@ -19,8 +23,8 @@ import (
 	"time"
 )
 
-// PrometheusConfig is what a test Prometheus scrapes and evaluates.
-type PrometheusConfig struct {
+// Config is what a Prometheus scrapes and evaluates.
+type Config struct {
 	Job      string        // job_name of the scrape config
 	Targets  []string      // host:port of the exporters
 	Interval time.Duration // scrape and evaluation interval (default 1s)
@@ -30,37 +34,37 @@ type PrometheusConfig struct {
 	Scrape string
 }
 
-// Prometheus is a real Prometheus server (the `prometheus` binary) on a free
+// Server is a real Prometheus server (the `prometheus` binary) on a free
 // loopback port, with its own data directory.
-type Prometheus struct {
+type Server struct {
 	URL string // http://127.0.0.1:port
 
 	cmd    *exec.Cmd
 	dir    string
-	out    *lockedBuffer
+	out    *LogBuffer
 	done   chan struct{}
 	client *http.Client
 	once   sync.Once
 }
 
-// PrometheusBinary finds the prometheus binary: $PROMETHEUS_BIN, else PATH.
-func PrometheusBinary() (string, error) {
+// Binary finds the prometheus binary: $PROMETHEUS_BIN, else PATH.
+func Binary() (string, error) {
 	if p := os.Getenv("PROMETHEUS_BIN"); p != "" {
 		return p, nil
 	}
 	return exec.LookPath("prometheus")
 }
 
-// StartPrometheus starts bin with cfg in a fresh temporary directory and
+// Start starts bin with cfg in a fresh temporary directory and
 // returns once it is ready. Stop ends it and removes the directory.
-func StartPrometheus(ctx context.Context, bin string, cfg PrometheusConfig) (*Prometheus, error) {
+func Start(ctx context.Context, bin string, cfg Config) (*Server, error) {
 	if cfg.Interval <= 0 {
 		cfg.Interval = time.Second
 	}
 	if cfg.Job == "" {
 		cfg.Job = "rocketmq"
 	}
-	dir, err := os.MkdirTemp("", "e2e-prometheus-")
+	dir, err := os.MkdirTemp("", "promserver-")
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +90,7 @@ func StartPrometheus(ctx context.Context, bin string, cfg PrometheusConfig) (*Pr
 	// try a few.
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		p, err := startPrometheusOnce(ctx, bin, dir)
+		p, err := startOnce(ctx, bin, dir)
 		if err == nil {
 			return p, nil
 		}
@@ -99,7 +103,8 @@ func StartPrometheus(ctx context.Context, bin string, cfg PrometheusConfig) (*Pr
 	return nil, lastErr
 }
 
-func freePort() (int, error) {
+// FreePort is a TCP port on loopback free a moment ago.
+func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
@@ -108,8 +113,8 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-func startPrometheusOnce(ctx context.Context, bin, dir string) (*Prometheus, error) {
-	port, err := freePort()
+func startOnce(ctx context.Context, bin, dir string) (*Server, error) {
+	port, err := FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -123,20 +128,20 @@ func startPrometheusOnce(ctx context.Context, bin, dir string) (*Prometheus, err
 		"--log.level=warn",
 	)
 	cmd.Dir = dir
-	out := &lockedBuffer{}
+	out := &LogBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
-	p := &Prometheus{URL: "http://" + addr, cmd: cmd, dir: dir, out: out, done: make(chan struct{}),
+	p := &Server{URL: "http://" + addr, cmd: cmd, dir: dir, out: out, done: make(chan struct{}),
 		client: &http.Client{Timeout: 10 * time.Second}}
 	go func() { cmd.Wait(); close(p.done) }()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		select {
 		case <-p.done:
-			return nil, fmt.Errorf("prometheus exited at start: %s", tailText(out.String(), 15))
+			return nil, fmt.Errorf("prometheus exited at start: %s", Tail(out.String(), 15))
 		default:
 		}
 		if resp, err := p.client.Get(p.URL + "/-/ready"); err == nil {
@@ -147,7 +152,7 @@ func startPrometheusOnce(ctx context.Context, bin, dir string) (*Prometheus, err
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			p.kill()
-			return nil, fmt.Errorf("prometheus not ready on %s: %s", addr, tailText(out.String(), 15))
+			return nil, fmt.Errorf("prometheus not ready on %s: %s", addr, Tail(out.String(), 15))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -155,14 +160,14 @@ func startPrometheusOnce(ctx context.Context, bin, dir string) (*Prometheus, err
 
 // Stop ends Prometheus (SIGTERM, then SIGKILL after 10 s) and removes its
 // directory. It is safe to call twice.
-func (p *Prometheus) Stop() {
+func (p *Server) Stop() {
 	p.once.Do(func() {
 		p.kill()
 		os.RemoveAll(p.dir)
 	})
 }
 
-func (p *Prometheus) kill() {
+func (p *Server) kill() {
 	pid := p.cmd.Process.Pid
 	syscall.Kill(-pid, syscall.SIGTERM)
 	select {
@@ -174,7 +179,7 @@ func (p *Prometheus) kill() {
 }
 
 // Log is what Prometheus printed so far.
-func (p *Prometheus) Log() string { return p.out.String() }
+func (p *Server) Log() string { return p.out.String() }
 
 // Sample is one series of an instant query result.
 type Sample struct {
@@ -183,7 +188,7 @@ type Sample struct {
 }
 
 // Query runs an instant query at the current time.
-func (p *Prometheus) Query(ctx context.Context, expr string) ([]Sample, error) {
+func (p *Server) Query(ctx context.Context, expr string) ([]Sample, error) {
 	var data struct {
 		ResultType string          `json:"resultType"`
 		Result     json.RawMessage `json:"result"`
@@ -233,7 +238,7 @@ type Alert struct {
 }
 
 // Alerts lists the pending and firing alerts.
-func (p *Prometheus) Alerts(ctx context.Context) ([]Alert, error) {
+func (p *Server) Alerts(ctx context.Context) ([]Alert, error) {
 	var data struct {
 		Alerts []Alert `json:"alerts"`
 	}
@@ -250,7 +255,7 @@ type RuleHealth struct {
 }
 
 // Rules lists every loaded rule with its health.
-func (p *Prometheus) Rules(ctx context.Context) ([]RuleHealth, error) {
+func (p *Server) Rules(ctx context.Context) ([]RuleHealth, error) {
 	var data struct {
 		Groups []struct {
 			Name  string `json:"name"`
@@ -273,7 +278,7 @@ func (p *Prometheus) Rules(ctx context.Context) ([]RuleHealth, error) {
 	return out, nil
 }
 
-func (p *Prometheus) api(ctx context.Context, path string, data any) error {
+func (p *Server) api(ctx context.Context, path string, data any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.URL+path, nil)
 	if err != nil {
 		return err
@@ -297,24 +302,27 @@ func (p *Prometheus) api(ctx context.Context, path string, data any) error {
 	return json.Unmarshal(body.Data, data)
 }
 
-type lockedBuffer struct {
+// LogBuffer collects a child process's output, written from its own
+// goroutines and read by the test.
+type LogBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
+func (l *LogBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *lockedBuffer) String() string {
+func (l *LogBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
 }
 
-func tailText(s string, n int) string {
+// Tail is the last n lines of s, for error messages.
+func Tail(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
