@@ -72,7 +72,9 @@ func trafficThenDelete(t *testing.T, ctx context.Context, c *realbroker.Cluster,
 	if err := adm.CreateSubscriptionGroup(ctx, c.BrokerAddr, brokeradmin.NewGroupConfig(group)); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second) // the route reaches the namesrv
+	if err := adm.WaitRoute(ctx, c.NamesrvAddr, topic); err != nil {
+		t.Fatal(err)
+	}
 	if err := workload.Produce(ctx, c.NamesrvAddr, topic, 6); err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +172,9 @@ func TestOrphansAndLeftoversSurviveRestart(t *testing.T) {
 	if err := adm.CreateTopic(ctx, cluster.BrokerAddr, admin.TopicConfig{TopicName: topic}); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second)
+	if err := adm.WaitRoute(ctx, cluster.NamesrvAddr, topic); err != nil {
+		t.Fatal(err)
+	}
 	if err := workload.Produce(ctx, cluster.NamesrvAddr, topic, 4); err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +244,9 @@ func TestChurn(t *testing.T) {
 			liveGroups[g] = true
 		}
 		if r%4 == 0 { // some with traffic and a consumer, most idle
-			time.Sleep(time.Second)
+			if err := adm.WaitRoute(ctx, cluster.NamesrvAddr, topics[0]); err != nil {
+				t.Fatal(err)
+			}
 			if err := workload.Produce(ctx, cluster.NamesrvAddr, topics[0], 3); err != nil {
 				t.Fatal(err)
 			}

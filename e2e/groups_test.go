@@ -226,7 +226,9 @@ func startGroupTraffic(t *testing.T, ctx context.Context, adm *brokeradmin.Clien
 	if err := adm.CreateTopic(ctx, c.BrokerAddr, admin.TopicConfig{TopicName: topic, ReadQueueNums: 2}); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second)
+	if err := adm.WaitRoute(ctx, c.NamesrvAddr, topic); err != nil {
+		t.Fatal(err)
+	}
 	prod, err := workload.NewProducer(c.NamesrvAddr, g.producers[0])
 	if err != nil {
 		t.Fatal(err)

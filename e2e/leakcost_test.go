@@ -282,7 +282,9 @@ func costWorkload(t *testing.T, ctx context.Context, c *realbroker.Cluster, adm 
 			t.Fatal(err)
 		}
 	}
-	time.Sleep(2 * time.Second) // the routes reach the namesrv
+	if err := adm.WaitRoute(ctx, c.NamesrvAddr, topics...); err != nil {
+		t.Fatal(err)
+	}
 	produceEach(t, ctx, c.NamesrvAddr, topics, sc.messages)
 	fails := func(topic string) bool { return false }
 	if sc.failEvery > 0 {
@@ -734,7 +736,9 @@ func churnOnce(ctx context.Context, c *realbroker.Cluster, adm *brokeradmin.Clie
 	if err := adm.CreateTopic(ctx, c.BrokerAddr, admin.TopicConfig{TopicName: topic, ReadQueueNums: queues, WriteQueueNums: queues}); err != nil {
 		return err
 	}
-	time.Sleep(time.Second) // the route reaches the namesrv
+	if err := adm.WaitRoute(ctx, c.NamesrvAddr, topic); err != nil {
+		return err
+	}
 	if err := workload.Produce(ctx, c.NamesrvAddr, topic, n); err != nil {
 		return err
 	}

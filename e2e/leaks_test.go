@@ -59,7 +59,9 @@ func leakScenario(t *testing.T, ctx context.Context, c *realbroker.Cluster) leak
 			t.Fatal(err)
 		}
 	}
-	time.Sleep(time.Second)
+	if err := adm.WaitRoute(ctx, c.NamesrvAddr, topic); err != nil {
+		t.Fatal(err)
+	}
 	if err := workload.Produce(ctx, c.NamesrvAddr, topic, 6); err != nil {
 		t.Fatal(err)
 	}

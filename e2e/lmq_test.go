@@ -37,7 +37,9 @@ func TestLMQ(t *testing.T) {
 			if err := adm.CreateTopic(ctx, c.BrokerAddr, admin.TopicConfig{TopicName: parent, ReadQueueNums: 1}); err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(time.Second)
+			if err := adm.WaitRoute(ctx, c.NamesrvAddr, parent); err != nil {
+				t.Fatal(err)
+			}
 			prod, err := workload.NewProducer(c.NamesrvAddr, "PID_mqtt")
 			if err != nil {
 				t.Fatal(err)

@@ -257,7 +257,9 @@ func dashTraffic(t *testing.T, ctx context.Context) (topic, group string) {
 	if err := adm.CreateSubscriptionGroup(ctx, cluster.BrokerAddr, brokeradmin.NewGroupConfig(group)); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second) // the route reaches the namesrv
+	if err := adm.WaitRoute(ctx, cluster.NamesrvAddr, topic); err != nil {
+		t.Fatal(err)
+	}
 	prod, err := workload.NewProducer(ns, "PID_"+topic)
 	if err != nil {
 		t.Fatal(err)
@@ -446,7 +448,9 @@ func leakAlertCase(t *testing.T, bin string, rules []byte, version string, delet
 	if err := adm.CreateSubscriptionGroup(ctx, c.BrokerAddr, brokeradmin.NewGroupConfig(group)); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second)
+	if err := adm.WaitRoute(ctx, c.NamesrvAddr, topic); err != nil {
+		t.Fatal(err)
+	}
 	const n = 20
 	if err := workload.Produce(ctx, c.NamesrvAddr, topic, n); err != nil {
 		t.Fatal(err)
