@@ -279,7 +279,7 @@ func (cn *conn) roundTrip(ctx context.Context, req *Command) (*Command, error) {
 
 	if err := cn.write(ctx, req); err != nil {
 		cn.forget(req.Opaque)
-		return nil, cn.wrap(err)
+		return nil, cn.wrap(cn.cause(err))
 	}
 	select {
 	case r := <-ch:
@@ -310,6 +310,19 @@ func (cn *conn) explain(err error) error {
 		return err
 	}
 	return withTLSHint(err, cn.overTLS)
+}
+
+// cause is the error that ended the connection when it ended before err,
+// which then only reports the consequence: a write that fails because the
+// reader closed the socket on the server's TLS alert must say the alert,
+// not "use of closed network connection".
+func (cn *conn) cause(err error) error {
+	cn.mu.Lock()
+	defer cn.mu.Unlock()
+	if cn.err != nil {
+		return cn.err
+	}
+	return err
 }
 
 func (cn *conn) forget(opaque int32) {
