@@ -626,6 +626,9 @@ const bytesAlert = "RocketMQBrokerLeakedStatBytesProjected"
 // test's time scale: a 1m window, a 64 MiB budget, and a for of 5s; the
 // projection still looks a week ahead.
 func TestLeakedStatBytesAlert(t *testing.T) {
+	// Parallel: it starts its own processes and spends most of its time
+	// waiting (broker starts, alert windows), which other tests can fill.
+	t.Parallel()
 	needBroker(t)
 	bin := needPrometheus(t)
 	if cluster.External {

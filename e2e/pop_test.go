@@ -163,6 +163,9 @@ func connectedClients(ctx context.Context, addr, group string) ([]string, error)
 // lag, consumerConnection against the proxy and the broker for clients),
 // and to what the application itself did where mqadmin cannot know.
 func TestPOPThroughTheProxy(t *testing.T) {
+	// Parallel: it starts its own processes and spends most of its time
+	// waiting (broker starts, alert windows), which other tests can fill.
+	t.Parallel()
 	needBroker(t)
 	if strings.HasPrefix(cluster.Version, "4.") {
 		t.Skipf("RocketMQ %s has neither a proxy nor POP", cluster.Version)

@@ -413,6 +413,9 @@ func fillVariables(ctx context.Context, p *Prometheus, d *mixin.Dashboard, choos
 // since other tests leave leftovers on the shared one. The rules are
 // rendered with the alert's for shortened to 5s.
 func TestLeakedStatItemsAlert(t *testing.T) {
+	// Parallel: it starts its own processes and spends most of its time
+	// waiting (broker starts, alert windows), which other tests can fill.
+	t.Parallel()
 	needBroker(t)
 	bin := needPrometheus(t)
 	if cluster.External {

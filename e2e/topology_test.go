@@ -89,6 +89,9 @@ func served(m Metrics, family string, labels map[string]string) error {
 // slave raises the documented signal; killing the master leaves the
 // slave's series served.
 func TestTopologyMasterSlave(t *testing.T) {
+	// Parallel: it starts its own processes and spends most of its time
+	// waiting (broker starts, alert windows), which other tests can fill.
+	t.Parallel()
 	needBroker(t)
 	ctx := ctxT(t, 15*time.Minute)
 	c, err := realbroker.Start(ctx, realbroker.Options{Slave: true, ClusterName: "HACluster", BrokerName: "broker-ha", Logf: t.Logf})
@@ -363,6 +366,9 @@ func haMasterKilled(t *testing.T, a *app.App, c *realbroker.Cluster) {
 // and groups, which the exporter reads from masters only, are not served
 // (not served as 0 either) until a master is back.
 func TestTopologyActingMaster(t *testing.T) {
+	// Parallel: it starts its own processes and spends most of its time
+	// waiting (broker starts, alert windows), which other tests can fill.
+	t.Parallel()
 	needBroker(t)
 	if strings.HasPrefix(cluster.Version, "4.") {
 		t.Skip("enableSlaveActingMaster is 5.x only")
@@ -517,6 +523,9 @@ func waitScrape(t *testing.T, a *app.App, d time.Duration, what string, check fu
 // address only, and the log names it once however many cycles pass.
 // Restarted, the namesrv answers again, which the log says once.
 func TestTopologyNamesrvFailover(t *testing.T) {
+	// Parallel: it starts its own processes and spends most of its time
+	// waiting (broker starts, alert windows), which other tests can fill.
+	t.Parallel()
 	needBroker(t)
 	ctx := ctxT(t, 10*time.Minute)
 	c, err := realbroker.Start(ctx, realbroker.Options{Namesrvs: 3, ClusterName: "NSCluster", BrokerName: "broker-ns", Logf: t.Logf})
