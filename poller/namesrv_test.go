@@ -1,11 +1,8 @@
 package poller_test
 
 import (
-	"bytes"
 	"log/slog"
 	"net"
-	"strings"
-	"sync"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -74,30 +71,12 @@ func TestNamesrvUpPerAddress(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log sink the cycle's goroutines may share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) count(msg string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return strings.Count(s.b.String(), msg)
-}
-
 // TestNamesrvLogsOncePerChange: a namesrv that stops answering for three
 // cycles is logged once, and once again when it is back.
 func TestNamesrvLogsOncePerChange(t *testing.T) {
 	a := startSim(t, simbroker.Options{Topics: 2, Groups: 1})
 	b := startSim(t, simbroker.Options{Topics: 2, Groups: 1})
-	var logs syncBuffer
+	var logs logBuffer
 	p := newPoller(t, [][]string{{a.Namesrv.Addr, b.Namesrv.Addr}}, slog.New(slog.NewTextHandler(&logs, nil)), nil)
 	master(t, p)
 	b.Namesrv.SetFault(simbroker.Fault{Close: true})
@@ -114,9 +93,9 @@ func TestNamesrvLogsOncePerChange(t *testing.T) {
 		}
 	}
 	if n := logs.count("namesrv stopped answering"); n != 1 {
-		t.Errorf("%d warnings that the namesrv stopped answering, want 1:\n%s", n, logs.b.String())
+		t.Errorf("%d warnings that the namesrv stopped answering, want 1:\n%s", n, logs.buf.String())
 	}
 	if n := logs.count("namesrv answers again"); n != 1 {
-		t.Errorf("%d notes that the namesrv answers again, want 1:\n%s", n, logs.b.String())
+		t.Errorf("%d notes that the namesrv answers again, want 1:\n%s", n, logs.buf.String())
 	}
 }
