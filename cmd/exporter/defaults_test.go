@@ -17,7 +17,7 @@ import (
 func parse(t *testing.T, args ...string) *cli {
 	t.Helper()
 	c := newCLI(io.Discard, io.Discard, false)
-	if _, err := c.ka.Parse(args); err != nil {
+	if _, err := c.parse(args); err != nil {
 		t.Fatalf("%v: %v", args, err)
 	}
 	return c
@@ -61,6 +61,9 @@ func TestRenamedFlagsStillWork(t *testing.T) {
 	c.warnRenamed(slog.New(slog.NewTextHandler(&buf, nil)))
 	if buf.Len() != 0 {
 		t.Errorf("new names warned: %q", buf.String())
+	}
+	if c = parse(t, "--max-series=100", "--collect.max-series=7"); c.s.MaxSeries != 7 {
+		t.Errorf("both names given: MaxSeries=%d, want the new name's 7", c.s.MaxSeries)
 	}
 	var help bytes.Buffer
 	c = newCLI(&help, io.Discard, false)
@@ -134,5 +137,23 @@ func TestReadmeListsEveryFlag(t *testing.T) {
 		if !found {
 			t.Errorf("README's flag table has no row for --%s", f.Name)
 		}
+	}
+}
+
+// TestRenamedFlagFromTheEnvironment: an old name's variable still sets the
+// value and is warned about, naming the new variable.
+func TestRenamedFlagFromTheEnvironment(t *testing.T) {
+	t.Setenv("ROCKETMQ_EXPORTER_MAX_SERIES", "5")
+	c := newCLI(io.Discard, io.Discard, true)
+	if _, err := c.parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	if c.s.MaxSeries != 5 {
+		t.Fatalf("MaxSeries = %d from ROCKETMQ_EXPORTER_MAX_SERIES, want 5", c.s.MaxSeries)
+	}
+	var buf bytes.Buffer
+	c.warnRenamed(slog.New(slog.NewTextHandler(&buf, nil)))
+	if !strings.Contains(buf.String(), "new_env=ROCKETMQ_EXPORTER_COLLECT_MAX_SERIES") || strings.Contains(buf.String(), "lmq") {
+		t.Errorf("warning %q, want one naming ROCKETMQ_EXPORTER_COLLECT_MAX_SERIES", buf.String())
 	}
 }

@@ -203,8 +203,9 @@ type cli struct {
 	webFlags                   *web.FlagConfig
 	logConfig                  *promslog.Config
 	serve, audit               *kingpin.CmdClause
-	printed                    bool // --help or --version printed; kingpin would exit the process
-	renamedUsed                []bool
+	printed                    bool         // --help or --version printed; kingpin would exit the process
+	renamedUsed, newUsed       []bool       // renamed flags: old and new name given on the command line
+	oldNames                   app.Settings // what the old names set (see addRenamed)
 }
 
 // newCLI defines every flag and command; with envars, each flag also
@@ -278,7 +279,7 @@ func newCLI(stdout, stderr io.Writer, envars bool) *cli {
 // run parses args and runs a command; it returns the exit code.
 func run(args []string, stdout, stderr *os.File) int {
 	c := newCLI(stdout, stderr, true)
-	cmd, err := c.ka.Parse(args)
+	cmd, err := c.parse(args)
 	if c.printed {
 		return 0
 	}
