@@ -254,7 +254,7 @@ func keepSending(ctx context.Context, p *workload.Producer, topic string) func()
 }
 
 // aclApp is the exporter signed as creds, every optional call on.
-func aclApp(t *testing.T, c *realbroker.Cluster, creds remoting.Credentials) (*app.App, *syncBuffer) {
+func aclApp(t *testing.T, c *realbroker.Cluster, creds remoting.Credentials) (*app.App, *lockedBuffer) {
 	return newApp(t, func(s *app.Settings) {
 		s.AccessKey, s.SecretKey = creds.AccessKey, creds.SecretKey
 		s.RunningInfo = true

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -41,26 +39,8 @@ func ctxT(t *testing.T, d time.Duration) context.Context {
 	return ctx
 }
 
-// syncBuffer is a log sink safe for the poller's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // newApp assembles the exporter for namesrvs, logging into the returned buffer.
-func newApp(t *testing.T, mod func(*app.Settings), namesrvs ...string) (*app.App, *syncBuffer) {
+func newApp(t *testing.T, mod func(*app.Settings), namesrvs ...string) (*app.App, *lockedBuffer) {
 	t.Helper()
 	s := app.Defaults()
 	s.Namesrvs = namesrvs
@@ -69,7 +49,7 @@ func newApp(t *testing.T, mod func(*app.Settings), namesrvs ...string) (*app.App
 	if mod != nil {
 		mod(&s)
 	}
-	logs := &syncBuffer{}
+	logs := &lockedBuffer{}
 	a, err := app.New(s, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,7 @@ type (
 	Sample           = promserver.Sample
 	Alert            = promserver.Alert
 	RuleHealth       = promserver.RuleHealth
-	lockedBuffer     = promserver.LogBuffer
+	lockedBuffer     = promserver.LogBuffer // a log sink safe for the poller's goroutines
 )
 
 var (

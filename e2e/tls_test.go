@@ -49,7 +49,7 @@ func withTLS(c *realbroker.Cluster, files realbroker.TLSFiles, drop ...string) f
 // refusedAt runs one cycle of an exporter the namesrv refuses and checks
 // what it serves: the namesrv down, rocketmq_up 0 for the unreachable
 // target, and one log line that says what to check.
-func refusedAt(t *testing.T, a *app.App, logs *syncBuffer, ns, hint string) {
+func refusedAt(t *testing.T, a *app.App, logs *lockedBuffer, ns, hint string) {
 	t.Helper()
 	a.Cycle(context.Background())
 	m, _, err := Scrape(a.Handler)
@@ -66,7 +66,7 @@ func refusedAt(t *testing.T, a *app.App, logs *syncBuffer, ns, hint string) {
 }
 
 // logSays checks that a log line holds text, and shows it.
-func logSays(t *testing.T, logs *syncBuffer, text string) {
+func logSays(t *testing.T, logs *lockedBuffer, text string) {
 	t.Helper()
 	for _, l := range strings.Split(logs.String(), "\n") {
 		if strings.Contains(l, text) {

@@ -484,7 +484,7 @@ func since(rs []cycleRecord, seq uint64, ok func(cycleRecord) bool) int {
 }
 
 // logLines counts the log lines holding every one of parts.
-func logLines(logs *syncBuffer, parts ...string) int {
+func logLines(logs *lockedBuffer, parts ...string) int {
 	n := 0
 	for _, l := range strings.Split(logs.String(), "\n") {
 		all := true
