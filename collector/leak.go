@@ -10,24 +10,25 @@ import (
 // leakFamilies report what probing found left behind by deleted topics and
 // groups, and the light message queues.
 func leakFamilies() []*family {
-	byStats := func(name, help string, get func(r *snapshot.LeakReport) map[string]int, source string) *family {
+	// byKey serves one of the leak report's counts, labelled by its key.
+	byKey := func(name, label, help string, get func(r *snapshot.LeakReport) map[string]int, source string) *family {
 		return &family{
-			name: name, help: help, typ: gauge, labels: with(nameL, "stats"), prio: prioNever,
+			name: name, help: help, typ: gauge, labels: with(nameL, label), prio: prioNever,
 			source: source, replaces: "(none)",
 			emit: func(v *view, s *sink) {
 				for _, b := range v.entities {
 					if b.Leaks == nil {
 						continue
 					}
-					for st, n := range get(b.Leaks) {
-						s.add(float64(n), b.Cluster, b.Name, st)
+					for k, n := range get(b.Leaks) {
+						s.add(float64(n), b.Cluster, b.Name, k)
 					}
 				}
 			},
 		}
 	}
 	return []*family{
-		byStats("rocketmq_broker_leaked_stat_items", "Stat items (by stats name) the broker answered for, among the keys probed, "+
+		byKey("rocketmq_broker_leaked_stat_items", "stats", "Stat items (by stats name) the broker answered for, among the keys probed, "+
 			"that belong to topics or groups no longer in its unfiltered listings. Known deletions are those this process saw "+
 			"(until the broker restarts or --leak.max-tombstones pushes them out), those derived from the broker's consumer "+
 			"offsets and %RETRY%/%DLQ% topics, and names recalled from --leak.history-url/--leak.state-file; a subject "+
@@ -50,7 +51,7 @@ func leakFamilies() []*family {
 				}
 			},
 		},
-		byStats("rocketmq_broker_leak_probed_keys", "Stat keys (by stats name) the exporter asked the broker about this cycle while looking for leftovers.",
+		byKey("rocketmq_broker_leak_probed_keys", "stats", "Stat keys (by stats name) the exporter asked the broker about this cycle while looking for leftovers.",
 			func(r *snapshot.LeakReport) map[string]int { return r.ProbedKeys }, "VIEW_BROKER_STATS_DATA probes"),
 		perBrokerName(def{name: "rocketmq_broker_leak_probe_backlog", typ: gauge,
 			help: "Stat keys of deleted topics and groups not asked yet. Keys are asked first in, first out, " +
@@ -95,21 +96,8 @@ func leakFamilies() []*family {
 				}
 			},
 		},
-		{
-			name: "rocketmq_exporter_tombstones", typ: gauge, labels: with(nameL, "kind"), prio: prioNever,
-			help:   "Deleted topics and groups the exporter remembers for the broker (seen deleted, derived from its offsets and leftover topics, or recalled from history), by kind; kept until the broker restarts.",
-			source: "exporter", replaces: "(none)",
-			emit: func(v *view, s *sink) {
-				for _, b := range v.entities {
-					if b.Leaks == nil {
-						continue
-					}
-					for k, n := range b.Leaks.Tombstones {
-						s.add(float64(n), b.Cluster, b.Name, k)
-					}
-				}
-			},
-		},
+		byKey("rocketmq_exporter_tombstones", "kind", "Deleted topics and groups the exporter remembers for the broker (seen deleted, derived from its offsets and leftover topics, or recalled from history), by kind; kept until the broker restarts.",
+			func(r *snapshot.LeakReport) map[string]int { return r.Tombstones }, "exporter"),
 		perBrokerName(def{name: "rocketmq_broker_lmq_groups", typ: gauge,
 			help:   "Consumer groups with offsets on light message queues (%LMQ%…) of the broker.",
 			source: "GET_ALL_CONSUMER_OFFSET", replaces: "(none)"},
