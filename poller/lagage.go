@@ -60,9 +60,7 @@ func (r retention) expired(m pairMemory, topic string) bool {
 func (p *Poller) pairWindows(ctx context.Context, b *snapshot.Broker, mem *brokerMemory, out []snapshot.Group, consuming []pairRef,
 	last map[string]*snapshot.GroupTopic) {
 	st := mem.tally.of(stGroupRates)
-	ok := p.eachAnswered(ctx, len(consuming), func(k int) bool {
-		g := &out[consuming[k].g]
-		gt := &g.Topics[consuming[k].t]
+	p.eachPair(ctx, b, out, consuming, last, func(g *snapshot.Group, gt *snapshot.GroupTopic) bool {
 		key := pairKey(gt.Topic, g.Name)
 		size, err1 := p.stat(ctx, st, b.Addr, "GROUP_GET_SIZE", key)
 		sb, err2 := p.stat(ctx, st, b.Addr, "SNDBCK_PUT_NUMS", key)
@@ -76,21 +74,37 @@ func (p *Poller) pairWindows(ctx context.Context, b *snapshot.Broker, mem *broke
 			gt.SendBack = &snapshot.Window{TPS: sb.StatsMinute.Tps, Sum: sb.StatsMinute.Sum}
 		}
 		return true
+	}, func(gt, lt *snapshot.GroupTopic) bool {
+		if lt.Get != nil {
+			gt.Get.BytesPerSec = lt.Get.BytesPerSec
+		}
+		gt.SendBack = lt.SendBack
+		return true
+	})
+}
+
+// eachPair asks about every pair of refs with ask (concurrently, within
+// the cycle's deadline); a pair not answered takes what carry copies from
+// its last cycle's values (carry says whether it had any), and counts as
+// missed.
+func (p *Poller) eachPair(ctx context.Context, b *snapshot.Broker, out []snapshot.Group, refs []pairRef,
+	last map[string]*snapshot.GroupTopic, ask func(g *snapshot.Group, gt *snapshot.GroupTopic) bool,
+	carry func(gt, lt *snapshot.GroupTopic) bool) {
+	ok := p.eachAnswered(ctx, len(refs), func(k int) bool {
+		g := &out[refs[k].g]
+		return ask(g, &g.Topics[refs[k].t])
 	})
 	for k, answered := range ok {
 		if answered {
 			continue
 		}
-		g := &out[consuming[k].g]
-		gt := &g.Topics[consuming[k].t]
-		lt := last[pairKey(gt.Topic, g.Name)]
-		if lt != nil {
-			if lt.Get != nil {
-				gt.Get.BytesPerSec = lt.Get.BytesPerSec
-			}
-			gt.SendBack = lt.SendBack
+		g := &out[refs[k].g]
+		gt := &g.Topics[refs[k].t]
+		had := false
+		if lt := last[pairKey(gt.Topic, g.Name)]; lt != nil {
+			had = carry(gt, lt)
 		}
-		missed(ctx, b, snapshot.CarriedGroupTopicRates, lt != nil)
+		missed(ctx, b, snapshot.CarriedGroupTopicRates, had)
 	}
 }
 

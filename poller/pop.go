@@ -47,9 +47,7 @@ func (p *Poller) popAcks(ctx context.Context, b *snapshot.Broker, mem *brokerMem
 		}
 	}
 	st := mem.tally.of(stGroupRates)
-	ok := p.eachAnswered(ctx, len(pop), func(k int) bool {
-		g := &out[pop[k].g]
-		gt := &g.Topics[pop[k].t]
+	p.eachPair(ctx, b, out, pop, last, func(g *snapshot.Group, gt *snapshot.GroupTopic) bool {
 		ack, err := p.stat(ctx, st, b.Addr, "GROUP_ACK_NUMS", pairKey(gt.Topic, g.Name))
 		if err != nil {
 			return false
@@ -58,17 +56,8 @@ func (p *Poller) popAcks(ctx context.Context, b *snapshot.Broker, mem *brokerMem
 			gt.Ack = &snapshot.Window{TPS: ack.StatsMinute.Tps, Sum: ack.StatsMinute.Sum}
 		}
 		return true
+	}, func(gt, lt *snapshot.GroupTopic) bool {
+		gt.Ack = lt.Ack
+		return lt.Ack != nil
 	})
-	for k, answered := range ok {
-		if answered {
-			continue
-		}
-		g := &out[pop[k].g]
-		gt := &g.Topics[pop[k].t]
-		lt := last[pairKey(gt.Topic, g.Name)]
-		if lt != nil {
-			gt.Ack = lt.Ack
-		}
-		missed(ctx, b, snapshot.CarriedGroupTopicRates, lt != nil && lt.Ack != nil)
-	}
 }
