@@ -484,19 +484,7 @@ func since(rs []cycleRecord, seq uint64, ok func(cycleRecord) bool) int {
 }
 
 // logLines counts the log lines holding every one of parts.
-func logLines(logs *lockedBuffer, parts ...string) int {
-	n := 0
-	for _, l := range strings.Split(logs.String(), "\n") {
-		all := true
-		for _, p := range parts {
-			all = all && strings.Contains(l, p)
-		}
-		if all {
-			n++
-		}
-	}
-	return n
-}
+func logLines(logs *lockedBuffer, parts ...string) int { return countLines(logs.String(), parts...) }
 
 // waitScrape scrapes (the poller runs on its own) until check passes.
 func waitScrape(t *testing.T, a *app.App, d time.Duration, what string, check func(Metrics) error) {
