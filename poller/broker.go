@@ -116,9 +116,10 @@ func (p *Poller) collectInto(ctx context.Context, b *snapshot.Broker, mem *broke
 		return err
 	}
 	now := time.Now()
+	b.Counts = newCounts()
 	b.Topics = p.topics(ctx, b, mem, l, now)
 	b.Groups = p.groups(ctx, b, mem, l, now)
-	if p.cfg.Leaks != nil {
+	if p.cfg.Leaks != nil && p.cfg.Shard.OwnsBroker(b.Cluster, b.Name) {
 		p.probeLeaks(ctx, b, mem, l)
 	}
 	return nil
@@ -217,7 +218,7 @@ func keepCleanupConfig(all map[string]string) map[string]string {
 func (p *Poller) producers(pt *admin.ProducerTable) []snapshot.ProducerGroup {
 	out := make([]snapshot.ProducerGroup, 0, len(pt.Data))
 	for name, list := range pt.Data {
-		if !p.cfg.Groups.Keep(name) {
+		if !p.cfg.Groups.Keep(name) || !p.cfg.Shard.Owns(name) {
 			continue
 		}
 		g := snapshot.ProducerGroup{Name: name}

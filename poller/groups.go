@@ -24,7 +24,11 @@ func (p *Poller) groups(ctx context.Context, b *snapshot.Broker, mem *brokerMemo
 	}
 	names := make([]string, 0, len(l.groups.SubscriptionGroupTable))
 	for name := range l.groups.SubscriptionGroupTable {
-		if p.cfg.Groups.Keep(name) {
+		if !p.cfg.Groups.Keep(name) {
+			continue
+		}
+		b.Counts.Groups[snapshot.ClassifyGroup(name)]++
+		if p.cfg.Shard.Owns(name) {
 			names = append(names, name)
 		}
 	}

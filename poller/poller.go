@@ -20,6 +20,7 @@ import (
 	"github.com/rocketmq-exporter/rocketmq_exporter/history"
 	"github.com/rocketmq-exporter/rocketmq_exporter/leak"
 	"github.com/rocketmq-exporter/rocketmq_exporter/rpcstats"
+	"github.com/rocketmq-exporter/rocketmq_exporter/shard"
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
 )
 
@@ -46,6 +47,9 @@ type Config struct {
 	GraceCycles int
 	Topics      *filter.Filter
 	Groups      *filter.Filter
+	// Shard is this replica's share of the topics, groups and brokers
+	// (shard.go); the zero Set owns everything.
+	Shard shard.Set
 	// QueueDetail keeps per-queue offsets in the snapshot.
 	QueueDetail bool
 	// ExpandLMQ keeps one entry per light message queue; by default a
@@ -213,7 +217,7 @@ func (p *Poller) Cycle(parent context.Context) *snapshot.Snapshot {
 	ctx, cancel := context.WithTimeout(parent, p.cfg.CycleTimeout)
 	defer cancel()
 	p.seq++
-	s := &snapshot.Snapshot{Seq: p.seq, Started: time.Now()}
+	s := &snapshot.Snapshot{Seq: p.seq, Started: time.Now(), Shard: p.cfg.Shard}
 
 	type found struct {
 		target int

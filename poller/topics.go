@@ -70,7 +70,11 @@ func (p *Poller) topics(ctx context.Context, b *snapshot.Broker, mem *brokerMemo
 	}
 	names := make([]string, 0, len(l.topics.TopicConfigTable))
 	for name := range l.topics.TopicConfigTable {
-		if p.keepTopic(name, l.groups.SubscriptionGroupTable) {
+		if !p.keepTopic(name, l.groups.SubscriptionGroupTable) {
+			continue
+		}
+		b.Counts.Topics[topicKind(b, name)]++
+		if p.ownsTopic(name, l.groups.SubscriptionGroupTable) {
 			names = append(names, name)
 		}
 	}
@@ -79,11 +83,8 @@ func (p *Poller) topics(ctx context.Context, b *snapshot.Broker, mem *brokerMemo
 	var fetch []int // topics whose offsets only GET_TOPIC_STATS_INFO can give
 	for i, name := range names {
 		tc := l.topics.TopicConfigTable[name]
-		t := snapshot.Topic{Name: name, Kind: snapshot.ClassifyTopic(name), ReadQueues: tc.ReadQueueNums,
+		t := snapshot.Topic{Name: name, Kind: topicKind(b, name), ReadQueues: tc.ReadQueueNums,
 			WriteQueues: tc.WriteQueueNums, Perm: tc.Perm, Order: tc.Order}
-		if name == b.Name || name == b.Cluster {
-			t.Kind = snapshot.KindSystem // every broker keeps topics named after itself and its cluster
-		}
 		if qs, ok := covered[name]; ok && !p.cfg.QueueDetail {
 			t.HasOffsets = true
 			for _, off := range qs {

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/runtimeinfo"
+	"github.com/rocketmq-exporter/rocketmq_exporter/shard"
 )
 
 // Snapshot is one complete view of every watched cluster.
@@ -47,6 +48,10 @@ type Snapshot struct {
 	// Self is what the exporter counted of itself since it started, as of
 	// this snapshot's end.
 	Self Self
+	// Shard is this replica's share of the work (--shard.count,
+	// --shard.index): Brokers hold only its topics and groups, and only the
+	// brokers it owns get their broker-level families served.
+	Shard shard.Set
 }
 
 // Self holds the exporter's own running totals. They travel in the
@@ -142,6 +147,11 @@ type Broker struct {
 
 	Topics    []Topic         // sorted by name
 	Groups    []Group         // sorted by name
+	// Counts are the topics and groups within the filters, by kind, whoever
+	// owns them: under --shard.count, Topics and Groups hold only this
+	// shard's share, and the broker's counts are still the whole. Nil in a
+	// snapshot built without a poller: count Topics and Groups then.
+	Counts *Counts
 	Producers []ProducerGroup // sorted by name
 	Leaks     *LeakReport     // nil when not probed
 	LMQ       *LMQReport      // nil when the broker shows no LMQ
@@ -294,6 +304,12 @@ func GroupOfTopic(topic string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// Counts are a broker's topics and groups by kind.
+type Counts struct {
+	Topics map[TopicKind]int
+	Groups map[GroupKind]int
 }
 
 // GroupKind tells the consumer groups RocketMQ keeps for itself from the
