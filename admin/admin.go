@@ -122,19 +122,10 @@ func (c *Client) TopicStats(ctx context.Context, broker, topic string) (*TopicSt
 	if _, err := c.call(ctx, broker, remoting.GetTopicStatsInfo, map[string]string{"topic": topic}, nil, &w); err != nil {
 		return nil, err
 	}
-	ts := &TopicStats{Queues: make([]QueueOffsets, 0, len(w.OffsetTable))}
-	if w.TopicPutTps != nil {
-		ts.TopicPutTps, ts.HasTopicPutTps = *w.TopicPutTps, true
+	ts, err := w.stats()
+	if err != nil {
+		return nil, &DecodeError{Addr: broker, RequestCode: remoting.GetTopicStatsInfo, Err: err}
 	}
-	for k, v := range w.OffsetTable {
-		mq, err := parseMessageQueue(k)
-		if err != nil {
-			return nil, &DecodeError{Addr: broker, RequestCode: remoting.GetTopicStatsInfo, Err: err}
-		}
-		v.MessageQueue = mq
-		ts.Queues = append(ts.Queues, v)
-	}
-	sortQueues(ts.Queues, func(o QueueOffsets) MessageQueue { return o.MessageQueue })
 	return ts, nil
 }
 
@@ -145,21 +136,7 @@ func (c *Client) BrokerConsumeStats(ctx context.Context, broker string, isOrder 
 	if _, err := c.call(ctx, broker, remoting.GetBrokerConsumeStats, ext, nil, &w); err != nil {
 		return nil, err
 	}
-	out := &BrokerConsumeStats{BrokerAddr: w.BrokerAddr, TotalDiff: w.TotalDiff}
-	byGroup := map[string]int{}
-	for _, m := range w.ConsumeStatsList {
-		for group, list := range m {
-			i, ok := byGroup[group]
-			if !ok {
-				i = len(out.Groups)
-				byGroup[group] = i
-				out.Groups = append(out.Groups, GroupConsumeStats{Group: group})
-			}
-			out.Groups[i].Stats = append(out.Groups[i].Stats, list...)
-		}
-	}
-	sort.Slice(out.Groups, func(i, j int) bool { return out.Groups[i].Group < out.Groups[j].Group })
-	return out, nil
+	return w.stats(), nil
 }
 
 // ViewBrokerStatsData reads one broker stat item. A key the broker does not

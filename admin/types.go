@@ -196,6 +196,24 @@ type topicStatsWire struct {
 	TopicPutTps *float64                `json:"topicPutTps"`
 }
 
+// stats turns the decoded wire form into queues sorted by id.
+func (w *topicStatsWire) stats() (*TopicStats, error) {
+	ts := &TopicStats{Queues: make([]QueueOffsets, 0, len(w.OffsetTable))}
+	if w.TopicPutTps != nil {
+		ts.TopicPutTps, ts.HasTopicPutTps = *w.TopicPutTps, true
+	}
+	for k, v := range w.OffsetTable {
+		mq, err := parseMessageQueue(k)
+		if err != nil {
+			return nil, err
+		}
+		v.MessageQueue = mq
+		ts.Queues = append(ts.Queues, v)
+	}
+	sortQueues(ts.Queues, func(o QueueOffsets) MessageQueue { return o.MessageQueue })
+	return ts, nil
+}
+
 // ConsumeOffsets is one queue's progress in consume stats.
 type ConsumeOffsets struct {
 	MessageQueue
@@ -273,6 +291,25 @@ type brokerConsumeStatsWire struct {
 	BrokerAddr       string                      `json:"brokerAddr"`
 	TotalDiff        int64                       `json:"totalDiff"`
 	ConsumeStatsList []map[string][]ConsumeStats `json:"consumeStatsList"`
+}
+
+// stats merges the list of one-group maps into groups sorted by name.
+func (w *brokerConsumeStatsWire) stats() *BrokerConsumeStats {
+	out := &BrokerConsumeStats{BrokerAddr: w.BrokerAddr, TotalDiff: w.TotalDiff}
+	byGroup := map[string]int{}
+	for _, m := range w.ConsumeStatsList {
+		for group, list := range m {
+			i, ok := byGroup[group]
+			if !ok {
+				i = len(out.Groups)
+				byGroup[group] = i
+				out.Groups = append(out.Groups, GroupConsumeStats{Group: group})
+			}
+			out.Groups[i].Stats = append(out.Groups[i].Stats, list...)
+		}
+	}
+	sort.Slice(out.Groups, func(i, j int) bool { return out.Groups[i].Group < out.Groups[j].Group })
+	return out
 }
 
 // StatsSnapshot is one window of a broker stat item.
