@@ -11,6 +11,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
+	"sync"
 )
 
 // maxDepth bounds nesting so hostile input cannot exhaust the stack.
@@ -30,6 +32,9 @@ type normalizer struct {
 	in  []byte
 	pos int
 	out []byte
+	// keyBuf holds a composite key's normalised text until it is quoted
+	// into out; reused for every key of the body.
+	keyBuf []byte
 }
 
 // Normalize returns standard JSON for a fastjson body. Standard JSON passes
@@ -47,18 +52,66 @@ func Normalize(in []byte) ([]byte, error) {
 	return n.out, nil
 }
 
-// Unmarshal normalises data and decodes it into v.
+// Unmarshal normalises data and decodes it into v. A number decoded into
+// an interface value is a json.Number (Java longs do not fit a float64).
 func Unmarshal(data []byte, v any) error {
 	norm, err := Normalize(data)
 	if err != nil {
 		return err
 	}
-	dec := json.NewDecoder(bytes.NewReader(norm))
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
+	if err := decode(norm, v); err != nil {
 		return fmt.Errorf("fastjson: decode: %w", err)
 	}
 	return nil
+}
+
+// decode decodes one normalised (so valid, single) value. json.Unmarshal
+// reads norm in place; a Decoder would copy it into a buffer of its own
+// first, and is needed only for UseNumber, which matters only where the
+// target can hold an interface value.
+func decode(norm []byte, v any) error {
+	if v == nil || !holdsInterface(reflect.TypeOf(v)) {
+		return json.Unmarshal(norm, v)
+	}
+	dec := json.NewDecoder(bytes.NewReader(norm))
+	dec.UseNumber()
+	return dec.Decode(v)
+}
+
+// interfaceHolders caches holdsInterface per type: the answer types are few.
+var interfaceHolders sync.Map // reflect.Type -> bool
+
+// holdsInterface reports whether decoding into t can store a value into an
+// interface anywhere inside it.
+func holdsInterface(t reflect.Type) bool {
+	if known, ok := interfaceHolders.Load(t); ok {
+		return known.(bool)
+	}
+	has := reachesInterface(t, map[reflect.Type]bool{})
+	interfaceHolders.Store(t, has)
+	return has
+}
+
+func reachesInterface(t reflect.Type, seen map[reflect.Type]bool) bool {
+	if seen[t] {
+		return false // a recursive type: its other paths are being walked
+	}
+	seen[t] = true
+	switch t.Kind() {
+	case reflect.Interface:
+		return true
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		return reachesInterface(t.Elem(), seen)
+	case reflect.Map:
+		return reachesInterface(t.Key(), seen) || reachesInterface(t.Elem(), seen)
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if reachesInterface(t.Field(i).Type, seen) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (n *normalizer) errorf(format string, args ...any) error {
@@ -155,21 +208,24 @@ func (n *normalizer) key(depth int) error {
 		return n.str()
 	case '{', '[':
 		// A composite key: normalise it on its own, then quote its text.
-		sub := &normalizer{in: n.in, pos: n.pos}
-		if err := sub.value(depth + 1); err != nil {
+		if n.keyBuf == nil {
+			n.keyBuf = make([]byte, 0, 128) // a MessageQueue key fits
+		}
+		sub := normalizer{in: n.in, pos: n.pos, out: n.keyBuf[:0]}
+		err := sub.value(depth + 1)
+		n.keyBuf = sub.out
+		if err != nil {
 			return err
 		}
 		n.pos = sub.pos
-		quoted, _ := json.Marshal(string(sub.out))
-		n.out = append(n.out, quoted...)
+		n.out = AppendString(n.out, sub.out)
 		return nil
 	default:
 		tok := n.bareToken()
 		if len(tok) == 0 {
 			return n.errorf("expected an object key, got %q", n.in[n.pos])
 		}
-		quoted, _ := json.Marshal(string(tok))
-		n.out = append(n.out, quoted...)
+		n.out = AppendString(n.out, tok)
 		return nil
 	}
 }
