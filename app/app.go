@@ -27,6 +27,7 @@ import (
 	"github.com/rocketmq-exporter/rocketmq_exporter/poller"
 	"github.com/rocketmq-exporter/rocketmq_exporter/remoting"
 	"github.com/rocketmq-exporter/rocketmq_exporter/rpcstats"
+	"github.com/rocketmq-exporter/rocketmq_exporter/shard"
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
 	"github.com/rocketmq-exporter/rocketmq_exporter/web"
 )
@@ -91,6 +92,10 @@ type Settings struct {
 	HistorySelector string // label matchers narrowing what is read back
 	// StateFile keeps deleted topics and groups across restarts.
 	StateFile string
+	// ShardCount replicas split the topics, groups and brokers between
+	// them; this one is ShardIndex (package shard). 1 is unsharded.
+	ShardCount int
+	ShardIndex int
 }
 
 // Defaults are every option's default, and the only place one is written
@@ -104,7 +109,7 @@ func Defaults() Settings {
 		LagSeconds: pc.LagSeconds, LagSecondsBudget: pc.LagSecondsBudget, QueueMetrics: pc.QueueDetail, ExpandLMQ: pc.ExpandLMQ,
 		RunningInfo: pc.ClientRunningInfo, ClientMetrics: true, Compat: true,
 		LeakProbes: lc.Probes, LeakReprobe: lc.Reprobe, TombTTL: lc.TTL, MaxTombs: lc.MaxTombstones,
-		TelemetryPath: "/metrics", ListenAddress: ":5557", HistoryWindow: history.DefaultWindow}
+		TelemetryPath: "/metrics", ListenAddress: ":5557", HistoryWindow: history.DefaultWindow, ShardCount: 1}
 }
 
 // Core is what talks to RocketMQ: the settings, the clients, the poller's
@@ -157,6 +162,10 @@ func NewCore(s Settings, logger *slog.Logger) (*Core, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--group.include/--group.exclude: %w", err)
 	}
+	share, err := shard.New(s.ShardCount, s.ShardIndex)
+	if err != nil {
+		return nil, err
+	}
 	proxies, err := parseProxies(s.Proxies, targets)
 	if err != nil {
 		return nil, err
@@ -178,7 +187,7 @@ func NewCore(s Settings, logger *slog.Logger) (*Core, error) {
 		CycleTimeout: s.CycleTimeout, CallTimeout: s.Timeout, BrokerConcurrency: s.BrokerConc, CallConcurrency: s.CallConc,
 		GraceCycles: s.Grace, Topics: topics, Groups: groups, LagSecondsBudget: s.LagSecondsBudget, QueueDetail: s.QueueMetrics,
 		ExpandLMQ: s.ExpandLMQ, OfflineRefreshCycles: s.OfflineRefresh, IdleTopicRefreshCycles: s.IdleTopicRefresh,
-		ClientRunningInfo: s.RunningInfo, LagSeconds: s.LagSeconds, Proxies: proxies, Logger: logger}
+		ClientRunningInfo: s.RunningInfo, LagSeconds: s.LagSeconds, Proxies: proxies, Shard: share, Logger: logger}
 	if err := c.Config.Validate(); err != nil {
 		c.Remoting.Close()
 		return nil, err

@@ -36,7 +36,7 @@ func perBroker(d def, get func(v *view, b *snapshot.Broker) (float64, bool)) *fa
 // the process that holds its entities (see view.entities).
 func perBrokerName(d def, get func(v *view, b *snapshot.Broker) (float64, bool)) *family {
 	return d.family(nameL, prioNever, 0, func(v *view, s *sink) {
-		for _, b := range v.entities {
+		for _, b := range v.names {
 			if x, ok := get(v, b); ok {
 				s.add(x, b.Cluster, b.Name)
 			}
@@ -70,7 +70,9 @@ func brokerFamilies() []*family {
 			emit: func(v *view, s *sink) {
 				addrs, up := namesrvStates(v)
 				for _, a := range addrs {
-					s.add(boolValue(up[a]), a)
+					if v.s.Shard.Owns(a) { // one replica per address under --shard.count
+						s.add(boolValue(up[a]), a)
+					}
 				}
 			},
 		},
@@ -167,16 +169,12 @@ func brokerFamilies() []*family {
 			help:   "Topics configured on the broker, by kind (normal, retry, dlq, system, lmq).",
 			source: "GET_ALL_TOPIC_CONFIG", replaces: "(none)",
 			emit: func(v *view, s *sink) {
-				for _, b := range v.entities {
-					if !hasEntities(b) && (!b.Up || !b.IsMaster()) {
-						continue // a slave standing in for an absent master was never asked for its entities: no count, not 0
+				for _, b := range v.names {
+					if !counted(b) {
+						continue
 					}
-					var n [len(topicKinds)]int
-					for i := range b.Topics {
-						n[kindIndex(b.Topics[i].Kind)]++
-					}
-					for i, k := range topicKinds {
-						s.add(float64(n[i]), b.Cluster, b.Name, string(k))
+					for _, k := range topicKinds {
+						s.add(float64(topicCount(b, k)), b.Cluster, b.Name, string(k))
 					}
 				}
 			},
@@ -189,16 +187,12 @@ func brokerFamilies() []*family {
 				"A group known only from committed offsets is not counted (see rocketmq_broker_orphaned_consumer_offsets).",
 			source: "GET_ALL_SUBSCRIPTIONGROUP_CONFIG", replaces: "(none)",
 			emit: func(v *view, s *sink) {
-				for _, b := range v.entities {
-					if !hasEntities(b) && (!b.Up || !b.IsMaster()) {
-						continue // a slave standing in for an absent master was never asked for its entities: no count, not 0
-					}
-					n := map[snapshot.GroupKind]int{}
-					for i := range b.Groups {
-						n[snapshot.ClassifyGroup(b.Groups[i].Name)]++
+				for _, b := range v.names {
+					if !counted(b) {
+						continue
 					}
 					for _, k := range []snapshot.GroupKind{snapshot.GroupBusiness, snapshot.GroupSystem} {
-						s.add(float64(n[k]), b.Cluster, b.Name, string(k))
+						s.add(float64(groupCount(b, k)), b.Cluster, b.Name, string(k))
 					}
 				}
 			},
@@ -206,12 +200,55 @@ func brokerFamilies() []*family {
 	}
 }
 
+// counted tells whether a broker name's topics and groups were listed: a
+// slave standing in for an absent master was never asked for its
+// entities, so it gets no count rather than 0.
+func counted(b *snapshot.Broker) bool {
+	return b.Counts != nil || hasEntities(b) || (b.Up && b.IsMaster())
+}
+
+// topicCount is the broker's topics of kind k. The poller counts them
+// before --shard.count takes its share; a snapshot built without a poller
+// has no counts, and its topics are all of them.
+func topicCount(b *snapshot.Broker, k snapshot.TopicKind) int {
+	if b.Counts != nil {
+		return b.Counts.Topics[k]
+	}
+	n := 0
+	for i := range b.Topics {
+		if topicKinds[kindIndex(b.Topics[i].Kind)] == k {
+			n++
+		}
+	}
+	return n
+}
+
+// groupCount is topicCount for consumer groups.
+func groupCount(b *snapshot.Broker, k snapshot.GroupKind) int {
+	if b.Counts != nil {
+		return b.Counts.Groups[k]
+	}
+	n := 0
+	for i := range b.Groups {
+		if snapshot.ClassifyGroup(b.Groups[i].Name) == k {
+			n++
+		}
+	}
+	return n
+}
+
 // unreachableTarget tells whether some target failed and left no broker in
-// the snapshot, so rocketmq_up needs its empty-label series.
+// the snapshot, so rocketmq_up needs its empty-label series. Under
+// --shard.count one replica serves it (the owner of the empty name).
 func unreachableTarget(v *view) bool {
+	if !v.s.Shard.Owns("") {
+		return false
+	}
 	clusters := map[string]bool{}
-	for _, p := range v.procs {
-		clusters[p.b.Cluster] = true
+	for _, b := range v.s.Brokers {
+		if b != nil {
+			clusters[b.Cluster] = true
+		}
 	}
 	for _, t := range v.s.Targets {
 		if t == nil || t.Up {

@@ -16,11 +16,17 @@ type view struct {
 	s   *snapshot.Snapshot
 	now time.Time
 
-	// procs are the broker processes, one per (cluster, name, id).
+	// procs are the broker processes, one per (cluster, name, id), whose
+	// broker-level families this replica serves: all of them unless
+	// --shard.count gives each replica its own brokers.
 	procs []proc
 	// entities hold one broker per (cluster, name): the one whose topics,
-	// groups and producers are served under that broker name.
+	// groups and producers are served under that broker name (a replica's
+	// snapshot holds only its share of those).
 	entities []*snapshot.Broker
+	// names are the entities whose per-name broker families (counts,
+	// leaks) this replica serves, as procs are for the per-process ones.
+	names []*snapshot.Broker
 	// masters maps cluster+"\x00"+name to the broker with ID 0.
 	masters map[string]*snapshot.Broker
 
@@ -98,7 +104,10 @@ func newView(s *snapshot.Snapshot, now time.Time) *view {
 			ps = append(ps, proc{b: b, id: strconv.FormatInt(b.ID, 10)})
 		}
 		sort.SliceStable(ps, func(i, j int) bool { return ps[i].b.ID < ps[j].b.ID })
-		v.procs = append(v.procs, ps...)
+		owned := s.Shard.OwnsBroker(ps[0].b.Cluster, ps[0].b.Name)
+		if owned {
+			v.procs = append(v.procs, ps...)
+		}
 
 		// Entities come from the master, the lowest id: slaves have none of
 		// their own. A name whose master is not listed is served from its
@@ -108,6 +117,9 @@ func newView(s *snapshot.Snapshot, now time.Time) *view {
 			v.masters[k] = entity
 		}
 		v.entities = append(v.entities, entity)
+		if owned {
+			v.names = append(v.names, entity)
+		}
 	}
 	return v
 }

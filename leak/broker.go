@@ -6,6 +6,7 @@ package leak
 // and reads the answers.
 
 import (
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -165,7 +166,7 @@ func (b *broker) growQueues(s *subject, queues int) {
 	}
 	for q := s.queues; q < queues; q++ {
 		b.enqueue(s, topicQueueKeys(s.name, q))
-		for g := range s.partners {
+		for _, g := range slices.Sorted(maps.Keys(s.partners)) { // a stable queue order (see bury)
 			b.enqueue(s, []Probe{pairQueueKey(s.name, g, q)})
 		}
 	}

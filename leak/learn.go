@@ -1,6 +1,8 @@
 package leak
 
 import (
+	"cmp"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -15,30 +17,36 @@ func (b *broker) bury(l *Listing, now time.Time) {
 	if !b.seen {
 		return
 	}
-	var goneGroups map[string]*subject
-	for name, queues := range b.prevTopics {
-		if _, ok := l.Topics[name]; ok {
-			continue
+	// Gone names are buried in name order, so the probe queue's order (and
+	// every report built from it) is the same in every process that sees
+	// the same listings: two exporters, or the shards of one, agree.
+	var goneTopics []string
+	for name := range b.prevTopics {
+		if _, ok := l.Topics[name]; !ok {
+			goneTopics = append(goneTopics, name)
 		}
-		s := b.tomb(KindTopic, name, queues, now, false)
+	}
+	sort.Strings(goneTopics)
+	for _, name := range goneTopics {
+		s := b.tomb(KindTopic, name, b.prevTopics[name], now, false)
 		for _, g := range b.prevPairs[name] {
 			b.partner(s, g)
 		}
 	}
+	goneGroups := map[string]*subject{}
 	for name := range b.prevGroups {
-		if l.Groups[name] {
-			continue
+		if !l.Groups[name] {
+			goneGroups[name] = nil
 		}
-		if goneGroups == nil {
-			goneGroups = map[string]*subject{}
-		}
-		goneGroups[name] = b.tomb(KindGroup, name, 0, now, false)
 	}
-	if goneGroups == nil {
+	if len(goneGroups) == 0 {
 		return
 	}
-	for topic, groups := range b.prevPairs {
-		for _, g := range groups {
+	for _, name := range slices.Sorted(maps.Keys(goneGroups)) {
+		goneGroups[name] = b.tomb(KindGroup, name, 0, now, false)
+	}
+	for _, topic := range slices.Sorted(maps.Keys(b.prevPairs)) {
+		for _, g := range b.prevPairs[topic] {
 			if s := goneGroups[g]; s != nil {
 				b.partner(s, topic)
 			}
@@ -80,6 +88,7 @@ func (b *broker) derive(l *Listing, now time.Time) {
 	b.lmqQueues = map[string]int{}
 	lmqGroups := map[string]bool{}
 	lmq := map[Probe]bool{}
+	var orphans []Offset
 	for _, e := range l.Offsets {
 		if isLMQ(e.Topic) {
 			b.lmqQueues[snapshot.LMQParent(e.Topic)]++
@@ -88,13 +97,22 @@ func (b *broker) derive(l *Listing, now time.Time) {
 			continue // LMQs never have a topic config: not orphans
 		}
 		_, topicLive := l.Topics[e.Topic]
-		groupLive := l.Groups[e.Group]
-		if topicLive && groupLive || snapshot.ClassifyGroup(e.Group) == snapshot.GroupSystem {
+		if topicLive && l.Groups[e.Group] || snapshot.ClassifyGroup(e.Group) == snapshot.GroupSystem {
 			// The broker's own groups (POP revive, the transaction check)
 			// commit offsets without a subscription config, on topics that
 			// may have no topic config (4.9.7's RMQ_SYS_TRANS_OP_HALF_TOPIC).
 			continue
 		}
+		orphans = append(orphans, e)
+	}
+	// In (topic, group) order, as bury buries: the table's order is the
+	// broker's map order.
+	slices.SortFunc(orphans, func(x, y Offset) int {
+		return cmp.Or(strings.Compare(x.Topic, y.Topic), strings.Compare(x.Group, y.Group))
+	})
+	for _, e := range orphans {
+		_, topicLive := l.Topics[e.Topic]
+		groupLive := l.Groups[e.Group]
 		missing := "both"
 		switch {
 		case topicLive:
@@ -132,9 +150,12 @@ func (b *broker) leftovers(l *Listing, now time.Time) {
 			continue
 		}
 		b.leftover = append(b.leftover, name)
+	}
+	sort.Strings(b.leftover) // buried in name order, as bury does
+	for _, name := range b.leftover {
+		g, _ := snapshot.GroupOfTopic(name)
 		b.tomb(KindGroup, g, 0, now, true)
 	}
-	sort.Strings(b.leftover)
 }
 
 // expire drops tombstones of subjects that exist again (a topic re-created

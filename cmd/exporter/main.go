@@ -28,6 +28,7 @@ import (
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/app"
 	"github.com/rocketmq-exporter/rocketmq_exporter/audit"
+	"github.com/rocketmq-exporter/rocketmq_exporter/shard"
 )
 
 func main() {
@@ -206,6 +207,7 @@ type cli struct {
 	printed                    bool         // --help or --version printed; kingpin would exit the process
 	renamedUsed, newUsed       []bool       // renamed flags: old and new name given on the command line
 	oldNames                   app.Settings // what the old names set (see addRenamed)
+	shardFromHost              bool         // --shard.index-from-hostname
 }
 
 // newCLI defines every flag and command; with envars, each flag also
@@ -265,6 +267,9 @@ func newCLI(stdout, stderr io.Writer, envars bool) *cli {
 	ka.Flag("web.telemetry-path", "Path under which to expose metrics.").Default(d.TelemetryPath).StringVar(&s.TelemetryPath)
 	ka.Flag("web.external-url", "The URL under which the exporter is reached (behind a reverse proxy); its path is the default --web.route-prefix.").StringVar(&s.ExternalURL)
 	ka.Flag("web.route-prefix", "Path prefix of every endpoint, e.g. /rocketmq; defaults to the path of --web.external-url. The landing page's links are relative, so they work under a prefix and behind a proxy that strips one.").StringVar(&s.RoutePrefix)
+	ka.Flag("shard.count", "Replicas that split the work: each serves the topics, groups and brokers a stable hash of their names gives it, and the union of their /metrics is one unsharded exporter's. 1: unsharded.").Default(fmt.Sprint(d.ShardCount)).IntVar(&s.ShardCount)
+	ka.Flag("shard.index", "This replica's share, from 0 to --shard.count minus 1.").Default(fmt.Sprint(d.ShardIndex)).IntVar(&s.ShardIndex)
+	ka.Flag("shard.index-from-hostname", "Take --shard.index from the host name's trailing ordinal (<name>-<ordinal>, a StatefulSet pod's name).").BoolVar(&c.shardFromHost)
 	c.addRenamed(ka)
 	c.webFlags = webflag.AddFlags(ka, d.ListenAddress)
 	c.logConfig = &promslog.Config{}
@@ -299,6 +304,10 @@ func run(args []string, stdout, stderr *os.File) int {
 		fmt.Fprintf(stderr, "%s: error: %v\n", app.Name, err)
 		return 2
 	}
+	if err := shardFromHostname(c.shardFromHost, &s, os.Hostname); err != nil {
+		fmt.Fprintf(stderr, "%s: error: %v\n", app.Name, err)
+		return 2
+	}
 	logger := promslog.New(c.logConfig)
 	c.warnRenamed(logger)
 	switch cmd {
@@ -314,6 +323,22 @@ func run(args []string, stdout, stderr *os.File) int {
 		return serveCmd(a, c.webFlags, logger)
 	}
 	return 2
+}
+
+// shardFromHostname sets the shard index from the host name when asked:
+// a StatefulSet's pods share one spec and differ only in their names.
+func shardFromHostname(on bool, s *app.Settings, hostname func() (string, error)) error {
+	if !on {
+		return nil
+	}
+	h, err := hostname()
+	if err != nil {
+		return fmt.Errorf("--shard.index-from-hostname: %w", err)
+	}
+	if s.ShardIndex, err = shard.IndexFromHostname(h); err != nil {
+		return fmt.Errorf("--shard.index-from-hostname: %w", err)
+	}
+	return nil
 }
 
 // auditCmd runs one audit pass: it builds what talks to RocketMQ, not the

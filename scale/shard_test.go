@@ -1,0 +1,169 @@
+package scale
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rocketmq-exporter/rocketmq_exporter/app"
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/exportertest"
+	"github.com/rocketmq-exporter/rocketmq_exporter/simbroker"
+)
+
+// perEntity are the requests a replica makes only for what it owns; every
+// other request (the namesrv's and the broker-wide listings) each replica
+// makes for itself.
+var perEntity = map[string]bool{"GET_TOPIC_STATS_INFO": true, "GET_CONSUMER_CONNECTION_LIST": true,
+	"VIEW_BROKER_STATS_DATA": true, "QUERY_CONSUME_TIME_SPAN": true, "GET_CONSUMER_RUNNING_INFO": true,
+	"GET_ALL_CONSUMER_OFFSET": true} // the leak prober's, made by the broker's owner only
+
+// TestShardsUnionIsTheWhole runs one unsharded exporter and four shards
+// of one against the same simulated cluster, cycle by cycle with the
+// cluster standing still between them, through traffic and a churn that
+// deletes topics and groups (leaks on a broker that keeps stat items).
+// The union of the shards' /metrics must be the unsharded one's, series
+// for series (the exporter's own families, and values that depend on the
+// clock, aside), with no series served by two shards; the simulator's
+// count of what it received judges the calls: the per-entity requests of
+// the four add up to the unsharded exporter's, and each shard makes every
+// broker-wide listing itself.
+func TestShardsUnionIsTheWhole(t *testing.T) {
+	keep := false
+	c := exportertest.Sim(t, simbroker.Options{Brokers: 3, Slaves: true, Topics: 240, Groups: 120, Clients: 1,
+		OnlineEvery: 3, ActiveEvery: 2, AutoDeleteUnusedStats: &keep})
+	sim := Local(c)
+	const n = 4
+	whole := newExporter(t, sim.Namesrv(), nil)
+	shards := make([]*app.App, n)
+	for i := range shards {
+		shards[i] = newExporter(t, sim.Namesrv(), func(s *app.Settings) { s.ShardCount, s.ShardIndex = n, i })
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for cycle := 1; cycle <= 5; cycle++ {
+		switch cycle {
+		case 2, 4:
+			sim.Tick()
+		case 3:
+			if err := sim.Churn(0.1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		wc, err := RunCycle(ctx, whole, sim)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := map[string]int{}
+		for i, a := range shards {
+			sc, err := RunCycle(ctx, a, sim)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for req, k := range sc.RPCs {
+				if perEntity[req] {
+					sum[req] += k
+				} else if k != wc.RPCs[req] {
+					t.Errorf("cycle %d, shard %d: %d %s received, the unsharded exporter's %d", cycle, i, k, req, wc.RPCs[req])
+				}
+			}
+		}
+		for req := range perEntity {
+			if sum[req] != wc.RPCs[req] {
+				t.Errorf("cycle %d: the shards' %s add up to %d received, the unsharded exporter's to %d", cycle, req, sum[req], wc.RPCs[req])
+			}
+		}
+		compareUnion(t, cycle, scrapeSeries(t, whole), shardSeries(t, shards))
+	}
+}
+
+// shardSeries is every shard's series, failing on one served twice.
+func shardSeries(t *testing.T, shards []*app.App) map[string]string {
+	t.Helper()
+	union := map[string]string{}
+	owner := map[string]int{}
+	for i, a := range shards {
+		for id, v := range scrapeSeries(t, a) {
+			if j, dup := owner[id]; dup {
+				t.Errorf("%s served by shards %d and %d", id, j, i)
+			}
+			owner[id], union[id] = i, v
+		}
+	}
+	return union
+}
+
+func compareUnion(t *testing.T, cycle int, whole, union map[string]string) {
+	t.Helper()
+	var missing, extra, differ []string
+	for id, v := range whole {
+		u, ok := union[id]
+		switch {
+		case !ok:
+			missing = append(missing, id)
+		case u != v && !clockBound(id):
+			differ = append(differ, fmt.Sprintf("%s: %s unsharded, %s in the shards", id, v, u))
+		}
+	}
+	for id := range union {
+		if _, ok := whole[id]; !ok {
+			extra = append(extra, id)
+		}
+	}
+	for what, l := range map[string][]string{"missing from the shards": missing, "only in the shards": extra, "with another value": differ} {
+		sort.Strings(l)
+		for i, id := range l {
+			if i == 10 {
+				t.Errorf("cycle %d: … %d more %s", cycle, len(l)-10, what)
+				break
+			}
+			t.Errorf("cycle %d: %s %s", cycle, what, id)
+		}
+	}
+	if len(whole) < 1000 {
+		t.Errorf("cycle %d: only %d series unsharded: the cluster is too small to show anything", cycle, len(whole))
+	}
+}
+
+// clockBound tells the families whose value moves with the moment of the
+// scrape or the cycle (ages, durations, times), compared by name only.
+func clockBound(id string) bool {
+	name := id[:strings.IndexAny(id+"{", "{")]
+	for _, s := range []string{"_seconds", "timestamp", "_duration", "Latency", "latency"} {
+		if strings.Contains(name, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// scrapeSeries serves /metrics from a's handler and returns its samples,
+// series line to value: RocketMQ's families only, not the exporter's own
+// nor the Go and process collectors' (each replica counts itself).
+func scrapeSeries(t *testing.T, a *app.App) map[string]string {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, a.Settings.TelemetryPath, nil)
+	rec := httptest.NewRecorder()
+	a.Handler.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("/metrics answered %d", rec.Code)
+	}
+	out := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(rec.Body.Bytes()))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "rocketmq_") || strings.HasPrefix(line, "rocketmq_exporter_") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		out[line[:i]] = line[i+1:]
+	}
+	return out
+}
