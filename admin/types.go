@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // MessageQueue identifies one queue of a topic on one broker.
@@ -20,7 +21,12 @@ type MessageQueue struct {
 // into that object's JSON text. fastjson2 with BrowserCompatible (what the
 // 5.4.0 namesrv uses for routes) writes such a key as the Java toString,
 // "MessageQueue [topic=T, brokerName=b, queueId=3]": that form is read too.
+//
+// The names returned may share key's memory.
 func parseMessageQueue(key string) (MessageQueue, error) {
+	if mq, ok := parseMessageQueueObject(key); ok {
+		return mq, nil
+	}
 	var mq MessageQueue
 	if rest, ok := strings.CutPrefix(key, "MessageQueue ["); ok {
 		return parseMessageQueueString(key, rest)
@@ -29,6 +35,81 @@ func parseMessageQueue(key string) (MessageQueue, error) {
 		return mq, fmt.Errorf("message-queue key %q: %w", key, err)
 	}
 	return mq, nil
+}
+
+// parseMessageQueueObject reads the one form fastjson writes, fields in its
+// alphabetical order, names without escapes, without reflection: there is
+// a key per queue of every answer. Anything else (another order, spacing,
+// escapes, a queue id that is not a plain int) is not ok, and
+// encoding/json decides, as it did for every key before.
+func parseMessageQueueObject(key string) (mq MessageQueue, ok bool) {
+	rest, ok := strings.CutPrefix(key, `{"brokerName":`)
+	if !ok {
+		return mq, false
+	}
+	if mq.BrokerName, rest, ok = plainString(rest); !ok {
+		return mq, false
+	}
+	if rest, ok = strings.CutPrefix(rest, `,"queueId":`); !ok {
+		return mq, false
+	}
+	end := strings.IndexByte(rest, ',')
+	if end < 0 || !plainInt(rest[:end]) {
+		return mq, false
+	}
+	id, err := strconv.Atoi(rest[:end])
+	if err != nil {
+		return mq, false
+	}
+	mq.QueueID = id
+	if rest, ok = strings.CutPrefix(rest[end:], `,"topic":`); !ok {
+		return mq, false
+	}
+	if mq.Topic, rest, ok = plainString(rest); !ok || rest != "}" {
+		return mq, false
+	}
+	return mq, true
+}
+
+// plainString reads a JSON string at the start of s that decodes to its
+// own bytes: no escapes, no control characters, valid UTF-8.
+func plainString(s string) (str, rest string, ok bool) {
+	if len(s) == 0 || s[0] != '"' {
+		return "", s, false
+	}
+	end := strings.IndexByte(s[1:], '"')
+	if end < 0 {
+		return "", s, false
+	}
+	str = s[1 : 1+end]
+	ascii := true
+	for i := 0; i < len(str); i++ {
+		switch c := str[i]; {
+		case c == '\\' || c < 0x20:
+			return "", s, false
+		case c >= utf8.RuneSelf:
+			ascii = false
+		}
+	}
+	if !ascii && !utf8.ValidString(str) {
+		return "", s, false // encoding/json would substitute U+FFFD
+	}
+	return str, s[2+end:], true
+}
+
+// plainInt reports whether s is a JSON integer: an optional minus, then 0
+// or digits not starting with 0.
+func plainInt(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	if s == "" || (s[0] == '0' && len(s) > 1) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // parseMessageQueueString reads "topic=T, brokerName=b, queueId=3]". Topic
@@ -202,16 +283,33 @@ func (w *topicStatsWire) stats() (*TopicStats, error) {
 	if w.TopicPutTps != nil {
 		ts.TopicPutTps, ts.HasTopicPutTps = *w.TopicPutTps, true
 	}
+	var names queueNames
 	for k, v := range w.OffsetTable {
 		mq, err := parseMessageQueue(k)
 		if err != nil {
 			return nil, err
 		}
-		v.MessageQueue = mq
+		v.MessageQueue = names.share(mq)
 		ts.Queues = append(ts.Queues, v)
 	}
 	sortQueues(ts.Queues, func(o QueueOffsets) MessageQueue { return o.MessageQueue })
 	return ts, nil
+}
+
+// queueNames gives the queues of one answer one copy of their topic and
+// broker names (they repeat from queue to queue), so what the poller keeps
+// of a queue holds neither its map key nor a copy per queue.
+type queueNames struct{ topic, broker string }
+
+func (n *queueNames) share(mq MessageQueue) MessageQueue {
+	if mq.Topic != n.topic {
+		n.topic = strings.Clone(mq.Topic)
+	}
+	if mq.BrokerName != n.broker {
+		n.broker = strings.Clone(mq.BrokerName)
+	}
+	mq.Topic, mq.BrokerName = n.topic, n.broker
+	return mq
 }
 
 // ConsumeOffsets is one queue's progress in consume stats.
@@ -248,12 +346,13 @@ func (cs *ConsumeStats) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*cs = ConsumeStats{ConsumeTps: w.ConsumeTps, Queues: make([]ConsumeOffsets, 0, len(w.OffsetTable))}
+	var names queueNames
 	for k, v := range w.OffsetTable {
 		mq, err := parseMessageQueue(k)
 		if err != nil {
 			return err
 		}
-		v.MessageQueue = mq
+		v.MessageQueue = names.share(mq)
 		cs.Queues = append(cs.Queues, v)
 	}
 	sortQueues(cs.Queues, func(o ConsumeOffsets) MessageQueue { return o.MessageQueue })
