@@ -84,8 +84,8 @@ func Run(ctx context.Context, a *app.Core, running *snapshot.Snapshot) ([]Report
 	}
 	found := false
 	for _, b := range snap.Brokers {
-		if !b.IsMaster() {
-			continue
+		if !b.IsMaster() || !snap.Shard.OwnsBroker(b.Cluster, b.Name) {
+			continue // under --shard.count, another replica audits that broker
 		}
 		r := Report{Cluster: b.Cluster, Broker: b.Name, Addr: b.Addr, Version: b.Version, Config: b.Config}
 		if !b.Up {
