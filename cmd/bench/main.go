@@ -31,6 +31,13 @@ func main() {
 		}
 		return
 	}
+	if len(os.Args) > 1 && os.Args[1] == "-shard-child" {
+		if err := shardChild(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "shard:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	sizes := flag.String("sizes", "1000,10000,100000", "topic counts to measure (groups = topics/2)")
 	brokers := flag.Int("brokers", 3, "broker groups")
 	queues := flag.Int("queues", 4, "queues per topic")
@@ -40,6 +47,8 @@ func main() {
 	soakTopics := flag.Int("soak-topics", 10000, "topics in the churn soak (0: no soak)")
 	soakCycles := flag.Int("soak-cycles", 1000, "cycles in the churn soak")
 	soakFrac := flag.Float64("soak-churn", 0.01, "share of topics and groups deleted and created per soak cycle")
+	shards := flag.Int("shards", 0, "instead of the tables: at each size, the unsharded exporter and then each of this many shards, one process each, against one cluster at rest (union of their series, requests received, memory)")
+	shardCycles := flag.Int("shard-cycles", 6, "cycles each process of -shards runs")
 	flag.Parse()
 
 	exe, err := os.Executable()
@@ -53,6 +62,19 @@ func main() {
 	fmt.Printf("cluster: %d brokers, %d queues per topic, groups = topics/2 (1 in 10 online, 1 client each), 1 in 10 topics with traffic every cycle, %v per call\n\n",
 		*brokers, *queues, *latency)
 
+	if *shards > 0 {
+		for _, f := range strings.Split(*sizes, ",") {
+			t, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil {
+				fail(err)
+			}
+			if err := measureShards(exe, simbroker.Options{Brokers: *brokers, Topics: t, Groups: t / 2, Queues: *queues,
+				Latency: *latency, Seed: 1}, *shards, *shardCycles); err != nil {
+				fail(fmt.Errorf("%d topics: %w", t, err))
+			}
+		}
+		return
+	}
 	var rows []row
 	for _, f := range strings.Split(*sizes, ",") {
 		t, err := strconv.Atoi(strings.TrimSpace(f))

@@ -1,0 +1,281 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rocketmq-exporter/rocketmq_exporter/app"
+	"github.com/rocketmq-exporter/rocketmq_exporter/scale"
+	"github.com/rocketmq-exporter/rocketmq_exporter/simbroker"
+)
+
+// The shard measurement (-shards N): one simulated cluster, at rest, and
+// one exporter process after another against it: unsharded, then each of
+// the N shards. Each runs the same number of cycles (enough for every
+// first sight to be asked), then reports its memory and writes the hashes
+// of the series it serves. What each received is the simulator's count
+// over that process's run. The union of the shards' series must be the
+// unsharded one's, series for series, none served twice.
+
+// shardReport is what a -shard-child process prints on its stdout.
+type shardReport struct {
+	Count, Index  int
+	Cycles        int
+	LastCycle     time.Duration
+	Series        int
+	RSS, LiveHeap uint64
+}
+
+// perEntityRequests are those a shard makes only for what it owns.
+var perEntityRequests = map[string]bool{"GET_TOPIC_STATS_INFO": true, "GET_CONSUMER_CONNECTION_LIST": true,
+	"VIEW_BROKER_STATS_DATA": true, "QUERY_CONSUME_TIME_SPAN": true, "GET_CONSUMER_RUNNING_INFO": true,
+	"GET_ALL_CONSUMER_OFFSET": true}
+
+func measureShards(exe string, o simbroker.Options, n, cycles int) error {
+	fmt.Fprintf(os.Stderr, "bench: shards: %d topics, starting the simulator\n", o.Topics)
+	sim, err := spawn(exe, o)
+	if err != nil {
+		return err
+	}
+	defer sim.Close()
+	dir, err := os.MkdirTemp("", "bench-shards")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	var runs []shardRun
+	for i := -1; i < n; i++ {
+		count, index := n, i
+		if i < 0 {
+			count, index = 1, 0
+		}
+		before, err := sim.Received()
+		if err != nil {
+			return err
+		}
+		out := filepath.Join(dir, fmt.Sprintf("series-%d", i+1))
+		cmd := exec.Command(exe, "-shard-child", sim.Namesrv(), strconv.Itoa(count), strconv.Itoa(index), strconv.Itoa(cycles), out)
+		cmd.Stderr = os.Stderr
+		js, err := cmd.Output()
+		if err != nil {
+			return fmt.Errorf("shard %d/%d: %w", index, count, err)
+		}
+		after, err := sim.Received()
+		if err != nil {
+			return err
+		}
+		var r shardRun
+		if err := json.Unmarshal(js, &r.rep); err != nil {
+			return fmt.Errorf("shard %d/%d: %w", index, count, err)
+		}
+		r.received = after.Sub(before).ByRequest()
+		if r.ids, r.values, err = readHashes(out); err != nil {
+			return err
+		}
+		runs = append(runs, r)
+		fmt.Fprintf(os.Stderr, "bench: shard %d/%d: %d series, RSS %s\n", index, count, r.rep.Series, mib(r.rep.RSS))
+	}
+	whole, shards := runs[0], runs[1:]
+	ids, values := map[uint64]int{}, map[uint64]int{}
+	twice := 0
+	for _, s := range shards {
+		for h := range s.ids {
+			if ids[h]++; ids[h] == 2 {
+				twice++
+			}
+		}
+		for h := range s.values {
+			values[h]++
+		}
+	}
+	missing, extra, differ := 0, 0, 0
+	for h := range whole.ids {
+		if ids[h] == 0 {
+			missing++
+		}
+	}
+	for h := range ids {
+		if whole.ids[h] == 0 {
+			extra++
+		}
+	}
+	for h := range whole.values {
+		if values[h] == 0 {
+			differ++
+		}
+	}
+	fmt.Printf("### %d shards, %d topics / %d groups, %d brokers, %d cycles each at rest\n\n", n, o.Topics, o.Groups, o.Brokers, cycles)
+	fmt.Printf("union of the shards' series against the unsharded exporter's: %d series unsharded, %d in the shards; "+
+		"missing %d, extra %d, served twice %d, other value %d (clock-bound families compared by name only)\n\n",
+		len(whole.ids), len(ids), missing, extra, twice, differ)
+	printShardTable(runs)
+	return nil
+}
+
+// shardRun is one exporter process of the shard measurement.
+type shardRun struct {
+	rep      shardReport
+	received map[string]int // by the simulator, over the process's run
+	ids      map[uint64]int // series hashes (name and labels)
+	values   map[uint64]int // the same with the value, clock-bound families aside
+}
+
+func printShardTable(runs []shardRun) {
+	fmt.Println("| exporter | series | per-entity requests received | namesrv and listings received | RSS | live heap | last cycle |")
+	fmt.Println("|---|---|---|---|---|---|---|")
+	for _, r := range runs {
+		entity, other := 0, 0
+		for req, k := range r.received {
+			if perEntityRequests[req] {
+				entity += k
+			} else {
+				other += k
+			}
+		}
+		name := "unsharded"
+		if r.rep.Count > 1 {
+			name = fmt.Sprintf("shard %d of %d", r.rep.Index, r.rep.Count)
+		}
+		fmt.Printf("| %s | %d | %d | %d | %s | %s | %v |\n", name, r.rep.Series, entity, other, mib(r.rep.RSS), mib(r.rep.LiveHeap),
+			r.rep.LastCycle.Round(time.Millisecond))
+	}
+	fmt.Println()
+	fmt.Println("Received by request (unsharded / each shard):")
+	fmt.Println()
+	var reqs []string
+	for req := range runs[0].received {
+		reqs = append(reqs, req)
+	}
+	sort.Strings(reqs)
+	for _, req := range reqs {
+		line := "- " + req + ": "
+		for i, r := range runs {
+			if i > 0 {
+				line += " / "
+			}
+			line += strconv.Itoa(r.received[req])
+		}
+		fmt.Println(line)
+	}
+	fmt.Println()
+}
+
+// shardChild runs one exporter process for measureShards: args are the
+// namesrv, the shard count and index, the cycles and the series file.
+func shardChild(args []string) error {
+	if len(args) != 5 {
+		return fmt.Errorf("-shard-child wants namesrv count index cycles file, got %q", args)
+	}
+	count, err1 := strconv.Atoi(args[1])
+	index, err2 := strconv.Atoi(args[2])
+	cycles, err3 := strconv.Atoi(args[3])
+	if err1 != nil || err2 != nil || err3 != nil {
+		return fmt.Errorf("-shard-child: bad numbers in %q", args)
+	}
+	a, err := scale.NewExporter(args[0], func(s *app.Settings) { s.ShardCount, s.ShardIndex = count, index })
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	rep := shardReport{Count: count, Index: index, Cycles: cycles}
+	ctx := context.Background()
+	for range cycles {
+		start := time.Now()
+		a.Cycle(ctx)
+		rep.LastCycle = time.Since(start)
+	}
+	m := scale.ReadMemory()
+	rep.RSS, rep.LiveHeap = m.RSS, m.LiveHeap
+	if rep.Series, err = writeHashes(a, args[4]); err != nil {
+		return err
+	}
+	return json.NewEncoder(os.Stdout).Encode(rep)
+}
+
+// writeHashes scrapes a and writes, per RocketMQ series (not the
+// exporter's own families nor the Go collector's), the hash of its name
+// and labels, and, unless its value moves with the clock, of the whole
+// line: 'i' or 'v' then 8 bytes.
+func writeHashes(a *app.App, path string) (int, error) {
+	req := httptest.NewRequest(http.MethodGet, a.Settings.TelemetryPath, nil)
+	rec := httptest.NewRecorder()
+	a.Handler.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		return 0, fmt.Errorf("/metrics answered %d", rec.Code)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return 0, err
+	}
+	w := bufio.NewWriter(f)
+	n := 0
+	sc := bufio.NewScanner(bytes.NewReader(rec.Body.Bytes()))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "rocketmq_") || strings.HasPrefix(line, "rocketmq_exporter_") {
+			continue
+		}
+		n++
+		id := line[:strings.LastIndexByte(line, ' ')]
+		writeHash(w, 'i', id)
+		if !clockBound(id) {
+			writeHash(w, 'v', line)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return 0, err
+	}
+	return n, f.Close()
+}
+
+func writeHash(w *bufio.Writer, kind byte, s string) {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	w.WriteByte(kind)
+	binary.Write(w, binary.LittleEndian, h.Sum64())
+}
+
+func readHashes(path string) (ids, values map[uint64]int, err error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	ids, values = map[uint64]int{}, map[uint64]int{}
+	for len(b) >= 9 {
+		h := binary.LittleEndian.Uint64(b[1:9])
+		if b[0] == 'i' {
+			ids[h]++
+		} else {
+			values[h]++
+		}
+		b = b[9:]
+	}
+	return ids, values, nil
+}
+
+// clockBound: families whose value moves with the moment of the scrape or
+// the cycle (ages, durations, times), compared by name only.
+func clockBound(id string) bool {
+	name := id[:strings.IndexAny(id+"{", "{")]
+	for _, s := range []string{"_seconds", "timestamp", "_duration"} {
+		if strings.Contains(name, s) {
+			return true
+		}
+	}
+	return false
+}
