@@ -38,6 +38,11 @@ app.kubernetes.io/name: {{ include "rocketmq-exporter.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
+{{/* The shards' headless Service, within a Service name's 63 characters. */}}
+{{- define "rocketmq-exporter.headlessName" -}}
+{{- printf "%s-shards" (include "rocketmq-exporter.fullname" . | trunc 56 | trimSuffix "-") }}
+{{- end }}
+
 {{- define "rocketmq-exporter.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create }}
 {{- default (include "rocketmq-exporter.fullname" .) .Values.serviceAccount.name }}
@@ -123,4 +128,145 @@ an httpGet probe becomes a TCP check of its port.
 {{- $_ := set $p.httpGet "scheme" (include "rocketmq-exporter.scheme" .root) -}}
 {{- end -}}
 {{- toYaml $p -}}
+{{- end }}
+
+{{/*
+The number of shards, checked. One: the Deployment, unsharded. More: a
+StatefulSet whose pods take their share from their ordinal, so more
+replicas or a --shard flag of the user's would serve a share twice or
+contradict the chart's.
+*/}}
+{{- define "rocketmq-exporter.shards" -}}
+{{- $n := int .Values.shards -}}
+{{- if lt $n 1 -}}
+{{- fail (printf "shards must be at least 1 (1: one unsharded exporter), got %d" $n) -}}
+{{- end -}}
+{{- if and (gt $n 1) (gt (int .Values.replicaCount) 1) -}}
+{{- fail (printf "shards=%d with replicaCount=%d: each shard is one pod of the shards' StatefulSet, and a second copy of a shard would double its load on the brokers; leave replicaCount at 1" $n (int .Values.replicaCount)) -}}
+{{- end -}}
+{{- if gt $n 1 -}}
+{{- range .Values.extraArgs -}}
+{{- if hasPrefix "--shard." . -}}
+{{- fail (printf "extraArgs %q with shards=%d: the chart gives each shard --shard.count and --shard.index-from-hostname itself; drop it from extraArgs" . $n) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- $n -}}
+{{- end }}
+
+{{/*
+The pod template of the Deployment and of the shards' StatefulSet, one
+copy so that the two never drift apart.
+*/}}
+{{- define "rocketmq-exporter.podTemplate" -}}
+metadata:
+  {{- with .Values.podAnnotations }}
+  annotations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  labels:
+    {{- include "rocketmq-exporter.selectorLabels" . | nindent 4 }}
+    {{- with .Values.podLabels }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+spec:
+  serviceAccountName: {{ include "rocketmq-exporter.serviceAccountName" . }}
+  automountServiceAccountToken: {{ .Values.serviceAccount.automountServiceAccountToken }}
+  {{- with .Values.imagePullSecrets }}
+  imagePullSecrets:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with .Values.priorityClassName }}
+  priorityClassName: {{ . }}
+  {{- end }}
+  securityContext:
+    {{- toYaml .Values.podSecurityContext | nindent 4 }}
+  containers:
+    - name: exporter
+      image: {{ include "rocketmq-exporter.image" . | quote }}
+      imagePullPolicy: {{ .Values.image.pullPolicy }}
+      args:
+        {{- include "rocketmq-exporter.namesrvArgs" . | trim | nindent 8 }}
+        {{- if or .Values.webConfig.existingSecret .Values.webConfig.existingConfigMap }}
+        - {{ printf "--web.config.file=/etc/rocketmq-exporter/web/%s" .Values.webConfig.key | quote }}
+        {{- end }}
+        {{- range .Values.extraArgs }}
+        - {{ . | quote }}
+        {{- end }}
+        {{- $shards := include "rocketmq-exporter.shards" . | int }}
+        {{- if gt $shards 1 }}
+        - {{ printf "--shard.count=%d" $shards | quote }}
+        - "--shard.index-from-hostname"
+        {{- end }}
+      env:
+        {{- with include "rocketmq-exporter.gomemlimit" . }}
+        - name: GOMEMLIMIT
+          value: {{ . | quote }}
+        {{- end }}
+        {{- with .Values.acl.existingSecret }}
+        - name: ROCKETMQ_EXPORTER_ROCKETMQ_ACCESS_KEY
+          valueFrom:
+            secretKeyRef:
+              name: {{ . }}
+              key: {{ $.Values.acl.accessKeyKey }}
+        - name: ROCKETMQ_EXPORTER_ROCKETMQ_SECRET_KEY
+          valueFrom:
+            secretKeyRef:
+              name: {{ . }}
+              key: {{ $.Values.acl.secretKeyKey }}
+        {{- end }}
+        {{- with .Values.extraEnv }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+      ports:
+        - name: metrics
+          containerPort: 5557
+          protocol: TCP
+      readinessProbe:
+        {{- include "rocketmq-exporter.probe" (dict "probe" .Values.readinessProbe "root" .) | nindent 8 }}
+      livenessProbe:
+        {{- include "rocketmq-exporter.probe" (dict "probe" .Values.livenessProbe "root" .) | nindent 8 }}
+      resources:
+        {{- toYaml .Values.resources | nindent 8 }}
+      securityContext:
+        {{- toYaml .Values.securityContext | nindent 8 }}
+      {{- $web := or .Values.webConfig.existingSecret .Values.webConfig.existingConfigMap }}
+      {{- if or $web .Values.extraVolumeMounts }}
+      volumeMounts:
+        {{- if $web }}
+        - name: web-config
+          mountPath: /etc/rocketmq-exporter/web
+          readOnly: true
+        {{- end }}
+        {{- with .Values.extraVolumeMounts }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+      {{- end }}
+  {{- if or $web .Values.extraVolumes }}
+  volumes:
+    {{- if .Values.webConfig.existingSecret }}
+    - name: web-config
+      secret:
+        secretName: {{ .Values.webConfig.existingSecret }}
+    {{- else if .Values.webConfig.existingConfigMap }}
+    - name: web-config
+      configMap:
+        name: {{ .Values.webConfig.existingConfigMap }}
+    {{- end }}
+    {{- with .Values.extraVolumes }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  {{- end }}
+  {{- with .Values.nodeSelector }}
+  nodeSelector:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with .Values.affinity }}
+  affinity:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with .Values.tolerations }}
+  tolerations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
 {{- end }}
