@@ -66,19 +66,19 @@ func frameErrorf(format string, args ...any) error {
 	return &FrameError{Reason: fmt.Sprintf(format, args...)}
 }
 
-// AppendFrame appends the wire form of cmd (JSON header) to dst.
+// AppendFrame appends the wire form of cmd (JSON header) to dst. The header
+// is json.Marshal's encoding of cmd, written straight into dst.
 func AppendFrame(dst []byte, cmd *Command) ([]byte, error) {
-	header, err := json.Marshal(cmd)
-	if err != nil {
-		return dst, fmt.Errorf("remoting: encode header: %w", err)
-	}
-	total := 4 + len(header) + len(cmd.Body)
+	start := len(dst)
+	dst = append(dst, make([]byte, 8)...) // the two length words, filled below
+	dst = appendJSONHeader(dst, cmd)
+	hlen := len(dst) - start - 8
+	total := 4 + hlen + len(cmd.Body)
 	if total > MaxFrameLength {
-		return dst, frameErrorf("frame of %d bytes exceeds the %d-byte cap", total, MaxFrameLength)
+		return dst[:start], frameErrorf("frame of %d bytes exceeds the %d-byte cap", total, MaxFrameLength)
 	}
-	dst = binary.BigEndian.AppendUint32(dst, uint32(total))
-	dst = binary.BigEndian.AppendUint32(dst, uint32(SerializeJSON)<<24|uint32(len(header)))
-	dst = append(dst, header...)
+	binary.BigEndian.PutUint32(dst[start:], uint32(total))
+	binary.BigEndian.PutUint32(dst[start+4:], uint32(SerializeJSON)<<24|uint32(hlen))
 	return append(dst, cmd.Body...), nil
 }
 
@@ -156,6 +156,15 @@ type jsonHeader struct {
 }
 
 func decodeJSONHeader(b []byte) (*Command, error) {
+	if cmd, ok := decodeJSONHeaderFast(b); ok {
+		return cmd, nil
+	}
+	return decodeJSONHeaderReflect(b)
+}
+
+// decodeJSONHeaderReflect is encoding/json's reading of a header, the
+// judge of every header the fast path does not read.
+func decodeJSONHeaderReflect(b []byte) (*Command, error) {
 	var h jsonHeader
 	if err := json.Unmarshal(b, &h); err != nil {
 		return nil, frameErrorf("JSON header: %v", err)
