@@ -284,7 +284,8 @@ func (v *view) aggregates() ([]*groupAgg, []*gtAgg) {
 	}
 	v.aggBuilt = true
 	groups := map[string]*groupAgg{}
-	gts := map[string]*gtAgg{}
+	type pair struct{ group, topic string } // no concatenated key per pair
+	gts := map[pair]*gtAgg{}
 	v.eachGroup(func(b *snapshot.Broker, g *snapshot.Group) {
 		a := groups[g.Name]
 		if a == nil {
@@ -296,7 +297,7 @@ func (v *view) aggregates() ([]*groupAgg, []*gtAgg) {
 		a.addClients(g.Clients)
 		for i := range g.Topics {
 			gt := &g.Topics[i]
-			k := g.Name + "\x00" + gt.Topic
+			k := pair{g.Name, gt.Topic}
 			x := gts[k]
 			if x == nil {
 				x = &gtAgg{g: a, topic: gt.Topic}
