@@ -107,7 +107,7 @@ func compareUnion(t *testing.T, cycle int, whole, union map[string]string) {
 		switch {
 		case !ok:
 			missing = append(missing, id)
-		case u != v && !clockBound(id):
+		case u != v && !ClockBound(id):
 			differ = append(differ, fmt.Sprintf("%s: %s unsharded, %s in the shards", id, v, u))
 		}
 	}
@@ -129,18 +129,6 @@ func compareUnion(t *testing.T, cycle int, whole, union map[string]string) {
 	if len(whole) < 1000 {
 		t.Errorf("cycle %d: only %d series unsharded: the cluster is too small to show anything", cycle, len(whole))
 	}
-}
-
-// clockBound tells the families whose value moves with the moment of the
-// scrape or the cycle (ages, durations, times), compared by name only.
-func clockBound(id string) bool {
-	name := id[:strings.IndexAny(id+"{", "{")]
-	for _, s := range []string{"_seconds", "timestamp", "_duration", "Latency", "latency"} {
-		if strings.Contains(name, s) {
-			return true
-		}
-	}
-	return false
 }
 
 // scrapeSeries serves /metrics from a's handler and returns its samples,

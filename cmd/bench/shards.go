@@ -233,7 +233,7 @@ func writeHashes(a *app.App, path string) (int, error) {
 		n++
 		id := line[:strings.LastIndexByte(line, ' ')]
 		writeHash(w, 'i', id)
-		if !clockBound(id) {
+		if !scale.ClockBound(id) {
 			writeHash(w, 'v', line)
 		}
 	}
@@ -266,16 +266,4 @@ func readHashes(path string) (ids, values map[uint64]int, err error) {
 		b = b[9:]
 	}
 	return ids, values, nil
-}
-
-// clockBound: families whose value moves with the moment of the scrape or
-// the cycle (ages, durations, times), compared by name only.
-func clockBound(id string) bool {
-	name := id[:strings.IndexAny(id+"{", "{")]
-	for _, s := range []string{"_seconds", "timestamp", "_duration"} {
-		if strings.Contains(name, s) {
-			return true
-		}
-	}
-	return false
 }
