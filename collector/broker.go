@@ -138,6 +138,26 @@ func brokerFamilies() []*family {
 				"Each keeps its last age; the pairs asked longest ago go first, so every pair is read within pending/2000+1 cycles.",
 			source: "QUERY_CONSUME_TIME_SPAN", replaces: "(none)"},
 			func(_ *view, b *snapshot.Broker) (float64, bool) { return float64(b.LagPending), b.Up && b.IsMaster() }),
+		{
+			name: "rocketmq_broker_first_sight_pending", typ: gauge, labels: with(brokerL, "kind"), prio: prioNever,
+			help: "Topics and groups of an up master that were never answered since the exporter first saw them, by kind: " +
+				"topic_offsets (GET_TOPIC_STATS_INFO: a topic no group consumes has no offset series until then, a consumed one " +
+				"no stored-messages or last-put series) and group_online (GET_CONSUMER_CONNECTION_LIST: no online-consumers " +
+				"series until then). A broker's first sights are asked at most max(2000, entities/N) per cycle, N being " +
+				"--collect.idle-topic-refresh or --collect.offline-group-refresh, those waiting longest first, so a start's " +
+				"backlog is gone within N cycles.",
+			source: "exporter", replaces: "(none)",
+			emit: func(v *view, s *sink) {
+				for _, p := range v.procs {
+					if !p.b.Up || !p.b.IsMaster() {
+						continue // slaves have no entities of their own
+					}
+					for _, k := range snapshot.PendingKinds {
+						s.add(float64(p.b.FirstSightPending[k]), p.b.Cluster, p.b.Name, p.id, k)
+					}
+				}
+			},
+		},
 		perBroker(def{name: "rocketmq_broker_replication_lag_bytes", typ: gauge,
 			help:   "Commit-log bytes a slave is behind its master: the master's commitLogMaxOffset minus the slave's, at least 0.",
 			source: rtInfo + " `commitLogMaxOffset` of master and slave", replaces: "rocketmq_broker_commitlog_diff"},

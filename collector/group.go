@@ -76,7 +76,7 @@ func groupFamilies() []*family {
 			help:   "Consumer clients of the group connected to the broker.",
 			source: "GET_CONSUMER_CONNECTION_LIST", replaces: "rocketmq_group_count, label countOfOnlineConsumers"},
 			func(_ *snapshot.Broker, g *snapshot.Group) (float64, bool) {
-				return float64(distinctIDs(g.Clients, consumerID)), true
+				return float64(distinctIDs(g.Clients, consumerID)), !g.OnlinePending // unknown until its list is answered, not 0
 			}),
 		perGroup(def{name: "rocketmq_consumer_group_consume_messages_per_second", typ: gauge,
 			help:   "Messages the group got per second from the broker over the last minute, over all its topics.",
@@ -98,13 +98,13 @@ func groupFamilies() []*family {
 						n++
 					}
 				}
-				return float64(n), len(b.Proxies) > 0
+				return float64(n), len(b.Proxies) > 0 && !g.OnlinePending
 			}),
 		perGroup(def{name: "rocketmq_consumer_group_dlq_messages", typ: gauge,
 			help:   "Messages stored in the group's dead-letter topic (%DLQ%<group>) on the broker.",
 			source: "GET_TOPIC_STATS_INFO of %DLQ%<group>", replaces: "rocketmq_topic_dlq_offset"},
 			func(b *snapshot.Broker, g *snapshot.Group) (float64, bool) {
-				if t := findTopic(b, snapshot.DLQPrefix+g.Name); t != nil && t.HasOffsets {
+				if t := findTopic(b, snapshot.DLQPrefix+g.Name); t != nil && t.HasOffsets && !t.RangePending {
 					return float64(max(0, t.MaxOffset-t.MinOffset)), true
 				}
 				return 0, false

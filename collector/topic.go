@@ -48,13 +48,13 @@ func topicFamilies() []*family {
 			help:   "Messages of the topic still stored on the broker: the sum over its queues of max minus min offset.",
 			source: "GET_TOPIC_STATS_INFO", replaces: "(none)"},
 			func(t *snapshot.Topic) (float64, bool) {
-				return float64(max(0, t.MaxOffset-t.MinOffset)), t.HasOffsets
+				return float64(max(0, t.MaxOffset-t.MinOffset)), t.HasOffsets && !t.RangePending
 			}),
 		perTopic(def{name: "rocketmq_topic_last_put_timestamp_seconds", typ: gauge,
 			help:   "Store time of the newest message of the topic on the broker, as Unix seconds.",
 			source: "GET_TOPIC_STATS_INFO (lastUpdateTimestamp)", replaces: "(none)"},
 			func(t *snapshot.Topic) (float64, bool) {
-				return msToSeconds(float64(t.LastPut)), t.HasOffsets && t.LastPut > 0
+				return msToSeconds(float64(t.LastPut)), t.HasOffsets && !t.RangePending && t.LastPut > 0
 			}),
 		perTopic(def{name: "rocketmq_topic_put_messages_per_second", typ: gauge,
 			help:   "Messages put to the topic per second over the broker's last minute.",

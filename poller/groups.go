@@ -109,26 +109,38 @@ func foldLMQ(topics []snapshot.GroupTopic) []snapshot.GroupTopic {
 	return out
 }
 
-// onlineStates asks for the connection list of every group that was online
-// or is new, and of offline groups only every OfflineRefreshCycles cycles:
-// going offline shows at once, coming online within that many cycles, and
-// the calls do not grow with the many groups that are offline for good. A
-// group whose list was not answered (deadline, failure) keeps its last
-// state and is asked again next cycle.
+// onlineStates asks for the connection list of every group that was
+// online, of an offline group on its turn (every OfflineRefreshCycles
+// cycles, staggered by name hash: spread.go), of a group whose last list
+// was not answered, and of groups never answered, at most the first-sight
+// budget per cycle: going offline shows at once, coming online within
+// OfflineRefreshCycles cycles, and neither the many groups that are
+// offline for good nor a start asks for all lists in one cycle. A group
+// not answered keeps its last state; one never answered has none
+// (OnlinePending), rather than being served as offline.
 func (p *Poller) onlineStates(ctx context.Context, b *snapshot.Broker, mem *brokerMemory, out []snapshot.Group, prev map[string]*snapshot.Group) {
 	checked := make(map[string]int, len(out))
-	var todo []int
+	names := make([]string, len(out))
+	var todo, fresh []int
 	for i := range out {
 		g := &out[i]
+		names[i] = g.Name
 		pg := prev[g.Name]
+		if pg == nil || pg.OnlinePending {
+			g.OnlinePending = true
+			fresh = append(fresh, i)
+			continue
+		}
 		last, seen := mem.offlineChecked[g.Name]
-		if pg != nil && !pg.Online && seen && mem.cycles-last < p.cfg.OfflineRefreshCycles {
+		if !pg.Online && seen && !inTurn(g.Name, mem.cycles, p.cfg.OfflineRefreshCycles) {
 			g.MessageModel, g.ConsumeType = pg.MessageModel, pg.ConsumeType
 			checked[g.Name] = last
 			continue
 		}
 		todo = append(todo, i)
 	}
+	first, waiting := firstSight(names, fresh, mem.waitGroups, mem.cycles, firstSightCap(len(out), p.cfg.OfflineRefreshCycles))
+	todo = append(todo, first...)
 	st := mem.tally.of(stConnections)
 	ok := p.eachAnswered(ctx, len(todo), func(k int) bool { return p.connections(ctx, st, b, &out[todo[k]], prev[out[todo[k]].Name]) })
 	for k, i := range todo {
@@ -136,14 +148,17 @@ func (p *Poller) onlineStates(ctx context.Context, b *snapshot.Broker, mem *brok
 		if !ok[k] {
 			pg := prev[g.Name]
 			carryConnections(g, pg)
-			missed(ctx, b, snapshot.CarriedGroupOnline, pg != nil)
+			missed(ctx, b, snapshot.CarriedGroupOnline, pg != nil && !pg.OnlinePending)
 			continue
 		}
+		g.OnlinePending = false
+		delete(waiting, g.Name)
 		if !g.Online {
 			checked[g.Name] = mem.cycles
 		}
 	}
-	mem.offlineChecked = checked
+	mem.offlineChecked, mem.waitGroups = checked, waiting
+	pend(b, snapshot.CarriedGroupOnline, len(waiting))
 }
 
 // connections fills a group's online clients and reports whether the

@@ -23,12 +23,18 @@ func pairState(pairs map[string]pairMemory, key string, gt *snapshot.GroupTopic,
 		return pairMemory{consumerOffset: gt.ConsumerOffset, changed: now, asked: m.asked}
 	case m.oldestStore > 0 && marks.expired(m, gt.Topic):
 		m.oldestStore = 0
+	case m.minOffset < 0:
+		// The topic's min offset was not known when the age was read (its
+		// stats waited for their first turn): the first one known is the
+		// mark, as if read then.
+		m.minOffset = marks.lowest(gt.Topic)
 	}
 	return m
 }
 
 // retention is what shows that retention deleted messages: each topic's
-// min offset and the broker's earliest stored message (ms, 0 unknown).
+// min offset, where known, and the broker's earliest stored message (ms,
+// 0 unknown).
 type retention struct {
 	minOffset map[string]int64
 	earliest  int64
@@ -37,7 +43,9 @@ type retention struct {
 func retentionMarks(b *snapshot.Broker) retention {
 	r := retention{minOffset: make(map[string]int64, len(b.Topics))}
 	for i := range b.Topics {
-		r.minOffset[b.Topics[i].Name] = b.Topics[i].MinOffset
+		if !b.Topics[i].RangePending {
+			r.minOffset[b.Topics[i].Name] = b.Topics[i].MinOffset
+		}
 	}
 	if v, ok := b.Runtime.Value("earliestMessageTimeStamp"); ok && v > 0 {
 		r.earliest = int64(v)
@@ -49,10 +57,19 @@ func retentionMarks(b *snapshot.Broker) retention {
 // gone: the topic's min offset moved since, or the broker's oldest stored
 // message moved and is now younger than it.
 func (r retention) expired(m pairMemory, topic string) bool {
-	if r.minOffset[topic] != m.minOffset {
+	if low := r.lowest(topic); low >= 0 && m.minOffset >= 0 && low != m.minOffset {
 		return true
 	}
 	return r.earliest > 0 && r.earliest != m.earliest && m.oldestStore < r.earliest
+}
+
+// lowest is the topic's min offset, -1 when unknown: its stats not yet
+// answered, or the topic not among the broker's kept ones.
+func (r retention) lowest(topic string) int64 {
+	if m, ok := r.minOffset[topic]; ok {
+		return m
+	}
+	return -1
 }
 
 // pairWindows reads the minute windows of consuming pairs; a pair not
@@ -146,7 +163,7 @@ func (p *Poller) lagAges(ctx context.Context, b *snapshot.Broker, mem *brokerMem
 			m.asked = mem.cycles
 		}
 		if ok[k] && oldest[k] > 0 {
-			m.oldestStore, m.minOffset, m.earliest = oldest[k], marks.minOffset[out[r.g].Topics[r.t].Topic], marks.earliest
+			m.oldestStore, m.minOffset, m.earliest = oldest[k], marks.lowest(out[r.g].Topics[r.t].Topic), marks.earliest
 		}
 		next[key(r)] = m
 	}

@@ -29,6 +29,10 @@ type brokerMemory struct {
 	// offlineChecked is the cycle in which each offline group's connection
 	// list was last answered.
 	offlineChecked map[string]int
+	// waitTopics and waitGroups are, for each topic and group never
+	// answered yet, the cycle since which it waits for its first look-up
+	// (spread.go): the first-sight budget goes to those waiting longest.
+	waitTopics, waitGroups map[string]int
 	// cuts counts the cycles whose deadline stopped calls to the broker.
 	cuts int64
 	// tally counts this cycle's calls by stage; stages keeps each stage's
@@ -63,7 +67,7 @@ type pairMemory struct {
 	oldestStore int64
 	// minOffset and earliest are the topic's min offset and the broker's
 	// earliest stored message (ms) when oldestStore was read: retention
-	// moves them.
+	// moves them. minOffset is -1 while the topic's was unknown.
 	minOffset, earliest int64
 	// asked is the cycle of the pair's last age look-up, 0 for never: the
 	// per-broker budget goes to the pairs that waited longest.

@@ -74,34 +74,92 @@ func (p *Poller) topics(ctx context.Context, b *snapshot.Broker, mem *brokerMemo
 			continue
 		}
 		b.Counts.Topics[topicKind(b, name)]++
-		if p.ownsTopic(name, l.groups.SubscriptionGroupTable) {
+		if p.ownsTopic(name, l.groups.SubscriptionGroupTable) { // shard.go
 			names = append(names, name)
 		}
 	}
 	sort.Strings(names)
 	out := make([]snapshot.Topic, len(names))
-	var fetch []int // topics whose offsets only GET_TOPIC_STATS_INFO can give
+	var again, fresh []int // re-asks, and topics never answered
 	for i, name := range names {
 		tc := l.topics.TopicConfigTable[name]
 		t := snapshot.Topic{Name: name, Kind: topicKind(b, name), ReadQueues: tc.ReadQueueNums,
 			WriteQueues: tc.WriteQueueNums, Perm: tc.Perm, Order: tc.Order}
-		if qs, ok := covered[name]; ok && !p.cfg.QueueDetail {
-			t.HasOffsets = true
-			for _, off := range qs {
-				t.MaxOffset += off
-			}
-			if pt := prev[name]; pt != nil {
-				t.MinOffset, t.LastPut = pt.MinOffset, pt.LastPut
-			}
-		} else if pt := prev[name]; pt != nil && pt.HasOffsets && (still || p.idleTopic(mem, name, now)) {
-			// Nothing was written since the last refresh, or the topic has
-			// been still for a while and this is not its refresh cycle.
-			t.HasOffsets, t.MaxOffset, t.MinOffset, t.LastPut, t.Queues = true, pt.MaxOffset, pt.MinOffset, pt.LastPut, pt.Queues
-		} else {
-			fetch = append(fetch, i)
+		switch p.planTopic(&t, covered, prev[name], still, mem, now) {
+		case askAgain:
+			again = append(again, i)
+		case askFirst:
+			fresh = append(fresh, i)
 		}
 		out[i] = t
 	}
+	first, waiting := firstSight(names, fresh, mem.waitTopics, mem.cycles, firstSightCap(len(names), p.cfg.IdleTopicRefreshCycles))
+	fetch := append(again, first...)
+	putTPS := p.topicStats(ctx, b, mem, out, fetch, prev)
+	for _, i := range first {
+		if out[i].HasOffsets && !out[i].RangePending {
+			delete(waiting, names[i]) // answered: no longer first sight
+		}
+	}
+	mem.waitTopics = waiting
+	pend(b, snapshot.CarriedTopicOffsets, len(waiting))
+	p.topicRates(ctx, b, mem, out, putTPS, prev, now)
+	return out
+}
+
+// topicPlan is what a topic's GET_TOPIC_STATS_INFO does this cycle.
+type topicPlan int
+
+const (
+	keepLast topicPlan = iota // not asked: the last answer stands
+	askAgain                  // asked, the topic having been answered before
+	askFirst                  // never answered: within the first-sight budget
+)
+
+// planTopic fills t with what needs no call (offsets that consume stats
+// carry, or the last answer) and says whether to ask. A topic some group
+// has offsets on gets its max offsets from consume stats every cycle and
+// its min offset and last put on its turn; any other topic is asked every
+// cycle while it moves, on its turn while it stands still. While the
+// broker's store stands still, no topic answered before is asked.
+func (p *Poller) planTopic(t *snapshot.Topic, covered map[string]map[int]int64, pt *snapshot.Topic, still bool,
+	mem *brokerMemory, now time.Time) topicPlan {
+	answered := pt != nil && pt.HasOffsets && !pt.RangePending
+	turn := !still && inTurn(t.Name, mem.cycles, p.cfg.IdleTopicRefreshCycles)
+	if qs, ok := covered[t.Name]; ok && !p.cfg.QueueDetail {
+		t.HasOffsets = true
+		for _, off := range qs {
+			t.MaxOffset += off
+		}
+		switch {
+		case !answered:
+			t.RangePending = true // no min offset or last put is known: none is served
+			return askFirst
+		case turn:
+			t.MinOffset, t.LastPut = pt.MinOffset, pt.LastPut // until answered
+			return askAgain
+		}
+		t.MinOffset, t.LastPut = pt.MinOffset, pt.LastPut
+		return keepLast
+	}
+	switch {
+	case !answered:
+		return askFirst
+	case turn || (!still && p.movingTopic(mem, t.Name, now)):
+		return askAgain
+	}
+	t.HasOffsets, t.MaxOffset, t.MinOffset, t.LastPut, t.Queues = true, pt.MaxOffset, pt.MinOffset, pt.LastPut, pt.Queues
+	return keepLast
+}
+
+// topicStats asks GET_TOPIC_STATS_INFO for the topics of fetch and
+// returns each topic's put TPS (0 when not asked). A covered topic takes
+// only its min offset and last put from the answer: its max offsets are
+// consume stats', which every topic of a group is measured against. A
+// topic not answered keeps its last offsets; a failed call never removes a
+// topic's series.
+func (p *Poller) topicStats(ctx context.Context, b *snapshot.Broker, mem *brokerMemory, out []snapshot.Topic, fetch []int,
+	prev map[string]*snapshot.Topic) []float64 {
 	putTPS := make([]float64, len(out))
 	ok := p.eachAnswered(ctx, len(fetch), func(k int) bool {
 		t := &out[fetch[k]]
@@ -111,49 +169,44 @@ func (p *Poller) topics(ctx context.Context, b *snapshot.Broker, mem *brokerMemo
 		if err != nil {
 			return false
 		}
-		t.HasOffsets = true
 		putTPS[fetch[k]] = ts.TopicPutTps
+		var maxOff, minOff, last int64
+		var queues []snapshot.QueueOffsets
 		for _, q := range ts.Queues {
-			t.MaxOffset += q.MaxOffset
-			t.MinOffset += q.MinOffset
-			t.LastPut = max(t.LastPut, q.LastUpdateTimestamp)
+			maxOff += q.MaxOffset
+			minOff += q.MinOffset
+			last = max(last, q.LastUpdateTimestamp)
 			if p.cfg.QueueDetail {
-				t.Queues = append(t.Queues, snapshot.QueueOffsets{QueueID: q.QueueID, MinOffset: q.MinOffset, MaxOffset: q.MaxOffset})
+				queues = append(queues, snapshot.QueueOffsets{QueueID: q.QueueID, MinOffset: q.MinOffset, MaxOffset: q.MaxOffset})
 			}
 		}
+		if !t.HasOffsets {
+			t.HasOffsets, t.MaxOffset, t.Queues = true, maxOff, queues
+		}
+		t.MinOffset, t.LastPut, t.RangePending = minOff, last, false
 		return true
 	})
 	for k, answered := range ok {
 		if answered {
 			continue
 		}
-		// Not asked before the deadline, or no answer: the last offsets
-		// stand; a failed call never removes a topic's series.
 		t := &out[fetch[k]]
 		pt := prev[t.Name]
-		had := pt != nil && pt.HasOffsets
-		if had {
+		had := pt != nil && pt.HasOffsets && !pt.RangePending
+		if had && !t.HasOffsets {
 			t.HasOffsets, t.MaxOffset, t.MinOffset, t.LastPut, t.Queues = true, pt.MaxOffset, pt.MinOffset, pt.LastPut, pt.Queues
 		}
 		missed(ctx, b, snapshot.CarriedTopicOffsets, had)
 	}
-	p.topicRates(ctx, b, mem, out, putTPS, prev, now)
-	return out
+	return putTPS
 }
 
-// idleTopic reports whether a topic's offsets may be reused this cycle:
-// they have not moved for longer than the stats window and this is not one
-// of its refresh cycles (every IdleTopicRefreshCycles). A topic that starts
-// receiving again is seen within that many cycles.
-func (p *Poller) idleTopic(mem *brokerMemory, name string, now time.Time) bool {
-	if p.cfg.IdleTopicRefreshCycles <= 1 || mem.cycles%p.cfg.IdleTopicRefreshCycles == 0 {
-		return false
-	}
+// movingTopic reports whether a topic's max offset moved within the
+// stats window (or its first answer showed puts in the broker's last
+// minute): it is asked every cycle until it has stood still that long.
+func (p *Poller) movingTopic(mem *brokerMemory, name string, now time.Time) bool {
 	m, ok := mem.topics[name]
-	if !ok || now.Sub(m.seen) < activeWindow {
-		return false
-	}
-	return m.changed.IsZero() || now.Sub(m.changed) >= activeWindow
+	return ok && !m.changed.IsZero() && now.Sub(m.changed) < activeWindow
 }
 
 // storeStill reports whether the broker has written nothing and changed no
@@ -184,6 +237,9 @@ func (p *Poller) topicRates(ctx context.Context, b *snapshot.Broker, mem *broker
 		m, known := mem.topics[t.Name]
 		if !known {
 			m = topicMemory{maxOffset: t.MaxOffset, seen: now}
+			if putTPS[i] > 0 {
+				m.changed = now // put to within the broker's last minute: moving
+			}
 		} else if t.MaxOffset != m.maxOffset {
 			m.maxOffset, m.changed = t.MaxOffset, now
 		}

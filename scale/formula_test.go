@@ -79,7 +79,7 @@ func formula(t *testing.T, idle bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for i := 0; i < 6; i++ {
-		ph := Phase{K: i + 1, Warm: true, Slaves: 3, Idle: idle}
+		ph := Phase{K: i + 1, Slaves: 3, Idle: idle}
 		if i > 0 && !idle {
 			sim.Tick()
 		}

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -126,11 +127,9 @@ type Phase struct {
 	// K is the exporter's cycle number, from 1.
 	K int
 	// Idle: no message was written on any broker since the exporter
-	// started (no Tick). Otherwise traffic ticks before every cycle.
-	Idle bool
-	// Warm: within ActiveWindow of the exporter's first sight of the
-	// pairs, every (topic, group) pair counts as consuming.
-	Warm   bool
+	// started (no Tick). Otherwise traffic ticks before every cycle but
+	// the first.
+	Idle   bool
 	Slaves int
 	// OfflineRefresh is app.Settings.OfflineRefresh (0: its default, 4).
 	OfflineRefresh int
@@ -143,6 +142,7 @@ const (
 	fullRefreshEvery  = 20
 	lagBudget         = 2000 // app.New's LagSecondsBudget
 	idleRefresh       = 4    // app.Settings.IdleTopicRefresh
+	firstSightFloor   = 2000 // the least first-sight budget per broker per cycle
 )
 
 // Expected is the written formula: the number of calls of each request
@@ -158,15 +158,19 @@ const (
 //	GET_ALL_TOPIC_CONFIG, GET_ALL_SUBSCRIPTIONGROUP_CONFIG,
 //	GET_BROKER_CONSUME_STATS, GET_ALL_PRODUCER_INFO,
 //	GET_ALL_CONSUMER_OFFSET (leak prober)   1 per master each
-//	GET_TOPIC_STATS_INFO              1 per topic no group has offsets on (the
-//	                                  others come with consume stats) that moved
-//	                                  within 70 s, and every 4th cycle the still
-//	                                  ones too; none while the broker's commit
-//	                                  log and topic config stand still, but for
-//	                                  a refresh every 21 cycles
-//	GET_CONSUMER_CONNECTION_LIST      1 per group online last cycle or new, and
-//	                                  1 per offline group every 4th cycle (1, 5, 9, …)
-//	VIEW_BROKER_STATS_DATA            2 per topic that moved within 70 s
+//	GET_TOPIC_STATS_INFO              1 per topic on its turn (cycles where
+//	                                  (FNV-1a(name)>>16 + cycle) % 4 == 0) and 1 per
+//	                                  topic no group has offsets on that moved
+//	                                  within 70 s; none but first sights while
+//	                                  the broker's commit log and topic config
+//	                                  stand still, but for a refresh every 21
+//	                                  cycles
+//	GET_CONSUMER_CONNECTION_LIST      1 per group online last cycle, and 1 per
+//	                                  offline group on its turn
+//	first sights (both)               a topic or group never answered is asked
+//	                                  at most max(2,000, ⌈entities/4⌉) per broker
+//	                                  per cycle, in FNV-1a order
+//	VIEW_BROKER_STATS_DATA            2 per topic seen moving within 70 s
 //	                                  + 2 per pair consuming (broker TPS > 0) or
 //	                                    whose offset moved within 70 s
 //	                                  + leak probes (≤ 64 per master, after deletions)
@@ -178,7 +182,6 @@ const (
 // groups and brokers.
 func Expected(truth []simbroker.BrokerTruth, ph Phase) map[string]int {
 	m := map[string]int{}
-	first := ph.K <= 1
 	refresh := ph.OfflineRefresh
 	if refresh <= 0 {
 		refresh = 4
@@ -193,26 +196,11 @@ func Expected(truth []simbroker.BrokerTruth, ph Phase) map[string]int {
 		"GET_ALL_PRODUCER_INFO", "GET_ALL_CONSUMER_OFFSET"} {
 		m[k] = masters
 	}
-	topicStats := first || !ph.Idle || (ph.K-1)%(fullRefreshEvery+1) == 0
-	offline := (ph.K-1)%refresh == 0
 	for _, b := range truth {
-		if topicStats {
-			// A still, unconsumed topic is re-asked only every idleRefresh
-			// cycles once it has been seen for a stats window.
-			if first || ph.Warm || ph.K%idleRefresh == 0 {
-				m["GET_TOPIC_STATS_INFO"] += b.Topics - b.Covered
-			} else {
-				m["GET_TOPIC_STATS_INFO"] += b.ActiveUncovered
-			}
-		}
-		m["GET_CONSUMER_CONNECTION_LIST"] += b.OnlineGroups
-		if offline {
-			m["GET_CONSUMER_CONNECTION_LIST"] += b.Groups - b.OnlineGroups
-		}
-		if !first {
-			m["VIEW_BROKER_STATS_DATA"] += 2 * b.ActiveTopics
-		}
-		m["VIEW_BROKER_STATS_DATA"] += 2 * b.ConsumingPairs
+		stats, moving := expectTopics(b, ph)
+		m["GET_TOPIC_STATS_INFO"] += stats
+		m["GET_CONSUMER_CONNECTION_LIST"] += expectGroups(b, ph.K, refresh)
+		m["VIEW_BROKER_STATS_DATA"] += 2*moving + 2*b.ConsumingPairs
 		// New lagging pairs are looked up at most lagBudget per broker per
 		// cycle; their answers stay cached while the pairs stand still.
 		if rem := b.LaggingPairs - lagBudget*(ph.K-1); rem > 0 {
@@ -225,6 +213,110 @@ func Expected(truth []simbroker.BrokerTruth, ph Phase) map[string]int {
 		}
 	}
 	return m
+}
+
+// expectTopics is one broker's GET_TOPIC_STATS_INFO calls in cycle ph.K,
+// and its topics seen moving (2 VIEW_BROKER_STATS_DATA each). A topic is
+// first answered in cycle firstCycle; after that it is asked on its turn
+// (unless the store stands still) and, when no group has offsets on it,
+// every cycle once seen moving: from its first answer when that came after
+// traffic (the put TPS shows it), else from its first turn after cycle 1
+// (the max offset moved since the first answer). A topic some group has
+// offsets on is seen moving from cycle 2 on through consume stats.
+func expectTopics(b simbroker.BrokerTruth, ph Phase) (stats, moving int) {
+	traffic := !ph.Idle
+	still := ph.Idle && (ph.K-1)%(fullRefreshEvery+1) != 0
+	first := firstCycles(topicNames(b), idleRefresh)
+	for _, t := range b.TopicList {
+		a := first[t.Name]
+		turn := inTurn(t.Name, ph.K, idleRefresh)
+		switch {
+		case ph.K < a:
+		case ph.K == a:
+			stats++
+		case !still && turn:
+			stats++
+		case traffic && t.Active && !t.Covered && ph.K >= seenMoving(t.Name, a):
+			stats++
+		}
+		switch {
+		case !traffic || !t.Active || ph.K < 2:
+		case t.Covered, ph.K >= a && ph.K >= seenMoving(t.Name, a):
+			moving++
+		}
+	}
+	return stats, moving
+}
+
+// seenMoving is the cycle from which a moving topic no group has offsets
+// on, first answered in cycle a, is known to move.
+func seenMoving(name string, a int) int {
+	if a >= 2 {
+		return a
+	}
+	k := 2
+	for !inTurn(name, k, idleRefresh) {
+		k++
+	}
+	return k
+}
+
+// expectGroups is one broker's GET_CONSUMER_CONNECTION_LIST calls in cycle
+// k: first sights, then every online group and offline ones on their turn.
+func expectGroups(b simbroker.BrokerTruth, k, refresh int) int {
+	names := make([]string, len(b.GroupList))
+	for i, g := range b.GroupList {
+		names[i] = g.Name
+	}
+	first := firstCycles(names, refresh)
+	n := 0
+	for _, g := range b.GroupList {
+		a := first[g.Name]
+		if k == a || (k > a && (g.Online || inTurn(g.Name, k, refresh))) {
+			n++
+		}
+	}
+	return n
+}
+
+func topicNames(b simbroker.BrokerTruth) []string {
+	out := make([]string, len(b.TopicList))
+	for i, t := range b.TopicList {
+		out[i] = t.Name
+	}
+	return out
+}
+
+// firstCycles is the cycle in which each of names, all seen first in
+// cycle 1, is first asked: max(firstSightFloor, ⌈len/every⌉) a cycle, in
+// order of FNV-1a hash, then name.
+func firstCycles(names []string, every int) map[string]int {
+	limit := max(firstSightFloor, (len(names)+every-1)/every)
+	sorted := append([]string(nil), names...)
+	sort.Slice(sorted, func(i, j int) bool {
+		hi, hj := fnv1a(sorted[i]), fnv1a(sorted[j])
+		if hi != hj {
+			return hi < hj
+		}
+		return sorted[i] < sorted[j]
+	})
+	out := make(map[string]int, len(names))
+	for rank, name := range sorted {
+		out[name] = 1 + rank/limit
+	}
+	return out
+}
+
+// inTurn: cycle k is one of name's every-th cycles, by the upper half of
+// its hash.
+func inTurn(name string, k, every int) bool {
+	return (uint64(fnv1a(name)>>16)+uint64(k))%uint64(every) == 0
+}
+
+func fnv1a(name string) uint32 {
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	return h.Sum32()
 }
 
 // Total sums a count table.

@@ -18,7 +18,6 @@ package shard
 import (
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"strconv"
 	"strings"
 )
@@ -49,9 +48,19 @@ func Of(name string, count int) int {
 	if count <= 1 {
 		return 0
 	}
-	h := fnv.New32a()
-	h.Write([]byte(name))
-	return int(h.Sum32() % uint32(count))
+	return int(Hash(name) % uint32(count))
+}
+
+// Hash is FNV-1a (32 bit) of name, computed without allocating: what Of
+// splits names by, and what the poller staggers its per-entity re-checks
+// by (poller/spread.go).
+func Hash(name string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(name); i++ {
+		h ^= uint32(name[i])
+		h *= 16777619
+	}
+	return h
 }
 
 // Owns tells whether name (a topic or a group, see the package comment)

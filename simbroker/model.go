@@ -3,6 +3,7 @@ package simbroker
 import (
 	"fmt"
 	"math"
+	"sort"
 	"time"
 )
 
@@ -325,6 +326,23 @@ type BrokerTruth struct {
 	Producers       int
 	Messages        int64 // sum of every topic's max offsets
 	Lag             int64 // sum of every pair's lag
+	// TopicList and GroupList name what the counts above count, sorted,
+	// for a formula that depends on names (an exporter spreading its calls
+	// by name hash).
+	TopicList []TopicTruth `json:",omitempty"`
+	GroupList []GroupTruth `json:",omitempty"`
+}
+
+// TopicTruth is one topic of BrokerTruth.TopicList.
+type TopicTruth struct {
+	Name            string
+	Covered, Active bool
+}
+
+// GroupTruth is one group of BrokerTruth.GroupList.
+type GroupTruth struct {
+	Name   string
+	Online bool
 }
 
 // Truth reports every master's holdings; window bounds "active" and
@@ -341,6 +359,7 @@ func (c *Cluster) Truth(window time.Duration) []BrokerTruth {
 		}
 		for _, t := range st.topics {
 			covered := len(t.subs) > 0
+			bt.TopicList = append(bt.TopicList, TopicTruth{Name: t.name, Covered: covered, Active: t.lastPut > since})
 			if covered {
 				bt.Covered++
 			}
@@ -353,6 +372,7 @@ func (c *Cluster) Truth(window time.Duration) []BrokerTruth {
 			bt.Messages += t.maxQ * int64(t.queues)
 		}
 		for _, g := range st.groups {
+			bt.GroupList = append(bt.GroupList, GroupTruth{Name: g.name, Online: len(g.clients) > 0})
 			if len(g.clients) > 0 {
 				bt.OnlineGroups++
 				bt.Clients += len(g.clients)
@@ -368,6 +388,8 @@ func (c *Cluster) Truth(window time.Duration) []BrokerTruth {
 				}
 			}
 		}
+		sort.Slice(bt.TopicList, func(a, b int) bool { return bt.TopicList[a].Name < bt.TopicList[b].Name })
+		sort.Slice(bt.GroupList, func(a, b int) bool { return bt.GroupList[a].Name < bt.GroupList[b].Name })
 		out[i] = bt
 	}
 	return out

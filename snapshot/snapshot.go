@@ -137,6 +137,11 @@ type Broker struct {
 	// oldest unconsumed message was not read this cycle and is not cached:
 	// over the per-broker look-up budget, cut by the deadline, or failed.
 	LagPending int
+	// FirstSightPending counts, by kind (PendingKinds), the topics whose
+	// GET_TOPIC_STATS_INFO and the groups whose connection list were never
+	// answered since the exporter first saw them: over the per-broker
+	// first-sight budget (their turn comes), cut by the deadline, or failed.
+	FirstSightPending map[string]int
 
 	Version     string // brokerVersionDesc, e.g. V5_3_3
 	VersionCode int    // brokerVersion ordinal; 0 where the broker no longer sends it
@@ -145,13 +150,13 @@ type Broker struct {
 	// Config holds the cleanup-relevant broker settings (GET_BROKER_CONFIG).
 	Config map[string]string
 
-	Topics    []Topic         // sorted by name
-	Groups    []Group         // sorted by name
+	Topics []Topic // sorted by name
+	Groups []Group // sorted by name
 	// Counts are the topics and groups within the filters, by kind, whoever
 	// owns them: under --shard.count, Topics and Groups hold only this
 	// shard's share, and the broker's counts are still the whole. Nil in a
 	// snapshot built without a poller: count Topics and Groups then.
-	Counts *Counts
+	Counts    *Counts
 	Producers []ProducerGroup // sorted by name
 	Leaks     *LeakReport     // nil when not probed
 	LMQ       *LMQReport      // nil when the broker shows no LMQ
@@ -219,6 +224,9 @@ const (
 // CarriedKinds lists every kind of Broker.Carried.
 var CarriedKinds = []string{CarriedTopicOffsets, CarriedTopicRates, CarriedGroupOnline, CarriedGroupTopicRates,
 	CarriedLagSeconds, CarriedClientRunningInfo}
+
+// PendingKinds lists every kind of Broker.FirstSightPending.
+var PendingKinds = []string{CarriedTopicOffsets, CarriedGroupOnline}
 
 // Key orders brokers and names them uniquely.
 func (b *Broker) Key() string { return b.Cluster + "/" + b.Name + "/" + b.Addr }
@@ -361,7 +369,11 @@ type Topic struct {
 	MinOffset  int64 // sum over queues: first message still stored
 	// LastPut is the store time of the newest message (ms), 0 if unknown.
 	LastPut int64
-	Queues  []QueueOffsets // per queue, when per-queue collection is on
+	// RangePending: MinOffset and LastPut are unknown, because the topic's
+	// GET_TOPIC_STATS_INFO was never answered (its max offset can come
+	// from consume stats before that).
+	RangePending bool
+	Queues       []QueueOffsets // per queue, when per-queue collection is on
 
 	// Put is the broker's minute window for the topic, nil when not read.
 	Put *Window
@@ -390,11 +402,14 @@ type Group struct {
 	Broadcast     bool // consumeBroadcastEnable in its config
 	RetryMaxTimes int
 
-	Online       bool   // a connection list answered
-	MessageModel string // CLUSTERING or BROADCASTING, "" when unknown
-	ConsumeType  string
-	Clients      []Client // sorted by ID
-	ConsumeTPS   float64  // broker's figure for the group over its topics
+	Online bool // a connection list answered
+	// OnlinePending: the group's connection list was never answered, so
+	// Online, the model and Clients are unknown, not offline.
+	OnlinePending bool
+	MessageModel  string // CLUSTERING or BROADCASTING, "" when unknown
+	ConsumeType   string
+	Clients       []Client // sorted by ID
+	ConsumeTPS    float64  // broker's figure for the group over its topics
 
 	Topics []GroupTopic // sorted by topic
 }

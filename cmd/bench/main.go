@@ -180,13 +180,13 @@ func measureSize(exe string, o simbroker.Options, steady time.Duration, measured
 	if r.first, err = cycle(); err != nil {
 		return r, err
 	}
-	if r.firstWant, err = r.check(sim, "first", r.first, scale.Phase{K: 1, Warm: true}); err != nil {
+	if r.firstWant, err = r.check(sim, "first", r.first, scale.Phase{K: 1}); err != nil {
 		return r, err
 	}
 	if r.warm, err = cycle(); err != nil {
 		return r, err
 	}
-	if r.warmWant, err = r.check(sim, "2nd", r.warm, scale.Phase{K: k, Warm: true}); err != nil {
+	if r.warmWant, err = r.check(sim, "2nd", r.warm, scale.Phase{K: k}); err != nil {
 		return r, err
 	}
 	fmt.Fprintf(os.Stderr, "bench: %d topics: first cycle %v, second %v; cycling until the 70 s window passes\n",
