@@ -1,8 +1,10 @@
 package admin
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -273,26 +275,20 @@ type TopicStats struct {
 }
 
 type topicStatsWire struct {
-	OffsetTable map[string]QueueOffsets `json:"offsetTable"`
-	TopicPutTps *float64                `json:"topicPutTps"`
+	OffsetTable queueTable[QueueOffsets, *QueueOffsets] `json:"offsetTable"`
+	TopicPutTps *float64                                `json:"topicPutTps"`
 }
 
 // stats turns the decoded wire form into queues sorted by id.
 func (w *topicStatsWire) stats() (*TopicStats, error) {
-	ts := &TopicStats{Queues: make([]QueueOffsets, 0, len(w.OffsetTable))}
+	queues, err := w.OffsetTable.queues(func(o QueueOffsets) MessageQueue { return o.MessageQueue })
+	if err != nil {
+		return nil, err
+	}
+	ts := &TopicStats{Queues: queues}
 	if w.TopicPutTps != nil {
 		ts.TopicPutTps, ts.HasTopicPutTps = *w.TopicPutTps, true
 	}
-	var names queueNames
-	for k, v := range w.OffsetTable {
-		mq, err := parseMessageQueue(k)
-		if err != nil {
-			return nil, err
-		}
-		v.MessageQueue = names.share(mq)
-		ts.Queues = append(ts.Queues, v)
-	}
-	sortQueues(ts.Queues, func(o QueueOffsets) MessageQueue { return o.MessageQueue })
 	return ts, nil
 }
 
@@ -333,8 +329,8 @@ type ConsumeStats struct {
 }
 
 type consumeStatsWire struct {
-	ConsumeTps  float64                   `json:"consumeTps"`
-	OffsetTable map[string]ConsumeOffsets `json:"offsetTable"`
+	ConsumeTps  float64                                     `json:"consumeTps"`
+	OffsetTable queueTable[ConsumeOffsets, *ConsumeOffsets] `json:"offsetTable"`
 }
 
 // UnmarshalJSON reads the normalised wire form, whose queues are keyed by
@@ -345,30 +341,26 @@ func (cs *ConsumeStats) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*cs = ConsumeStats{ConsumeTps: w.ConsumeTps, Queues: make([]ConsumeOffsets, 0, len(w.OffsetTable))}
-	var names queueNames
-	for k, v := range w.OffsetTable {
-		mq, err := parseMessageQueue(k)
-		if err != nil {
-			return err
-		}
-		v.MessageQueue = names.share(mq)
-		cs.Queues = append(cs.Queues, v)
+	queues, err := w.OffsetTable.queues(func(o ConsumeOffsets) MessageQueue { return o.MessageQueue })
+	if err != nil {
+		return err
 	}
-	sortQueues(cs.Queues, func(o ConsumeOffsets) MessageQueue { return o.MessageQueue })
+	*cs = ConsumeStats{ConsumeTps: w.ConsumeTps, Queues: queues}
 	return nil
 }
 
+// sortQueues sorts by topic, broker and queue id, stably: lastOfEach
+// relies on entries for one queue staying in the answer's order.
 func sortQueues[T any](s []T, mq func(T) MessageQueue) {
-	sort.Slice(s, func(i, j int) bool {
-		a, b := mq(s[i]), mq(s[j])
-		if a.Topic != b.Topic {
-			return a.Topic < b.Topic
+	slices.SortStableFunc(s, func(x, y T) int {
+		a, b := mq(x), mq(y)
+		if c := strings.Compare(a.Topic, b.Topic); c != 0 {
+			return c
 		}
-		if a.BrokerName != b.BrokerName {
-			return a.BrokerName < b.BrokerName
+		if c := strings.Compare(a.BrokerName, b.BrokerName); c != 0 {
+			return c
 		}
-		return a.QueueID < b.QueueID
+		return cmp.Compare(a.QueueID, b.QueueID)
 	})
 }
 
