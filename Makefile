@@ -63,7 +63,7 @@ static-check: build
 # (mixin) and the Helm chart's copies of them. .ci/run runs this after
 # make test and fails when it changes anything: review the diff, then commit it.
 goldens:
-	$(GO) test -count=1 -run '^(TestGolden|TestDocs)$$' ./collector -update
+	$(GO) test -count=1 -run '^(TestGolden|TestDocs|TestSeriesPerFamilySet)$$' ./collector -update
 	$(GO) test -count=1 -run '^TestGoldenMetrics$$' ./app -update
 	$(GO) test -count=1 -run '^TestGenerated$$' ./mixin -update
 	$(MAKE) helm-refresh

@@ -60,7 +60,11 @@ type Settings struct {
 	// LagSecondsBudget caps the age look-ups per broker per cycle.
 	LagSecondsBudget int
 	Compat           bool
-	LeakProbes       int
+	// TopicMetrics and GroupMetrics serve our families per topic and per
+	// consumer group; MessageRates the broker's minute-window message
+	// rates per topic and group (collector/sets.go).
+	TopicMetrics, GroupMetrics, MessageRates bool
+	LeakProbes                               int
 	// LeakReprobe is how long a stat key found held waits before it is
 	// asked again.
 	LeakReprobe time.Duration
@@ -107,7 +111,7 @@ func Defaults() Settings {
 		BrokerConc: pc.BrokerConcurrency, CallConc: pc.CallConcurrency, Grace: pc.GraceCycles,
 		OfflineRefresh: pc.OfflineRefreshCycles, IdleTopicRefresh: pc.IdleTopicRefreshCycles,
 		LagSeconds: pc.LagSeconds, LagSecondsBudget: pc.LagSecondsBudget, QueueMetrics: pc.QueueDetail, ExpandLMQ: pc.ExpandLMQ,
-		RunningInfo: pc.ClientRunningInfo, ClientMetrics: true, Compat: true,
+		RunningInfo: pc.ClientRunningInfo, ClientMetrics: true, TopicMetrics: true, GroupMetrics: true,
 		LeakProbes: lc.Probes, LeakReprobe: lc.Reprobe, TombTTL: lc.TTL, MaxTombs: lc.MaxTombstones,
 		TelemetryPath: "/metrics", ListenAddress: ":5557", HistoryWindow: history.DefaultWindow, ShardCount: 1}
 }
@@ -309,7 +313,8 @@ func New(s Settings, logger *slog.Logger) (*App, error) {
 	// client_golang's runtime, process and build-info collectors are
 	// gathered per scrape.
 	a.Cache = collector.NewCache(collector.Options{Compat: s.Compat, QueueMetrics: s.QueueMetrics,
-		ClientMetrics: s.ClientMetrics, MaxSeries: s.MaxSeries, Logger: c.Logger, Targets: targetNames(c.Targets)})
+		ClientMetrics: s.ClientMetrics, NoTopicMetrics: !s.TopicMetrics, NoGroupMetrics: !s.GroupMetrics,
+		MessageRates: s.MessageRates, MaxSeries: s.MaxSeries, Logger: c.Logger, Targets: targetNames(c.Targets)})
 	a.Poller.Subscribe(a.Cache.BuildAsync)
 	a.Registry.MustRegister(a.Cache.Live(), versioncollector.NewCollector(Name),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

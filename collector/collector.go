@@ -51,6 +51,13 @@ type Options struct {
 	// ClientMetrics serves the per-client families (client info and the
 	// clients' own consumption figures).
 	ClientMetrics bool
+	// NoTopicMetrics leaves out our families per topic, NoGroupMetrics
+	// those per consumer group (sets.go): negated, so that the zero
+	// Options serve them, as the flags do by default.
+	NoTopicMetrics, NoGroupMetrics bool
+	// MessageRates serves the broker's minute-window message rates per
+	// topic and group, which rate() over the counters replaces.
+	MessageRates bool
 	// MaxSeries caps the series of one scrape; 0 means no cap. Whole
 	// families are dropped, lowest priority first, until the rest fits.
 	MaxSeries int

@@ -35,7 +35,16 @@ func servedWhen(g gate) string {
 		parts = append(parts, "`--collect.queue-metrics`")
 	}
 	if g&needClient != 0 {
-		parts = append(parts, "`--collect.client-metrics`")
+		parts = append(parts, "`--collect.client-metrics` (on)")
+	}
+	if g&needTopic != 0 {
+		parts = append(parts, "`--collect.topic-metrics` (on)")
+	}
+	if g&needGroup != 0 {
+		parts = append(parts, "`--collect.group-metrics` (on)")
+	}
+	if g&needRates != 0 {
+		parts = append(parts, "`--collect.message-rates`")
 	}
 	if len(parts) == 0 {
 		return "always"

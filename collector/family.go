@@ -47,6 +47,9 @@ const (
 	needCompat gate = 1 << iota
 	needQueue
 	needClient
+	needTopic // served unless Options.NoTopicMetrics
+	needGroup // served unless Options.NoGroupMetrics
+	needRates
 )
 
 // family is one metric family: its definition, its documentation and how
@@ -79,7 +82,10 @@ func (f *family) enabled(o Options) bool {
 	}
 	return (f.needs&needCompat == 0 || o.Compat) &&
 		(f.needs&needQueue == 0 || o.QueueMetrics) &&
-		(f.needs&needClient == 0 || o.ClientMetrics)
+		(f.needs&needClient == 0 || o.ClientMetrics) &&
+		(f.needs&needTopic == 0 || !o.NoTopicMetrics) &&
+		(f.needs&needGroup == 0 || !o.NoGroupMetrics) &&
+		(f.needs&needRates == 0 || o.MessageRates)
 }
 
 // allFamilies lists every family in emission order. The meta families come
@@ -95,7 +101,7 @@ func allFamilies() []*family {
 	fs = append(fs, leakFamilies()...)
 	fs = append(fs, compatFamilies()...)
 	fs = append(fs, selfFamilies()...)
-	return fs
+	return inSets(fs)
 }
 
 var (

@@ -25,7 +25,9 @@ func (f fixedSource) Snapshot() *snapshot.Snapshot { return f.s }
 // testNow is the scrape time of every test collection.
 var testNow = time.Date(2026, 11, 25, 10, 0, 30, 0, time.UTC)
 
-func allOn() Options { return Options{Compat: true, QueueMetrics: true, ClientMetrics: true} }
+func allOn() Options {
+	return Options{Compat: true, QueueMetrics: true, ClientMetrics: true, MessageRates: true}
+}
 
 func newTestCollector(s *snapshot.Snapshot, o Options) *Collector {
 	c := New(fixedSource{s}, o)

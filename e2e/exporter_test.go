@@ -135,7 +135,7 @@ func TestExactNumbers(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	a, _ := newApp(t, nil, ns)
+	a, _ := newApp(t, func(s *app.Settings) { s.Compat, s.MessageRates = true, true }, ns) // the Java families and the rates are checked too
 	b := map[string]string{"cluster": cluster.ClusterName, "broker": cluster.BrokerName}
 	with := func(kv ...string) map[string]string {
 		out := map[string]string{}

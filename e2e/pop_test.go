@@ -174,8 +174,8 @@ func TestPOPThroughTheProxy(t *testing.T) {
 	adm := newAdmin(t)
 	s := startPOPScene(t, ctx, adm)
 	s.traffic(t, ctx)
-	viaBroker, _ := newApp(t, nil, cluster.NamesrvAddr)
-	viaProxy, _ := newApp(t, func(st *app.Settings) { st.Proxies = []string{s.proxy.RemotingAddr} }, cluster.NamesrvAddr)
+	viaBroker, _ := newApp(t, func(st *app.Settings) { st.MessageRates = true }, cluster.NamesrvAddr)
+	viaProxy, _ := newApp(t, func(st *app.Settings) { st.MessageRates, st.Proxies = true, []string{s.proxy.RemotingAddr} }, cluster.NamesrvAddr)
 
 	// First, while the broker's minute window still holds the acks.
 	t.Run("acknowledgements", func(t *testing.T) { s.checkAcks(t, viaProxy) })

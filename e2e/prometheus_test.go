@@ -229,6 +229,7 @@ func startDashScene(t *testing.T, ctx context.Context, bin string) *dashScene {
 
 	a, _ := newApp(t, func(st *app.Settings) {
 		st.RunningInfo = true
+		st.Compat = true             // for Grafana 10477; our dashboards need only the defaults
 		st.LeakReprobe = st.Interval // held keys asked every cycle: the probes panel always has a line
 	}, cluster.NamesrvAddr, s.extra.NamesrvAddr)
 	trafficThenDelete(t, ctx, s.extra, a)

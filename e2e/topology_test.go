@@ -105,7 +105,7 @@ func TestTopologyMasterSlave(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr := startTraffic(t, ctx, c.NamesrvAddr, topic, group)
-	a, _ := newApp(t, nil, c.NamesrvAddr)
+	a, _ := newApp(t, func(s *app.Settings) { s.Compat = true }, c.NamesrvAddr) // rocketmq_producer_offset is checked too
 
 	t.Run("roles, and entities once", func(t *testing.T) { haRoles(t, a, c, topic, group) })
 	tr.stop()
