@@ -48,7 +48,8 @@ func main() {
 	soakCycles := flag.Int("soak-cycles", 1000, "cycles in the churn soak")
 	soakFrac := flag.Float64("soak-churn", 0.01, "share of topics and groups deleted and created per soak cycle")
 	shards := flag.Int("shards", 0, "instead of the tables: at each size, the unsharded exporter and then each of this many shards, one process each, against one cluster at rest (union of their series, requests received, memory)")
-	shardCycles := flag.Int("shard-cycles", 10, "cycles each process of -shards runs: enough for the unsharded one to finish its lag-age look-ups (2,000 per broker per cycle), which shards, each with its own budget, finish sooner")
+	shardWarm := flag.Duration("shard-warmup", 100*time.Second, "cycles each process of -shards runs before it is measured: past the poller's 70 s windows and the first-sight and lag-age backlogs, so that every process is in the same phase")
+	shardCycles := flag.Int("shard-cycles", 4, "cycles of each -shards process measured after the warm-up (4 spans the every-4th-cycle re-checks)")
 	flag.Parse()
 
 	exe, err := os.Executable()
@@ -69,7 +70,7 @@ func main() {
 				fail(err)
 			}
 			if err := measureShards(exe, simbroker.Options{Brokers: *brokers, Topics: t, Groups: t / 2, Queues: *queues,
-				Latency: *latency, Seed: 1}, *shards, *shardCycles); err != nil {
+				Latency: *latency, Seed: 1}, *shards, *shardWarm, *shardCycles); err != nil {
 				fail(fmt.Errorf("%d topics: %w", t, err))
 			}
 		}

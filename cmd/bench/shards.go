@@ -6,8 +6,10 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -25,17 +27,17 @@ import (
 
 // The shard measurement (-shards N): one simulated cluster, at rest, and
 // one exporter process after another against it: unsharded, then each of
-// the N shards. Each runs the same number of cycles (enough for every
-// first sight to be asked), then reports its memory and writes the hashes
-// of the series it serves. What each received is the simulator's count
-// over that process's run. The union of the shards' series must be the
-// unsharded one's, series for series, none served twice.
+// the N shards. Each warms up for the same time, then runs the measured
+// cycles, reports its memory and writes the hashes of the series it
+// serves. What each received per cycle is the simulator's count over the
+// measured cycles. The union of the shards' series must be the unsharded
+// one's, series for series, none served twice.
 
 // shardReport is what a -shard-child process prints on its stdout.
 type shardReport struct {
 	Count, Index  int
 	Cycles        int
-	LastCycle     time.Duration
+	MeanCycle     time.Duration
 	Series        int
 	RSS, LiveHeap uint64
 }
@@ -45,7 +47,7 @@ var perEntityRequests = map[string]bool{"GET_TOPIC_STATS_INFO": true, "GET_CONSU
 	"VIEW_BROKER_STATS_DATA": true, "QUERY_CONSUME_TIME_SPAN": true, "GET_CONSUMER_RUNNING_INFO": true,
 	"GET_ALL_CONSUMER_OFFSET": true}
 
-func measureShards(exe string, o simbroker.Options, n, cycles int) error {
+func measureShards(exe string, o simbroker.Options, n int, warm time.Duration, cycles int) error {
 	fmt.Fprintf(os.Stderr, "bench: shards: %d topics, starting the simulator\n", o.Topics)
 	sim, err := spawn(exe, o)
 	if err != nil {
@@ -63,28 +65,9 @@ func measureShards(exe string, o simbroker.Options, n, cycles int) error {
 		if i < 0 {
 			count, index = 1, 0
 		}
-		before, err := sim.Received()
-		if err != nil {
-			return err
-		}
-		out := filepath.Join(dir, fmt.Sprintf("series-%d", i+1))
-		cmd := exec.Command(exe, "-shard-child", sim.Namesrv(), strconv.Itoa(count), strconv.Itoa(index), strconv.Itoa(cycles), out)
-		cmd.Stderr = os.Stderr
-		js, err := cmd.Output()
+		r, err := runShard(exe, sim, count, index, warm, cycles, filepath.Join(dir, fmt.Sprintf("series-%d", i+1)))
 		if err != nil {
 			return fmt.Errorf("shard %d/%d: %w", index, count, err)
-		}
-		after, err := sim.Received()
-		if err != nil {
-			return err
-		}
-		var r shardRun
-		if err := json.Unmarshal(js, &r.rep); err != nil {
-			return fmt.Errorf("shard %d/%d: %w", index, count, err)
-		}
-		r.received = after.Sub(before).ByRequest()
-		if r.ids, r.values, err = readHashes(out); err != nil {
-			return err
 		}
 		runs = append(runs, r)
 		fmt.Fprintf(os.Stderr, "bench: shard %d/%d: %d series, RSS %s\n", index, count, r.rep.Series, mib(r.rep.RSS))
@@ -118,12 +101,62 @@ func measureShards(exe string, o simbroker.Options, n, cycles int) error {
 			differ++
 		}
 	}
-	fmt.Printf("### %d shards, %d topics / %d groups, %d brokers, %d cycles each at rest\n\n", n, o.Topics, o.Groups, o.Brokers, cycles)
+	fmt.Printf("### %d shards, %d topics / %d groups, %d brokers, at rest: each process warmed up for %v, then %d cycles measured\n\n",
+		n, o.Topics, o.Groups, o.Brokers, warm, cycles)
 	fmt.Printf("union of the shards' series against the unsharded exporter's: %d series unsharded, %d in the shards; "+
 		"missing %d, extra %d, served twice %d, other value %d (clock-bound families compared by name only)\n\n",
 		len(whole.ids), len(ids), missing, extra, twice, differ)
 	printShardTable(runs)
 	return nil
+}
+
+// runShard runs one -shard-child process: it warms up on its own, says
+// "ready", and the requests the simulator receives from the "go" to its
+// report are its measured cycles'.
+func runShard(exe string, sim *scale.Remote, count, index int, warm time.Duration, cycles int, out string) (shardRun, error) {
+	var r shardRun
+	cmd := exec.Command(exe, "-shard-child", sim.Namesrv(), strconv.Itoa(count), strconv.Itoa(index), warm.String(), strconv.Itoa(cycles), out)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return r, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return r, err
+	}
+	if err := cmd.Start(); err != nil {
+		return r, err
+	}
+	defer cmd.Wait()
+	lines := bufio.NewReader(stdout)
+	if line, err := lines.ReadString('\n'); err != nil || line != "ready\n" {
+		return r, fmt.Errorf("no ready line (%q, %v)", line, err)
+	}
+	before, err := sim.Received()
+	if err != nil {
+		return r, err
+	}
+	if _, err := io.WriteString(stdin, "go\n"); err != nil {
+		return r, err
+	}
+	js, err := lines.ReadBytes('\n')
+	if err != nil {
+		return r, err
+	}
+	after, err := sim.Received()
+	if err != nil {
+		return r, err
+	}
+	if err := json.Unmarshal(js, &r.rep); err != nil {
+		return r, err
+	}
+	r.received = map[string]int{}
+	for req, k := range after.Sub(before).ByRequest() {
+		r.received[req] = (k + cycles/2) / cycles
+	}
+	r.ids, r.values, err = readHashes(out)
+	return r, err
 }
 
 // shardRun is one exporter process of the shard measurement.
@@ -135,7 +168,7 @@ type shardRun struct {
 }
 
 func printShardTable(runs []shardRun) {
-	fmt.Println("| exporter | series | per-entity requests received | namesrv and listings received | RSS | live heap | last cycle |")
+	fmt.Println("| exporter | series | per-entity requests received per cycle | namesrv and listings received per cycle | RSS | live heap | cycle (mean) |")
 	fmt.Println("|---|---|---|---|---|---|---|")
 	for _, r := range runs {
 		entity, other := 0, 0
@@ -151,10 +184,10 @@ func printShardTable(runs []shardRun) {
 			name = fmt.Sprintf("shard %d of %d", r.rep.Index, r.rep.Count)
 		}
 		fmt.Printf("| %s | %d | %d | %d | %s | %s | %v |\n", name, r.rep.Series, entity, other, mib(r.rep.RSS), mib(r.rep.LiveHeap),
-			r.rep.LastCycle.Round(time.Millisecond))
+			r.rep.MeanCycle.Round(time.Millisecond))
 	}
 	fmt.Println()
-	fmt.Println("Received by request (unsharded / each shard):")
+	fmt.Println("Received per measured cycle, by request (unsharded / each shard):")
 	fmt.Println()
 	var reqs []string
 	for req := range runs[0].received {
@@ -175,32 +208,46 @@ func printShardTable(runs []shardRun) {
 }
 
 // shardChild runs one exporter process for measureShards: args are the
-// namesrv, the shard count and index, the cycles and the series file.
+// namesrv, the shard count and index, the warm-up, the measured cycles and
+// the series file. It cycles until the warm-up has passed (the poller's
+// 70 s windows: every process is then in the same phase, whatever its
+// cycle time), prints "ready", waits for a line, runs the measured cycles
+// and prints its report.
 func shardChild(args []string) error {
-	if len(args) != 5 {
-		return fmt.Errorf("-shard-child wants namesrv count index cycles file, got %q", args)
+	if len(args) != 6 {
+		return fmt.Errorf("-shard-child wants namesrv count index warm-up cycles file, got %q", args)
 	}
 	count, err1 := strconv.Atoi(args[1])
 	index, err2 := strconv.Atoi(args[2])
-	cycles, err3 := strconv.Atoi(args[3])
-	if err1 != nil || err2 != nil || err3 != nil {
-		return fmt.Errorf("-shard-child: bad numbers in %q", args)
+	warm, err3 := time.ParseDuration(args[3])
+	cycles, err4 := strconv.Atoi(args[4])
+	if err := errors.Join(err1, err2, err3, err4); err != nil || cycles < 1 {
+		return fmt.Errorf("-shard-child: bad arguments %q: %v", args, err)
 	}
 	a, err := scale.NewExporter(args[0], func(s *app.Settings) { s.ShardCount, s.ShardIndex = count, index })
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	rep := shardReport{Count: count, Index: index, Cycles: cycles}
 	ctx := context.Background()
+	for start := time.Now(); time.Since(start) < warm; {
+		a.Cycle(ctx)
+	}
+	fmt.Println("ready")
+	if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
+		return err
+	}
+	rep := shardReport{Count: count, Index: index, Cycles: cycles}
+	var total time.Duration
 	for range cycles {
 		start := time.Now()
 		a.Cycle(ctx)
-		rep.LastCycle = time.Since(start)
+		total += time.Since(start)
 	}
+	rep.MeanCycle = total / time.Duration(cycles)
 	m := scale.ReadMemory()
 	rep.RSS, rep.LiveHeap = m.RSS, m.LiveHeap
-	if rep.Series, err = writeHashes(a, args[4]); err != nil {
+	if rep.Series, err = writeHashes(a, args[5]); err != nil {
 		return err
 	}
 	return json.NewEncoder(os.Stdout).Encode(rep)
