@@ -1,31 +1,43 @@
-// Command benchreal counts the exporter's calls per cycle against a real
-// RocketMQ broker (started with internal/realbroker, 5.3.3 by default), in
-// the two shapes the Java exporter was measured in: 100 topics / 100
-// groups, then 1,000 topics / 500 groups, with 10 groups online (real
-// rocketmq-client-go consumers) and the others offline, lagging by 3
-// messages. It prints RPCs per cycle by request, steady state (after the
-// poller's 70 s activity window, first cycle excluded), against the
-// targets of 188 and 1,092 (5 % of the Java exporter's counts).
+// Command benchreal measures the exporter against a real RocketMQ broker
+// (started with internal/realbroker, 5.3.3 by default), in the two shapes
+// the Java exporter was measured in: 100 topics / 100 groups, then 1,000
+// topics / 500 groups, with 10 groups online (real rocketmq-client-go
+// consumers) and the others offline, lagging by 3 messages.
+//
+// The exporter runs as a process of its own (cmd/exporter, built here
+// unless -exporter names a binary), so its RSS is its own. Its requests
+// are counted on the wire, not by its own counter: tcpdump captures every
+// packet sent to the namesrv and broker ports (package wirecount), the
+// exporter's connections are told from the consumers' by the sockets its
+// process holds (/proc), and a cycle's requests are those captured between
+// the end of the previous cycle and its own end (the exporter makes no
+// call between cycles). Its counter (rocketmq_exporter_rpcs_total) is
+// printed beside the wire count, cycle by cycle. One table per size: RPCs
+// per cycle (first, 2nd, steady = after the poller's 70 s activity window),
+// by request, cycle time, series served and RSS, against the targets of
+// 188 and 1,092 (5 % of the Java exporter's counts). It needs tcpdump and
+// the right to capture on lo (root), java and mvn.
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
+	"os/exec"
 	"os/signal"
-	"sort"
 	"strconv"
 	"syscall"
 	"time"
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
-	"github.com/rocketmq-exporter/rocketmq_exporter/app"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/brokeradmin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/realbroker"
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/wirecount"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/workload"
 	"github.com/rocketmq-exporter/rocketmq_exporter/remoting"
-	"github.com/rocketmq-exporter/rocketmq_exporter/scale"
 )
 
 // updateConsumerOffset is RequestCode.UPDATE_CONSUMER_OFFSET: it commits an
@@ -37,51 +49,83 @@ type shape struct {
 	target         int
 }
 
+// config is the command line.
+type config struct {
+	version             string
+	online, queues, lag int
+	every, steady       time.Duration
+	measured            int
+	exporter            string
+}
+
 func main() {
-	version := flag.String("version", "", "RocketMQ version (default $ROCKETMQ_VERSION, else 5.3.3)")
-	online := flag.Int("online", 10, "groups with a live consumer")
-	queues := flag.Int("queues", 4, "queues per topic")
-	lag := flag.Int("lag", 3, "messages each offline group lags behind")
-	every := flag.Duration("every", 5*time.Second, "time between cycle starts")
-	steady := flag.Duration("steady", 80*time.Second, "measure after this long (the poller's 70 s activity window)")
-	measured := flag.Int("measured", 4, "steady cycles averaged")
+	var cfg config
+	flag.StringVar(&cfg.version, "version", "", "RocketMQ version (default $ROCKETMQ_VERSION, else 5.3.3)")
+	flag.IntVar(&cfg.online, "online", 10, "groups with a live consumer")
+	flag.IntVar(&cfg.queues, "queues", 4, "queues per topic")
+	flag.IntVar(&cfg.lag, "lag", 3, "messages each offline group lags behind")
+	flag.DurationVar(&cfg.every, "every", 5*time.Second, "time between cycle starts (--collect.interval)")
+	flag.DurationVar(&cfg.steady, "steady", 80*time.Second, "measure after this long (the poller's 70 s activity window)")
+	flag.IntVar(&cfg.measured, "measured", 4, "steady cycles averaged")
+	flag.StringVar(&cfg.exporter, "exporter", "", "exporter binary (default: go build ./cmd/exporter into a temp dir)")
 	flag.Parse()
 
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	go func() { <-sig; cancel() }()
-
-	fmt.Fprintln(os.Stderr, "benchreal: starting a real RocketMQ (first run resolves its jars with mvn)")
-	c, err := realbroker.Start(ctx, realbroker.Options{Version: *version, Logf: func(f string, a ...any) {
-		fmt.Fprintf(os.Stderr, f+"\n", a...)
-	}})
+	err := run(ctx, cfg)
+	cancel()
 	if err != nil {
-		fail(err)
-	}
-	defer c.Stop()
-	b := &bench{c: c, queues: *queues, lag: *lag, adm: brokeradmin.New(remoting.NewClient(remoting.Options{}))}
-	defer b.adm.Remoting().Close()
-	defer b.closeConsumers()
-
-	fmt.Printf("# Exporter RPCs per cycle against a real RocketMQ %s\n\n", c.Version)
-	fmt.Printf("date %s; %d queues per topic; %d groups online (rocketmq-client-go push consumers, caught up), the others offline, "+
-		"lagging by %d messages; no traffic while measuring; a cycle every %v, steady state = the %d cycles after %v, first cycle excluded\n\n",
-		time.Now().UTC().Format(time.RFC3339), *queues, *online, *lag, *every, *measured, *steady)
-	for _, s := range []shape{{100, 100, 188}, {1000, 500, 1092}} {
-		if err := b.grow(ctx, s, *online); err != nil {
-			fail(err)
-		}
-		if err := b.measure(ctx, s, *every, *steady, *measured); err != nil {
-			fail(err)
-		}
+		fmt.Fprintln(os.Stderr, "benchreal:", err)
+		os.Exit(1)
 	}
 }
 
-func fail(err error) {
-	fmt.Fprintln(os.Stderr, "benchreal:", err)
-	os.Exit(1)
+// run builds the exporter, starts RocketMQ and measures both sizes; every
+// process it starts is stopped when it returns.
+func run(ctx context.Context, cfg config) error {
+	if _, err := exec.LookPath("tcpdump"); err != nil {
+		return fmt.Errorf("RPCs are counted on the wire with tcpdump (Debian: apt-get install tcpdump): %w", err)
+	}
+	if cfg.exporter == "" {
+		dir, err := os.MkdirTemp("", "benchreal-bin-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		if cfg.exporter, err = buildExporter(ctx, dir); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(os.Stderr, "benchreal: starting a real RocketMQ (first run resolves its jars with mvn)")
+	c, err := realbroker.Start(ctx, realbroker.Options{Version: cfg.version, Logf: func(f string, a ...any) {
+		fmt.Fprintf(os.Stderr, f+"\n", a...)
+	}})
+	if err != nil {
+		return err
+	}
+	defer c.Stop()
+	b := &bench{c: c, queues: cfg.queues, lag: cfg.lag, exporter: cfg.exporter, adm: brokeradmin.New(remoting.NewClient(remoting.Options{}))}
+	defer b.adm.Remoting().Close()
+	defer b.closeConsumers()
+
+	fmt.Printf("# The exporter against a real RocketMQ %s, RPCs counted on the wire\n\n", c.Version)
+	fmt.Printf("date %s; %d queues per topic; %d groups online (rocketmq-client-go push consumers, caught up), the others offline, "+
+		"lagging by %d messages; no traffic while measuring; the exporter (its own process, cmd/exporter's defaults but "+
+		"--collect.interval=%v --collect.timeout=1m) fresh for each size; steady = the %d cycles after the first one served %v "+
+		"after its start; RPCs: request frames tcpdump saw on the exporter's connections; RSS: VmRSS of its process when "+
+		"the cycle was served (VmHWM, its peak so far)\n\n",
+		time.Now().UTC().Format(time.RFC3339), cfg.queues, cfg.online, cfg.lag, cfg.every, cfg.measured, cfg.steady)
+	for _, s := range []shape{{100, 100, 188}, {1000, 500, 1092}} {
+		if err := b.grow(ctx, s, cfg.online); err != nil {
+			return err
+		}
+		if err := b.measure(ctx, s, cfg.every, cfg.steady, cfg.measured); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 type bench struct {
@@ -92,6 +136,7 @@ type bench struct {
 	topics    int
 	groups    int
 	consumers []*workload.Consumer
+	exporter  string // binary
 	producer  *workload.Producer
 }
 
@@ -208,76 +253,80 @@ func (b *bench) commitBehind(ctx context.Context, topic, group string) error {
 	return nil
 }
 
+// measure runs a fresh exporter process against the cluster under a
+// capture of every request to the namesrv and the broker, reads its
+// /metrics after every cycle until `measured` cycles past `steady` are
+// served, and prints the size's table.
 func (b *bench) measure(ctx context.Context, s shape, every, steady time.Duration, measured int) error {
-	set := app.Defaults()
-	set.Namesrvs = []string{b.c.NamesrvAddr}
-	set.CycleTimeout = time.Minute
-	a, err := app.New(set, nil)
+	own := wirecount.NewOwner(0)
+	capt, err := wirecount.Start(ctx, wirecount.Options{Ports: []int{port(b.c.NamesrvAddr), port(b.c.BrokerAddr)}, Owner: own})
 	if err != nil {
 		return err
 	}
-	defer a.Close()
-	fmt.Printf("## %d topics / %d groups\n\n", s.topics, s.groups)
-	fmt.Println("| cycle | at | took | RPCs |")
-	fmt.Println("|---|---|---|---|")
-	start := time.Now()
-	sum := map[string]int{}
-	n := 0
-	var first map[string]int
-	for k := 1; n < measured; k++ {
-		cstart := time.Now()
-		snap := a.Cycle(ctx)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		for _, br := range snap.Brokers {
-			if !br.Up {
-				return fmt.Errorf("cycle %d: broker %s down: %s", k, br.Name, br.Err)
-			}
-		}
-		at := time.Since(start)
-		fmt.Printf("| %d | %v | %v | %d |\n", k, at.Round(time.Second), time.Since(cstart).Round(time.Millisecond), scale.Total(snap.RPCs))
-		if k == 1 {
-			first = snap.RPCs
-		}
-		if k > 1 && at >= steady {
-			for name, v := range snap.RPCs {
-				sum[name] += v
-			}
-			n++
-		}
-		if wait := every - time.Since(cstart); wait > 0 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(wait):
-			}
-		}
+	dir, err := os.MkdirTemp("", "benchreal-")
+	if err != nil {
+		return err
 	}
-	fmt.Printf("\n| request | first cycle | steady, mean of %d |\n|---|---|---|\n", n)
-	names := map[string]bool{}
-	for k := range sum {
-		names[k] = true
+	defer os.RemoveAll(dir)
+	exp, err := startExporter(b.exporter, b.c.NamesrvAddr, every, dir)
+	if err != nil {
+		_, _ = capt.Stop()
+		return err
 	}
-	for k := range first {
-		names[k] = true
+	own.SetPID(exp.cmd.Process.Pid)
+	obs, steadyFrom, err := b.observe(ctx, exp, own, steady, measured)
+	exp.stop()
+	st, serr := capt.Stop()
+	if err != nil {
+		return fmt.Errorf("%w\nexporter log (tail):\n%s", err, exp.logTail())
 	}
-	var order []string
-	for k := range names {
-		order = append(order, k)
+	if serr != nil {
+		return serr
 	}
-	sort.Strings(order)
-	total := 0.0
-	for _, k := range order {
-		v := float64(sum[k]) / float64(n)
-		total += v
-		fmt.Printf("| %s | %d | %.1f |\n", k, first[k], v)
-	}
-	verdict := "meets"
-	if total > float64(s.target) {
-		verdict = "MISSES"
-	}
-	fmt.Printf("| **total** | %d | **%.1f** |\n\nsteady state %.1f RPCs per cycle %s the target of ≤ %d (Java: %s)\n\n",
-		scale.Total(first), total, total, verdict, s.target, map[int]string{100: "3,767.5", 1000: "21,811–21,868"}[s.topics])
-	return nil
+	return report(s, capt, st, obs, steadyFrom)
 }
+
+// observe scrapes the exporter until it has served `measured` cycles after
+// the first observation past `steady`; it returns every distinct snapshot
+// seen (a zero one first: the exporter's start) and the index of the one
+// that opens the steady window.
+func (b *bench) observe(ctx context.Context, exp *exporter, own *wirecount.Owner, steady time.Duration, measured int) ([]*observation, int, error) {
+	start := time.Now()
+	obs := []*observation{{rpcs: map[string]int{}}}
+	steadyFrom := -1
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, 0, ctx.Err()
+		case <-time.After(500 * time.Millisecond): // well under the interval: each cycle is seen on its own
+		}
+		if exp.exited() {
+			return nil, 0, errors.New("the exporter exited")
+		}
+		_ = own.Refresh() // an error shows when counting
+		o, err := exp.scrape(ctx)
+		if err != nil || o.seq == obs[len(obs)-1].seq {
+			continue // not up yet, or the same snapshot
+		}
+		if len(o.down) > 0 {
+			return nil, 0, fmt.Errorf("cycle %d: broker down: %v", o.seq, o.down)
+		}
+		obs = append(obs, o)
+		fmt.Fprintf(os.Stderr, "benchreal: cycle %d at %v took %v, %d series, RSS %.1f MiB\n",
+			o.seq, time.Since(start).Round(time.Second), o.took.Round(time.Millisecond), o.series, mib(o.rss))
+		if steadyFrom < 0 && o.seq >= 2 && time.Since(start) >= steady {
+			steadyFrom = len(obs) - 1
+		}
+		if steadyFrom >= 0 && o.seq-obs[steadyFrom].seq >= measured {
+			return obs, steadyFrom, nil
+		}
+	}
+}
+
+func port(addr string) int {
+	_, p, _ := net.SplitHostPort(addr)
+	n, _ := strconv.Atoi(p)
+	return n
+}
+
+func mib(b int64) float64 { return float64(b) / (1 << 20) }

@@ -4,14 +4,17 @@ import (
 	"bufio"
 	"cmp"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -33,6 +36,16 @@ type Capture struct {
 	cmd   *exec.Cmd
 	owner *Owner
 	done  chan struct{} // closed when the packet stream has been read to its end
+
+	// The marker: a UDP socket of our own whose datagrams to itself the
+	// capture keeps too. Packets reach the capture in the order they were
+	// sent, so once the reader has seen a marker it has read every packet
+	// sent before it (Sync).
+	marker  *net.UDPConn
+	mport   uint16
+	marks   atomic.Uint64 // markers sent
+	seen    atomic.Uint64 // the last marker read
+	seenSig chan struct{} // a marker was read
 
 	mu        sync.Mutex
 	flows     map[Flow]*stream
@@ -57,15 +70,29 @@ func Start(ctx context.Context, opts Options) (*Capture, error) {
 	if err != nil {
 		return nil, fmt.Errorf("wirecount: counting on the wire needs tcpdump (Debian: apt-get install tcpdump): %w", err)
 	}
+	marker, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		return nil, fmt.Errorf("wirecount: marker socket: %w", err)
+	}
+	c, err := start(ctx, bin, opts, marker)
+	if err != nil {
+		marker.Close()
+	}
+	return c, err
+}
+
+func start(ctx context.Context, bin string, opts Options, marker *net.UDPConn) (*Capture, error) {
 	var ports []string
 	for _, p := range opts.Ports {
 		ports = append(ports, "dst port "+strconv.Itoa(p))
 	}
-	// -U: each packet is written as it is captured; -B: an 8 MiB kernel
-	// buffer, so a burst of requests is not dropped; nano: time stamps to
-	// compare with the exporter's own cycle times.
-	cmd := exec.CommandContext(ctx, bin, "-i", cmp.Or(opts.Interface, "lo"), "-n", "-U", "-s", "0", "-B", "8192",
-		"--time-stamp-precision=nano", "-w", "-", "tcp and ("+strings.Join(ports, " or ")+")")
+	filter := fmt.Sprintf("(tcp and (%s)) or (udp and dst port %d)", strings.Join(ports, " or "), marker.LocalAddr().(*net.UDPAddr).Port)
+	// -U and --immediate-mode: each packet is written as soon as it is
+	// captured; -B: an 8 MiB kernel buffer, so a burst of requests is not
+	// dropped; nano: time stamps to compare with the exporter's own cycle
+	// times.
+	cmd := exec.CommandContext(ctx, bin, "-i", cmp.Or(opts.Interface, "lo"), "-n", "-U", "--immediate-mode", "-s", "0", "-B", "8192",
+		"--time-stamp-precision=nano", "-w", "-", filter)
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGINT) }
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -78,7 +105,8 @@ func Start(ctx context.Context, opts Options) (*Capture, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("wirecount: tcpdump: %w", err)
 	}
-	c := &Capture{cmd: cmd, owner: opts.Owner, done: make(chan struct{}), flows: map[Flow]*stream{}, truncated: map[Flow]bool{}}
+	c := &Capture{cmd: cmd, owner: opts.Owner, done: make(chan struct{}), flows: map[Flow]*stream{}, truncated: map[Flow]bool{},
+		marker: marker, mport: uint16(marker.LocalAddr().(*net.UDPAddr).Port), seenSig: make(chan struct{}, 1)}
 	listening := make(chan bool, 1)
 	go c.readStderr(stderr, listening)
 	if !<-listening {
@@ -141,11 +169,43 @@ func (c *Capture) read(r io.Reader) error {
 		if !ok {
 			continue
 		}
-		seg, ok := tcpSegment(at, ip)
-		if ok {
+		if seg, ok := tcpSegment(at, ip); ok {
 			c.add(seg, cut)
+		} else if id, ok := udpTo(ip, c.mport); ok && len(id) == 8 {
+			c.seen.Store(binary.BigEndian.Uint64(id))
+			select {
+			case c.seenSig <- struct{}{}:
+			default:
+			}
 		}
 	}
+}
+
+// syncTimeout bounds Sync: a marker takes microseconds to come round on
+// loopback; only a capture that died waits this long.
+const syncTimeout = 30 * time.Second
+
+// Sync returns once every packet sent before it was called has been read
+// from the capture, so that Requests counts them: it sends a marker and
+// waits until the reader has seen it.
+func (c *Capture) Sync() error {
+	id := c.marks.Add(1)
+	msg := binary.BigEndian.AppendUint64(nil, id)
+	if _, err := c.marker.WriteTo(msg, c.marker.LocalAddr()); err != nil {
+		return fmt.Errorf("wirecount: marker: %w", err)
+	}
+	timeout := time.NewTimer(syncTimeout)
+	defer timeout.Stop()
+	for c.seen.Load() < id {
+		select {
+		case <-c.seenSig:
+		case <-c.done:
+			return errors.New("wirecount: the capture ended before its marker came round: " + c.stderrText())
+		case <-timeout.C:
+			return fmt.Errorf("wirecount: the capture did not see its marker in %v", syncTimeout)
+		}
+	}
+	return nil
 }
 
 // add feeds one segment to its flow's stream; a new connection's SYN makes
@@ -173,12 +233,15 @@ func (c *Capture) add(seg segment, cut bool) {
 
 var droppedRe = regexp.MustCompile(`(?m)^(\d+) packets? (captured|dropped by kernel)`)
 
-// Stop stops tcpdump (SIGINT: it flushes what it captured) and returns once
-// every captured packet has been read, with tcpdump's own figures.
+// Stop stops tcpdump once every packet sent before the call has been read
+// (Sync: tcpdump drops what it has not handed over when it is told to stop)
+// and returns its own figures.
 func (c *Capture) Stop() (Stats, error) {
+	serr := c.Sync()
 	_ = c.cmd.Process.Signal(syscall.SIGINT)
 	<-c.done
 	werr := c.cmd.Wait()
+	c.marker.Close()
 	var st Stats
 	for _, m := range droppedRe.FindAllStringSubmatch(c.stderrText(), -1) {
 		n, _ := strconv.Atoi(m[1])
@@ -197,7 +260,7 @@ func (c *Capture) Stop() (Stats, error) {
 	if werr != nil {
 		return st, fmt.Errorf("wirecount: tcpdump: %v: %s", werr, c.stderrText())
 	}
-	return st, nil
+	return st, serr
 }
 
 // Requests counts, by request code, the request frames captured in the
@@ -232,17 +295,28 @@ func (c *Capture) Requests(from, to time.Time) (map[int]int, error) {
 	return out, errors.Join(errs...)
 }
 
-// Others counts the request frames of every other connection to the ports
-// (other clients, the broker registering with the namesrv): what the
-// attribution left out.
-func (c *Capture) Others() (connections, frames int) {
+// Others describes every other connection to the ports (other clients,
+// the broker registering with the namesrv): what the attribution left out.
+type Others struct {
+	Connections int
+	Unread      int // opened before the capture, or not remoting: not followed
+	Requests    int // request frames on the others
+}
+
+// Others tells what the attribution left out.
+func (c *Capture) Others() Others {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	var o Others
 	for f, s := range c.flows {
-		if !c.owner.Owns(f) {
-			connections++
-			frames += len(s.frames)
+		if c.owner.Owns(f) {
+			continue
+		}
+		o.Connections++
+		o.Requests += len(s.frames)
+		if s.broken != "" {
+			o.Unread++
 		}
 	}
-	return connections, frames
+	return o
 }

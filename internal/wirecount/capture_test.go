@@ -103,28 +103,18 @@ func TestCaptureCountsWhatTheServerReceived(t *testing.T) {
 		t.Fatalf("helper: %v %s", err, out)
 	}
 	cl.Close()
-	st, err := capt.Stop()
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	got, err := capt.Requests(time.Time{}, time.Time{})
-	if err != nil {
+	// Sync alone makes every request sent so far countable; Stop loses none.
+	if err := capt.Sync(); err != nil {
 		t.Fatal(err)
 	}
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
-	for code, n := range srv.n {
-		if code != otherCode && got[code] != n {
-			t.Errorf("code %d: captured %d, the server received %d", code, got[code], n)
-		}
+	sameAsServer(t, "after Sync", capt, srv.n)
+	st, err := capt.Stop()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if got[otherCode] != 0 || len(got) != len(srv.n)-1 {
-		t.Errorf("captured %v for this process; the server received %v (%d of code %d from the other process)", got, srv.n, srv.n[otherCode], otherCode)
-	}
-	if conns, frames := capt.Others(); frames != srv.n[otherCode] || conns != 1 {
-		t.Errorf("others: %d frames on %d connections; the other process made %d calls on 1", frames, conns, srv.n[otherCode])
-	}
+	sameAsServer(t, "after Stop", capt, srv.n)
 	// The window splits by capture time.
 	if late, _ := capt.Requests(mid, time.Time{}); late[remoting.GetAllTopicConfig] != 1 || len(late) != 1 {
 		t.Errorf("after the concurrent calls: %v", late)
@@ -137,5 +127,26 @@ func TestCaptureCountsWhatTheServerReceived(t *testing.T) {
 	}
 	if own.Err() != nil {
 		t.Error(own.Err())
+	}
+}
+
+// sameAsServer compares the capture's count for this process with what the
+// server received from it, and its count of the others with the helper's.
+func sameAsServer(t *testing.T, when string, capt *Capture, received map[int]int) {
+	t.Helper()
+	got, err := capt.Requests(time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(when, err)
+	}
+	for code, n := range received {
+		if code != otherCode && got[code] != n {
+			t.Errorf("%s: code %d: captured %d, the server received %d", when, code, got[code], n)
+		}
+	}
+	if got[otherCode] != 0 || len(got) != len(received)-1 {
+		t.Errorf("%s: captured %v for this process; the server received %v (%d of code %d from the other process)", when, got, received, received[otherCode], otherCode)
+	}
+	if o := capt.Others(); o.Requests != received[otherCode] || o.Connections != 1 || o.Unread != 0 {
+		t.Errorf("%s: others: %+v; the other process made %d calls on 1 connection", when, o, received[otherCode])
 	}
 }

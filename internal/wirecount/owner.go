@@ -18,15 +18,24 @@ import (
 // connection closed between two refreshes is missed, so Capture refreshes
 // as soon as it sees a new connection's SYN, while the socket still exists.
 type Owner struct {
-	pid int
-
 	mu    sync.Mutex
+	pid   int           // 0: none yet
 	flows map[Flow]bool // client-to-server direction, as captured
 	err   error         // the last failed Refresh
 }
 
-// NewOwner watches the process pid (os.Getpid() for this one).
+// NewOwner watches the process pid (os.Getpid() for this one); 0: none
+// yet, see SetPID.
 func NewOwner(pid int) *Owner { return &Owner{pid: pid, flows: map[Flow]bool{}} }
+
+// SetPID names the process once it is started: a capture has to start
+// before the process does, to see its connections open.
+func (o *Owner) SetPID(pid int) {
+	o.mu.Lock()
+	o.pid = pid
+	o.mu.Unlock()
+	_ = o.Refresh() // its error is kept for Err
+}
 
 // Owns tells whether the process had the connection f open at a Refresh.
 func (o *Owner) Owns(f Flow) bool {
@@ -45,10 +54,16 @@ func (o *Owner) Err() error {
 // Refresh adds the connections the process has open now. A process that
 // has exited has none; that is no error.
 func (o *Owner) Refresh() error {
-	inodes, err := socketInodes(o.pid)
+	o.mu.Lock()
+	pid := o.pid
+	o.mu.Unlock()
+	if pid == 0 {
+		return nil
+	}
+	inodes, err := socketInodes(pid)
 	if err == nil {
 		var flows []Flow
-		flows, err = o.tcpFlows(inodes)
+		flows, err = tcpFlows(pid, inodes)
 		o.mu.Lock()
 		for _, f := range flows {
 			o.flows[f] = true
@@ -86,13 +101,13 @@ func socketInodes(pid int) (map[string]bool, error) {
 
 // tcpFlows reads the TCP sockets of pid's network namespace and keeps those
 // whose inode is in inodes, as client-to-server flows (local to remote).
-func (o *Owner) tcpFlows(inodes map[string]bool) ([]Flow, error) {
+func tcpFlows(pid int, inodes map[string]bool) ([]Flow, error) {
 	if len(inodes) == 0 {
 		return nil, nil
 	}
 	var out []Flow
 	for _, name := range []string{"tcp", "tcp6"} {
-		f, err := os.Open(filepath.Join("/proc", strconv.Itoa(o.pid), "net", name))
+		f, err := os.Open(filepath.Join("/proc", strconv.Itoa(pid), "net", name))
 		if os.IsNotExist(err) {
 			continue
 		}

@@ -118,31 +118,32 @@ func (p *pcapReader) ipPacket(b []byte) ([]byte, bool) {
 	return b, proto == 0x0800 || proto == 0x86DD
 }
 
-// tcpSegment decodes an IPv4 or IPv6 packet carrying TCP; ok is false for
-// anything else (IPv6 extension headers and IP fragments included, which
-// loopback TCP does not produce).
-func tcpSegment(at time.Time, ip []byte) (segment, bool) {
-	var src, dst netip.Addr
-	var tcp []byte
+// transport decodes an IPv4 or IPv6 header; ok is false for anything
+// else (IPv6 extension headers and IP fragments included, which loopback
+// TCP and UDP do not produce).
+func transport(ip []byte) (proto byte, src, dst netip.Addr, payload []byte, ok bool) {
 	switch {
 	case len(ip) >= 20 && ip[0]>>4 == 4:
 		ihl, total := int(ip[0]&0x0F)*4, int(binary.BigEndian.Uint16(ip[2:]))
-		if ip[9] != 6 || ihl < 20 || total < ihl || total > len(ip) {
-			return segment{}, false
+		if ihl < 20 || total < ihl || total > len(ip) {
+			return 0, src, dst, nil, false
 		}
-		src, dst = netip.AddrFrom4([4]byte(ip[12:16])), netip.AddrFrom4([4]byte(ip[16:20]))
-		tcp = ip[ihl:total] // total drops any link-layer padding
+		// total drops any link-layer padding
+		return ip[9], netip.AddrFrom4([4]byte(ip[12:16])), netip.AddrFrom4([4]byte(ip[16:20])), ip[ihl:total], true
 	case len(ip) >= 40 && ip[0]>>4 == 6:
 		plen := int(binary.BigEndian.Uint16(ip[4:]))
-		if ip[6] != 6 || 40+plen > len(ip) {
-			return segment{}, false
+		if 40+plen > len(ip) {
+			return 0, src, dst, nil, false
 		}
-		src, dst = netip.AddrFrom16([16]byte(ip[8:24])), netip.AddrFrom16([16]byte(ip[24:40]))
-		tcp = ip[40 : 40+plen]
-	default:
-		return segment{}, false
+		return ip[6], netip.AddrFrom16([16]byte(ip[8:24])), netip.AddrFrom16([16]byte(ip[24:40])), ip[40 : 40+plen], true
 	}
-	if len(tcp) < 20 {
+	return 0, src, dst, nil, false
+}
+
+// tcpSegment decodes an IP packet carrying TCP.
+func tcpSegment(at time.Time, ip []byte) (segment, bool) {
+	proto, src, dst, tcp, ok := transport(ip)
+	if !ok || proto != 6 || len(tcp) < 20 {
 		return segment{}, false
 	}
 	off := int(tcp[12]>>4) * 4
@@ -156,4 +157,13 @@ func tcpSegment(at time.Time, ip []byte) (segment, bool) {
 		syn:     tcp[13]&0x02 != 0,
 		payload: tcp[off:],
 	}, true
+}
+
+// udpTo tells whether ip is a UDP datagram to port and returns its payload.
+func udpTo(ip []byte, port uint16) ([]byte, bool) {
+	proto, _, _, udp, ok := transport(ip)
+	if !ok || proto != 17 || len(udp) < 8 || binary.BigEndian.Uint16(udp[2:]) != port {
+		return nil, false
+	}
+	return udp[8:], true
 }
