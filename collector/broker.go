@@ -32,6 +32,20 @@ func perBroker(d def, get func(v *view, b *snapshot.Broker) (float64, bool)) *fa
 	})
 }
 
+// perCall is perBroker for a family about this replica's own calls to
+// the broker (family.replica): served for every broker process.
+func perCall(d def, get func(b *snapshot.Broker) (float64, bool)) *family {
+	f := d.family(brokerL, prioNever, 0, func(v *view, s *sink) {
+		for _, p := range v.all {
+			if x, ok := get(p.b); ok {
+				s.add(x, p.b.Cluster, p.b.Name, p.id)
+			}
+		}
+	})
+	f.replica = true
+	return f
+}
+
 // perBrokerName is a family with one series per broker name, read from
 // the process that holds its entities (see view.entities).
 func perBrokerName(d def, get func(v *view, b *snapshot.Broker) (float64, bool)) *family {
@@ -96,33 +110,33 @@ func brokerFamilies() []*family {
 			func(_ *view, b *snapshot.Broker) (float64, bool) {
 				return seconds(b.LastSuccess), !b.LastSuccess.IsZero()
 			}),
-		perBroker(def{name: "rocketmq_broker_collect_duration_seconds", typ: gauge,
+		perCall(def{name: "rocketmq_broker_collect_duration_seconds", typ: gauge,
 			help:   "How long the last cycle spent collecting from the broker, in seconds.",
 			source: "exporter", replaces: "(none)"},
-			func(_ *view, b *snapshot.Broker) (float64, bool) { return b.Duration.Seconds(), true }),
+			func(b *snapshot.Broker) (float64, bool) { return b.Duration.Seconds(), true }),
 		perBroker(def{name: "rocketmq_broker_stale", typ: gauge,
 			help:   "1 when the broker's topics, groups and clients are carried over from its last successful cycle because this one failed, else 0.",
 			source: "exporter", replaces: "(none)"},
 			func(_ *view, b *snapshot.Broker) (float64, bool) { return boolValue(b.Stale), true }),
-		perBroker(def{name: "rocketmq_broker_collection_cut", typ: gauge,
+		perCall(def{name: "rocketmq_broker_collection_cut", typ: gauge,
 			help: "1 when the last cycle's deadline (--collect.timeout) stopped calls to the broker before all were made, else 0. " +
 				"When its listings had answered, the broker is up and every topic, group, pair or client not reached keeps the " +
 				"values of the cycle before (rocketmq_broker_carried_entities); when not, it is down and stale.",
 			source: "exporter", replaces: "(none)"},
-			func(_ *view, b *snapshot.Broker) (float64, bool) { return boolValue(b.Cut), true }),
-		perBroker(def{name: "rocketmq_broker_collections_cut_total", typ: counter,
+			func(b *snapshot.Broker) (float64, bool) { return boolValue(b.Cut), true }),
+		perCall(def{name: "rocketmq_broker_collections_cut_total", typ: counter,
 			help:   "Cycles whose deadline stopped calls to the broker before all were made, since the exporter started.",
 			source: "exporter", replaces: "(none)"},
-			func(_ *view, b *snapshot.Broker) (float64, bool) { return float64(b.Cuts), true }),
+			func(b *snapshot.Broker) (float64, bool) { return float64(b.Cuts), true }),
 		{
-			name: "rocketmq_broker_carried_entities", typ: gauge, labels: with(brokerL, "kind"), prio: prioNever,
+			name: "rocketmq_broker_carried_entities", typ: gauge, labels: with(brokerL, "kind"), prio: prioNever, replica: true,
 			help: "Entities of an up master whose values in the last cycle are those of an earlier cycle, because their call was " +
 				"not made before the deadline or failed (or, for lag_seconds, waits for its turn in the look-up budget), by kind: " +
 				"topic_offsets, topic_rates (put windows), group_online (connection list), group_topic_rates (get bytes and " +
 				"send-back windows), lag_seconds (age of the oldest unconsumed message), client_running_info.",
 			source: "exporter", replaces: "(none)",
 			emit: func(v *view, s *sink) {
-				for _, p := range v.procs {
+				for _, p := range v.all {
 					if !p.b.Up || !p.b.IsMaster() {
 						continue // a down broker is stale as a whole; slaves have no entities of their own
 					}
@@ -132,14 +146,14 @@ func brokerFamilies() []*family {
 				}
 			},
 		},
-		perBroker(def{name: "rocketmq_broker_lag_seconds_pending", typ: gauge,
+		perCall(def{name: "rocketmq_broker_lag_seconds_pending", typ: gauge,
 			help: "Lagging (topic, group) pairs of an up master whose age of the oldest unconsumed message was not read in the " +
 				"last cycle and is not cached: over the per-broker budget of 2,000 look-ups, cut by the deadline, or failed. " +
 				"Each keeps its last age; the pairs asked longest ago go first, so every pair is read within pending/2000+1 cycles.",
 			source: "QUERY_CONSUME_TIME_SPAN", replaces: "(none)"},
-			func(_ *view, b *snapshot.Broker) (float64, bool) { return float64(b.LagPending), b.Up && b.IsMaster() }),
+			func(b *snapshot.Broker) (float64, bool) { return float64(b.LagPending), b.Up && b.IsMaster() }),
 		{
-			name: "rocketmq_broker_first_sight_pending", typ: gauge, labels: with(brokerL, "kind"), prio: prioNever,
+			name: "rocketmq_broker_first_sight_pending", typ: gauge, labels: with(brokerL, "kind"), prio: prioNever, replica: true,
 			help: "Topics and groups of an up master that were never answered since the exporter first saw them, by kind: " +
 				"topic_offsets (GET_TOPIC_STATS_INFO: a topic no group consumes has no offset series until then, a consumed one " +
 				"no stored-messages or last-put series) and group_online (GET_CONSUMER_CONNECTION_LIST: no online-consumers " +
@@ -148,7 +162,7 @@ func brokerFamilies() []*family {
 				"backlog is gone within N cycles.",
 			source: "exporter", replaces: "(none)",
 			emit: func(v *view, s *sink) {
-				for _, p := range v.procs {
+				for _, p := range v.all {
 					if !p.b.Up || !p.b.IsMaster() {
 						continue // slaves have no entities of their own
 					}

@@ -1,6 +1,10 @@
 package collector
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // Priorities decide which families --collect.max-series drops first: the lowest
 // goes first. prioNever families (rocketmq_up, broker process, self) are
@@ -67,6 +71,12 @@ type family struct {
 	// live families depend on the scrape's clock, not only the snapshot:
 	// a Cache serves them per scrape, not from its encoding.
 	live bool
+	// replica families describe this exporter's own calls to each broker
+	// (their outcome, duration, what they left pending): under
+	// --shard.count every replica serves them for every broker, since each
+	// makes its own calls, while every other broker family comes from the
+	// broker's owner alone.
+	replica bool
 	// source names the RPC (and key) the value comes from, for the docs.
 	source string
 	// replaces names the Java exporter families this one supersedes.
@@ -132,3 +142,24 @@ func with(labels []string, more ...string) []string {
 	out := make([]string, 0, len(labels)+len(more))
 	return append(append(out, labels...), more...)
 }
+
+// PerReplica tells whether the family named is about this exporter's own
+// calls to the brokers (family.replica): under --shard.count each replica
+// serves it for every broker, so the replicas' series of it are not one
+// unsharded exporter's.
+func PerReplica(name string) bool {
+	perReplicaOnce.Do(func() {
+		perReplica = map[string]bool{}
+		for _, f := range allFamilies() {
+			if f.replica {
+				perReplica[f.name] = true
+			}
+		}
+	})
+	return perReplica[name]
+}
+
+var (
+	perReplicaOnce sync.Once
+	perReplica     map[string]bool
+)

@@ -7,13 +7,15 @@ import "github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
 // shows against its broker, not only in the unlabelled RPC error count.
 func stageFamilies() []*family {
 	perStage := func(d def, get func(st snapshot.Stage) float64) *family {
-		return d.family(with(brokerL, "stage"), prioNever, 0, func(v *view, s *sink) {
-			for _, p := range v.procs {
+		f := d.family(with(brokerL, "stage"), prioNever, 0, func(v *view, s *sink) {
+			for _, p := range v.all {
 				for _, st := range p.b.Stages {
 					s.add(get(st), p.b.Cluster, p.b.Name, p.id, st.Name)
 				}
 			}
 		})
+		f.replica = true // each replica's own calls
+		return f
 	}
 	return []*family{
 		perStage(def{name: "rocketmq_broker_collect_stage_success", typ: gauge,

@@ -27,6 +27,9 @@ type view struct {
 	// names are the entities whose per-name broker families (counts,
 	// leaks) this replica serves, as procs are for the per-process ones.
 	names []*snapshot.Broker
+	// all are every broker process, for the families about this
+	// replica's own calls (family.replica).
+	all []proc
 	// masters maps cluster+"\x00"+name to the broker with ID 0.
 	masters map[string]*snapshot.Broker
 
@@ -104,6 +107,7 @@ func newView(s *snapshot.Snapshot, now time.Time) *view {
 			ps = append(ps, proc{b: b, id: strconv.FormatInt(b.ID, 10)})
 		}
 		sort.SliceStable(ps, func(i, j int) bool { return ps[i].b.ID < ps[j].b.ID })
+		v.all = append(v.all, ps...)
 		owned := s.Shard.OwnsBroker(ps[0].b.Cluster, ps[0].b.Name)
 		if owned {
 			v.procs = append(v.procs, ps...)

@@ -40,10 +40,14 @@ func TestShardsUnionIsTheWhole(t *testing.T) {
 		OnlineEvery: 3, ActiveEvery: 2, AutoDeleteUnusedStats: &keep})
 	sim := Local(c)
 	const n = 4
-	whole := newExporter(t, sim.Namesrv(), nil)
+	// Every family set on, the Java families and per-queue ones included.
+	all := func(s *app.Settings) {
+		s.Compat, s.MessageRates, s.QueueMetrics, s.ClientMetrics, s.RunningInfo = true, true, true, true, true
+	}
+	whole := newExporter(t, sim.Namesrv(), all)
 	shards := make([]*app.App, n)
 	for i := range shards {
-		shards[i] = newExporter(t, sim.Namesrv(), func(s *app.Settings) { s.ShardCount, s.ShardIndex = n, i })
+		shards[i] = newExporter(t, sim.Namesrv(), func(s *app.Settings) { all(s); s.ShardCount, s.ShardIndex = n, i })
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -133,7 +137,9 @@ func compareUnion(t *testing.T, cycle int, whole, union map[string]string) {
 
 // scrapeSeries serves /metrics from a's handler and returns its samples,
 // series line to value: RocketMQ's families only, not the exporter's own
-// nor the Go and process collectors' (each replica counts itself).
+// nor the Go and process collectors' (each replica counts itself), nor
+// those about its own calls to each broker (Replicated), of which it must
+// serve some for each of the 6 broker processes.
 func scrapeSeries(t *testing.T, a *app.App) map[string]string {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodGet, a.Settings.TelemetryPath, nil)
@@ -143,6 +149,7 @@ func scrapeSeries(t *testing.T, a *app.App) map[string]string {
 		t.Fatalf("/metrics answered %d", rec.Code)
 	}
 	out := map[string]string{}
+	replicated := 0
 	sc := bufio.NewScanner(bytes.NewReader(rec.Body.Bytes()))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
@@ -151,7 +158,14 @@ func scrapeSeries(t *testing.T, a *app.App) map[string]string {
 			continue
 		}
 		i := strings.LastIndexByte(line, ' ')
+		if Replicated(line[:i]) {
+			replicated++
+			continue
+		}
 		out[line[:i]] = line[i+1:]
+	}
+	if replicated < 6*3 { // duration, cut and cuts at least, for each process
+		t.Errorf("%d series of the per-replica families, not every broker process's", replicated)
 	}
 	return out
 }

@@ -254,7 +254,8 @@ func shardChild(args []string) error {
 }
 
 // writeHashes scrapes a and writes, per RocketMQ series (not the
-// exporter's own families nor the Go collector's), the hash of its name
+// exporter's own families nor the Go collector's, nor those every replica
+// serves about its own calls), the hash of its name
 // and labels, and, unless its value moves with the clock, of the whole
 // line: 'i' or 'v' then 8 bytes.
 func writeHashes(a *app.App, path string) (int, error) {
@@ -277,8 +278,11 @@ func writeHashes(a *app.App, path string) (int, error) {
 		if !strings.HasPrefix(line, "rocketmq_") || strings.HasPrefix(line, "rocketmq_exporter_") {
 			continue
 		}
-		n++
 		id := line[:strings.LastIndexByte(line, ' ')]
+		if scale.Replicated(id) {
+			continue // each replica's own calls, served by every replica
+		}
+		n++
 		writeHash(w, 'i', id)
 		if !scale.ClockBound(id) {
 			writeHash(w, 'v', line)
