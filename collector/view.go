@@ -30,6 +30,9 @@ type view struct {
 	// all are every broker process, for the families about this
 	// replica's own calls (family.replica).
 	all []proc
+	// business indexes, per entity broker, its application groups
+	// (eachGroup), built on first use.
+	business [][]int32
 	// masters maps cluster+"\x00"+name to the broker with ID 0.
 	masters map[string]*snapshot.Broker
 
@@ -165,13 +168,29 @@ func (v *view) eachTopic(fn func(b *snapshot.Broker, t *snapshot.Topic)) {
 // (rocketmq_broker_consumer_groups{kind="system"}): no application
 // consumes under them, so their series would read as groups nobody serves.
 func (v *view) eachGroup(fn func(b *snapshot.Broker, g *snapshot.Group)) {
-	for _, b := range v.entities {
-		for i := range b.Groups {
-			if snapshot.ClassifyGroup(b.Groups[i].Name) == snapshot.GroupSystem {
-				continue
-			}
+	if v.business == nil {
+		v.classify()
+	}
+	for e, b := range v.entities {
+		for _, i := range v.business[e] {
 			fn(b, &b.Groups[i])
 		}
+	}
+}
+
+// classify finds the application groups of every entity broker once per
+// view: a few dozen families walk them, and classifying a name is a map
+// look-up and a prefix test.
+func (v *view) classify() {
+	v.business = make([][]int32, len(v.entities))
+	for e, b := range v.entities {
+		idx := make([]int32, 0, len(b.Groups))
+		for i := range b.Groups {
+			if snapshot.ClassifyGroup(b.Groups[i].Name) != snapshot.GroupSystem {
+				idx = append(idx, int32(i))
+			}
+		}
+		v.business[e] = idx
 	}
 }
 
