@@ -83,8 +83,9 @@ bench:
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./scale ./collector
 
-bench-real:
-	$(GO) run ./cmd/benchreal
+# The exporter measured is the binary make build makes (static, as released).
+bench-real: build
+	$(GO) run ./cmd/benchreal -exporter ./$(BIN)
 
 # The Helm chart reads no file outside its directory: refresh its copies of
 # the rendered alerts and dashboards (deploy/helm_test.go checks they match).

@@ -292,6 +292,7 @@ func (b *bench) measure(ctx context.Context, s shape, every, steady time.Duratio
 // that opens the steady window.
 func (b *bench) observe(ctx context.Context, exp *exporter, own *wirecount.Owner, steady time.Duration, measured int) ([]*observation, int, error) {
 	start := time.Now()
+	lastNew := start
 	obs := []*observation{{rpcs: map[string]int{}}}
 	steadyFrom := -1
 	for {
@@ -306,8 +307,12 @@ func (b *bench) observe(ctx context.Context, exp *exporter, own *wirecount.Owner
 		_ = own.Refresh() // an error shows when counting
 		o, err := exp.scrape(ctx)
 		if err != nil || o.seq == obs[len(obs)-1].seq {
+			if time.Since(lastNew) > stall {
+				return nil, 0, fmt.Errorf("no new cycle served for %v (last scrape: %v)", stall, err)
+			}
 			continue // not up yet, or the same snapshot
 		}
+		lastNew = time.Now()
 		if len(o.down) > 0 {
 			return nil, 0, fmt.Errorf("cycle %d: broker down: %v", o.seq, o.down)
 		}
@@ -322,6 +327,10 @@ func (b *bench) observe(ctx context.Context, exp *exporter, own *wirecount.Owner
 		}
 	}
 }
+
+// stall is how long observe waits for a new cycle before it gives up (the
+// 1,000-topic first cycle takes about a second).
+const stall = 2 * time.Minute
 
 func port(addr string) int {
 	_, p, _ := net.SplitHostPort(addr)
