@@ -81,10 +81,16 @@ type broker struct {
 	lmqGroups int
 	dropped   int64 // tombstones pushed out by the cap, ever
 	gen       int64 // bumped when a tombstone or a partner is learnt
+	// past holds, by subject id, the partners of a tombstone whose name
+	// came back (a group re-created): the pairs' stat items of its first
+	// life stay in the broker until it restarts, so when the name is
+	// deleted again its new tombstone takes them back (tomb).
+	past map[string]map[string]struct{}
 }
 
 func newBroker() *broker {
-	return &broker{tombs: map[string]*subject{}, keys: map[Probe]*keyState{}, lmq: map[Probe]bool{}, lmqAns: map[Probe]lmqState{}}
+	return &broker{tombs: map[string]*subject{}, keys: map[Probe]*keyState{}, lmq: map[Probe]bool{}, lmqAns: map[Probe]lmqState{},
+		past: map[string]map[string]struct{}{}}
 }
 
 // restarted forgets every tombstone and answer: the broker's restart freed
@@ -94,6 +100,7 @@ func (b *broker) restarted() {
 	b.keys = map[Probe]*keyState{}
 	b.fresh, b.head, b.retry = nil, 0, nil
 	b.lmqAns = map[Probe]lmqState{}
+	b.past = map[string]map[string]struct{}{}
 }
 
 // tomb returns the tombstone of kind:name, making it (and queueing its
@@ -106,6 +113,15 @@ func (b *broker) tomb(kind, name string, queues int, now time.Time, derived bool
 		b.tombs[id] = s
 		b.gen++
 		b.enqueue(s, ownKeys(s))
+		if past := b.past[id]; past != nil {
+			delete(b.past, id)
+			if kind == KindTopic {
+				b.growQueues(s, queues) // the pairs' per-queue keys need the count
+			}
+			for _, other := range slices.Sorted(maps.Keys(past)) {
+				b.partner(s, other)
+			}
+		}
 	}
 	if kind == KindTopic {
 		b.growQueues(s, queues)

@@ -292,3 +292,38 @@ func TestRecallFromAnEarlierBootIsIgnored(t *testing.T) {
 		t.Errorf("names from this boot: tombstones %v, want the recalled topic", rep.Tombstones)
 	}
 }
+
+// TestSecondLifeKeepsTheFirstLifesPairs (checker seed 7307): a group
+// consumes t1 and is deleted; it comes back consuming t2 only, and is
+// deleted again. The items of t1@g from its first life are still in the
+// broker (nothing but a restart frees them): the second tombstone asks
+// them again and reports them, and what a state file keeps (Known) holds
+// the pair, so a fresh process (audit) recalls it too.
+func TestSecondLifeKeepsTheFirstLifesPairs(t *testing.T) {
+	p := newPlanner(t, DefaultConfig())
+	old := Probe{"GROUP_GET_NUMS", "t1@g"}
+	f := &fakeBroker{held: map[Probe]bool{old: true, {"GROUP_GET_NUMS", "t2@g"}: true}}
+	topics := []string{"t1", "t2"}
+	cycle(p, f, listing(topics, []string{"g"}, map[string][]string{"t1": {"g"}}))
+	cycle(p, f, listing(topics, nil, nil))
+	cycle(p, f, listing(topics, []string{"g"}, map[string][]string{"t2": {"g"}}))
+	asked := f.asked[old]
+	rep, _, _ := cycle(p, f, listing(topics, nil, nil))
+	for range 3 {
+		rep, _, _ = cycle(p, f, listing(topics, nil, nil))
+	}
+	if f.asked[old] == asked {
+		t.Errorf("t1@g was not asked again after the second deletion")
+	}
+	var keys []string
+	for _, it := range rep.Items {
+		keys = append(keys, it.Key)
+	}
+	if !slices.Contains(keys, "t1@g") || !slices.Contains(keys, "t2@g") {
+		t.Errorf("after the second deletion the report holds %v, want t1@g and t2@g", keys)
+	}
+	known := p.Known("c/b/a:1")
+	if !slices.Contains(known.Pairs, [2]string{"t1", "g"}) {
+		t.Errorf("the state to save lacks t1@g: %v", known.Pairs)
+	}
+}

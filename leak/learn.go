@@ -166,6 +166,9 @@ func (b *broker) expire(l *Listing, now time.Time, ttl time.Duration) {
 		alive := (s.kind == KindTopic && topicLive) || (s.kind == KindGroup && l.Groups[s.name])
 		if alive {
 			b.handOver(s)
+			if len(s.partners) > 0 {
+				b.past[id] = s.partners
+			}
 		}
 		if alive || (ttl > 0 && now.Sub(s.at) > ttl) {
 			b.drop(id)
@@ -192,6 +195,11 @@ func (b *broker) handOver(s *subject) {
 // cap drops tombstones beyond max: those found clean first, then the
 // oldest. It returns how many went.
 func (b *broker) cap(max int) int {
+	if len(b.past) > max { // the partners of names that came back: the same bound
+		for _, id := range slices.Sorted(maps.Keys(b.past))[:len(b.past)-max] {
+			delete(b.past, id)
+		}
+	}
 	over := len(b.tombs) - max
 	if over <= 0 {
 		return 0
