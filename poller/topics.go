@@ -119,7 +119,8 @@ const (
 // planTopic fills t with what needs no call (offsets that consume stats
 // carry, or the last answer) and says whether to ask. A topic some group
 // has offsets on gets its max offsets from consume stats every cycle and
-// its min offset and last put on its turn; any other topic is asked every
+// its min offset and last put on its turn of every rangeRefreshEvery
+// cycles; any other topic is asked every
 // cycle while it moves, on its turn while it stands still. While the
 // broker's store stands still, no topic answered before is asked.
 func (p *Poller) planTopic(t *snapshot.Topic, covered map[string]map[int]int64, pt *snapshot.Topic, still bool,
@@ -135,7 +136,7 @@ func (p *Poller) planTopic(t *snapshot.Topic, covered map[string]map[int]int64, 
 		case !answered:
 			t.RangePending = true // no min offset or last put is known: none is served
 			return askFirst
-		case turn:
+		case !still && inTurn(t.Name, mem.cycles, rangeRefreshEvery):
 			t.MinOffset, t.LastPut = pt.MinOffset, pt.LastPut // until answered
 			return askAgain
 		}

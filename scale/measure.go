@@ -142,6 +142,7 @@ const (
 	fullRefreshEvery  = 20
 	lagBudget         = 2000 // app.New's LagSecondsBudget
 	idleRefresh       = 4    // app.Settings.IdleTopicRefresh
+	rangeRefreshEvery = 20   // a consumed topic's min offset and last put
 	firstSightFloor   = 2000 // the least first-sight budget per broker per cycle
 )
 
@@ -159,7 +160,9 @@ const (
 //	GET_BROKER_CONSUME_STATS, GET_ALL_PRODUCER_INFO,
 //	GET_ALL_CONSUMER_OFFSET (leak prober)   1 per master each
 //	GET_TOPIC_STATS_INFO              1 per topic on its turn (cycles where
-//	                                  (FNV-1a(name)>>16 + cycle) % 4 == 0) and 1 per
+//	                                  (FNV-1a(name)>>16 + cycle) % N == 0, N = 4,
+//	                                  or 20 for a topic some group has offsets
+//	                                  on: its min offset and last put) and 1 per
 //	                                  topic no group has offsets on that moved
 //	                                  within 70 s; none but first sights while
 //	                                  the broker's commit log and topic config
@@ -230,6 +233,9 @@ func expectTopics(b simbroker.BrokerTruth, ph Phase) (stats, moving int) {
 	for _, t := range b.TopicList {
 		a := first[t.Name]
 		turn := inTurn(t.Name, ph.K, idleRefresh)
+		if t.Covered {
+			turn = inTurn(t.Name, ph.K, rangeRefreshEvery)
+		}
 		switch {
 		case ph.K < a:
 		case ph.K == a:
