@@ -48,6 +48,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeJSONHeader$$' -fuzztime $(FUZZTIME_DIFF) ./remoting
 	$(GO) test -run '^$$' -fuzz '^FuzzQueueTable$$' -fuzztime $(FUZZTIME_DIFF) ./admin
 	$(GO) test -run '^$$' -fuzz '^FuzzParseMessageQueue$$' -fuzztime $(FUZZTIME_DIFF) ./admin
+	$(GO) test -run '^$$' -fuzz '^FuzzTopicStatsFast$$' -fuzztime $(FUZZTIME_DIFF) ./admin
+	$(GO) test -run '^$$' -fuzz '^FuzzBrokerConsumeStatsFast$$' -fuzztime $(FUZZTIME_DIFF) ./admin
+	$(GO) test -run '^$$' -fuzz '^FuzzTopicConfigFast$$' -fuzztime $(FUZZTIME_DIFF) ./admin
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

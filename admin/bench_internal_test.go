@@ -89,3 +89,29 @@ func BenchmarkParseMessageQueue(b *testing.B) {
 		}
 	}
 }
+
+// topicConfigBody is a GET_ALL_TOPIC_CONFIG answer of a 5.3.3 broker.
+func topicConfigBody(topics int) []byte {
+	var b strings.Builder
+	b.WriteString(`{"dataVersion":{"counter":3,"stateVersion":0,"timestamp":1795628223313},"topicConfigTable":{`)
+	for i := range topics {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		name := "TopicTest_" + strconv.Itoa(i)
+		b.WriteString(`"` + name + `":{"attributes":{},"order":false,"perm":6,"readQueueNums":8,"topicFilterType":"SINGLE_TAG","topicName":"` + name + `","topicSysFlag":0,"writeQueueNums":8}`)
+	}
+	b.WriteString(`}}`)
+	return []byte(b.String())
+}
+
+func BenchmarkDecodeTopicConfig(b *testing.B) {
+	body := topicConfigBody(1000)
+	b.ReportAllocs()
+	for b.Loop() {
+		var t TopicConfigTable
+		if err := fastjson.Unmarshal(body, &t); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -83,11 +83,17 @@ func lastOfEach[T any](qs []T, mq func(T) MessageQueue) []T {
 func readQueueTable[T any, P queueEntry[T]](b []byte) (qs []T, ok bool) {
 	var keyBuf [128]byte // a MessageQueue key fits
 	r := tableReader{b: b, keyBuf: keyBuf[:0]}
+	qs, ok = readQueues[T, P](&r)
+	return qs, ok && r.end()
+}
+
+// readQueues reads an offset table at r's position, as readQueueTable.
+func readQueues[T any, P queueEntry[T]](r *tableReader) (qs []T, ok bool) {
 	if !r.byte('{') {
 		return nil, false
 	}
 	if r.byte('}') {
-		return []T{}, r.end()
+		return []T{}, true
 	}
 	qs = make([]T, 0, 8) // brokers default to 8 queues a topic
 	for {
@@ -98,14 +104,14 @@ func readQueueTable[T any, P queueEntry[T]](b []byte) (qs []T, ok bool) {
 		var zero T
 		qs = append(qs, zero)
 		q := &qs[len(qs)-1] // filled in place: a local T would escape
-		if !readFigures[T, P](&r, q) {
+		if !readFigures[T, P](r, q) {
 			return nil, false
 		}
 		P(q).setQueue(mq)
 		if r.byte(',') {
 			continue
 		}
-		return qs, r.byte('}') && r.end()
+		return qs, r.byte('}')
 	}
 }
 
@@ -170,25 +176,35 @@ func (r *tableReader) plainString() ([]byte, bool) {
 }
 
 // queueKey reads a key holding a MessageQueue's JSON text: its only
-// escapes are \" and \\, undone into keyBuf, then read as the object form.
+// escapes are \" and \\, undone into keyBuf (kept for the next key), then
+// read as the object form. A key without escapes is read in place.
 func (r *tableReader) queueKey() (MessageQueue, bool) {
 	if !r.byte('"') {
 		return MessageQueue{}, false
 	}
+	start, escaped := r.pos, false
 	r.keyBuf = r.keyBuf[:0]
 	for i := r.pos; i < len(r.b); i++ {
 		switch c := r.b[i]; c {
 		case '"':
 			r.pos = i + 1
+			if !escaped {
+				return parseMessageQueueObject(string(r.b[start:i]))
+			}
 			return parseMessageQueueObject(string(r.keyBuf))
 		case '\\':
 			if i+1 >= len(r.b) || (r.b[i+1] != '"' && r.b[i+1] != '\\') {
 				return MessageQueue{}, false
 			}
+			if !escaped {
+				r.keyBuf, escaped = append(r.keyBuf, r.b[start:i]...), true
+			}
 			i++
 			r.keyBuf = append(r.keyBuf, r.b[i])
 		default:
-			r.keyBuf = append(r.keyBuf, c)
+			if escaped {
+				r.keyBuf = append(r.keyBuf, c)
+			}
 		}
 	}
 	return MessageQueue{}, false

@@ -277,6 +277,7 @@ type TopicStats struct {
 type topicStatsWire struct {
 	OffsetTable queueTable[QueueOffsets, *QueueOffsets] `json:"offsetTable"`
 	TopicPutTps *float64                                `json:"topicPutTps"`
+	tps         float64                                 // what TopicPutTps points at when read by hand
 }
 
 // stats turns the decoded wire form into queues sorted by id.
@@ -382,24 +383,46 @@ type brokerConsumeStatsWire struct {
 	BrokerAddr       string                      `json:"brokerAddr"`
 	TotalDiff        int64                       `json:"totalDiff"`
 	ConsumeStatsList []map[string][]ConsumeStats `json:"consumeStatsList"`
+	read             []groupList                 // the list as read by hand
 }
 
-// stats merges the list of one-group maps into groups sorted by name.
+// groupList is one group's entry in consumeStatsList.
+type groupList struct {
+	group string
+	list  []ConsumeStats
+}
+
+// stats merges the list of one-group maps (or the pairs read by hand)
+// into groups sorted by name, each group's lists in the answer's order.
 func (w *brokerConsumeStatsWire) stats() *BrokerConsumeStats {
 	out := &BrokerConsumeStats{BrokerAddr: w.BrokerAddr, TotalDiff: w.TotalDiff}
-	byGroup := map[string]int{}
+	pairs := w.read
 	for _, m := range w.ConsumeStatsList {
 		for group, list := range m {
-			i, ok := byGroup[group]
-			if !ok {
-				i = len(out.Groups)
-				byGroup[group] = i
-				out.Groups = append(out.Groups, GroupConsumeStats{Group: group})
-			}
-			out.Groups[i].Stats = append(out.Groups[i].Stats, list...)
+			pairs = append(pairs, groupList{group: group, list: list})
 		}
 	}
-	sort.Slice(out.Groups, func(i, j int) bool { return out.Groups[i].Group < out.Groups[j].Group })
+	if len(pairs) == 0 {
+		return out
+	}
+	slices.SortStableFunc(pairs, func(a, b groupList) int { return strings.Compare(a.group, b.group) })
+	out.Groups = make([]GroupConsumeStats, 0, len(pairs))
+	for i := 0; i < len(pairs); {
+		j := i + 1
+		for j < len(pairs) && pairs[j].group == pairs[i].group {
+			j++
+		}
+		g := GroupConsumeStats{Group: pairs[i].group}
+		if j == i+1 && len(pairs[i].list) > 0 {
+			g.Stats = pairs[i].list // the usual case: one list, not copied
+		} else {
+			for _, p := range pairs[i:j] {
+				g.Stats = append(g.Stats, p.list...) // nil when all are empty
+			}
+		}
+		out.Groups = append(out.Groups, g)
+		i = j
+	}
 	return out
 }
 

@@ -52,12 +52,24 @@ func Normalize(in []byte) ([]byte, error) {
 	return n.out, nil
 }
 
+// NormalizedReader is a decoding target that reads the usual shapes of
+// its normalised body itself, without encoding/json's reflection and
+// second validation. ReadNormalized reports whether it did; false must
+// leave the value as it was, and Unmarshal then decodes norm as for any
+// other target, so results and errors stay encoding/json's.
+type NormalizedReader interface {
+	ReadNormalized(norm []byte) bool
+}
+
 // Unmarshal normalises data and decodes it into v. A number decoded into
 // an interface value is a json.Number (Java longs do not fit a float64).
 func Unmarshal(data []byte, v any) error {
 	norm, err := Normalize(data)
 	if err != nil {
 		return err
+	}
+	if r, ok := v.(NormalizedReader); ok && r.ReadNormalized(norm) {
+		return nil
 	}
 	if err := decode(norm, v); err != nil {
 		return fmt.Errorf("fastjson: decode: %w", err)

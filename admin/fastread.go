@@ -1,0 +1,231 @@
+package admin
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// The values below read normalised JSON (fastjson.Normalize's output: one
+// valid value, no whitespace) the way encoding/json would decode it into
+// the answer types, for the shapes brokers write. Whatever they do not
+// recognise (escapes, a value of another type, a repeated composite field,
+// a name encoding/json would match by case folding) makes them report
+// false, and the caller leaves the whole body to encoding/json: what
+// fails, fails as it always did.
+
+// fields reads an object whose keys are plain field names, handing each to
+// field, which reads its value. Either returning false stops the read.
+func (r *tableReader) fields(field func(name []byte) bool) bool {
+	if !r.byte('{') {
+		return false
+	}
+	if r.byte('}') {
+		return true
+	}
+	for {
+		name, ok := r.plainString()
+		if !ok || !r.byte(':') || !field(name) {
+			return false
+		}
+		if r.byte(',') {
+			continue
+		}
+		return r.byte('}')
+	}
+}
+
+// other skips the value of a field that is none of known, unless
+// encoding/json would take it for one of them (it matches names case
+// insensitively): then false. plainString already refused non-ASCII
+// names, which encoding/json folds by Unicode rules.
+func (r *tableReader) other(name []byte, known ...string) bool {
+	for _, k := range known {
+		if strings.EqualFold(string(name), k) {
+			return false
+		}
+	}
+	return r.skip()
+}
+
+// null consumes a null literal, if that is what comes next.
+func (r *tableReader) null() bool {
+	if bytes.HasPrefix(r.b[r.pos:], []byte("null")) {
+		r.pos += len("null")
+		return true
+	}
+	return false
+}
+
+// skip passes over one value. The input is valid JSON, but the reader
+// still stops at its end, whatever it holds.
+func (r *tableReader) skip() bool {
+	if r.pos >= len(r.b) {
+		return false
+	}
+	switch r.b[r.pos] {
+	case '"':
+		return r.skipString()
+	case '{', '[':
+		depth := 0
+		for r.pos < len(r.b) {
+			switch r.b[r.pos] {
+			case '"':
+				if !r.skipString() {
+					return false
+				}
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+			}
+			r.pos++
+			if depth == 0 {
+				return true
+			}
+		}
+		return false
+	}
+	return len(r.scalar()) > 0
+}
+
+// skipString passes over a string literal, escapes included.
+func (r *tableReader) skipString() bool {
+	for i := r.pos + 1; i < len(r.b); i++ {
+		switch r.b[i] {
+		case '\\':
+			i++
+		case '"':
+			r.pos = i + 1
+			return true
+		}
+	}
+	return false
+}
+
+// scalar consumes a number or literal: everything up to the next
+// structural character.
+func (r *tableReader) scalar() []byte {
+	start := r.pos
+	for r.pos < len(r.b) {
+		switch r.b[r.pos] {
+		case ',', '}', ']', ':', '"', '{', '[':
+			return r.b[start:r.pos]
+		}
+		r.pos++
+	}
+	return r.b[start:r.pos]
+}
+
+// str reads a string that decodes to its own bytes (no escapes, no
+// control characters, valid UTF-8) as a new string.
+func (r *tableReader) str() (string, bool) {
+	if !r.byte('"') {
+		return "", false
+	}
+	ascii := true
+	for i := r.pos; i < len(r.b); i++ {
+		switch c := r.b[i]; {
+		case c == '"':
+			s := r.b[r.pos:i]
+			if !ascii && !utf8.Valid(s) {
+				return "", false // encoding/json would substitute U+FFFD
+			}
+			r.pos = i + 1
+			return string(s), true
+		case c == '\\' || c < 0x20:
+			return "", false
+		case c >= utf8.RuneSelf:
+			ascii = false
+		}
+	}
+	return "", false
+}
+
+// intField reads an integer into an int or int64 field; null leaves it.
+func intField[I int | int64](r *tableReader, dst *I) bool {
+	if r.null() {
+		return true
+	}
+	v, ok := r.int64()
+	*dst = I(v)
+	return ok
+}
+
+// floatField reads a number into a float64 field; null leaves it.
+func floatField(r *tableReader, dst *float64) bool {
+	if r.null() {
+		return true
+	}
+	lit := r.scalar()
+	if !jsonNumber(lit) {
+		return false
+	}
+	v, err := strconv.ParseFloat(string(lit), 64)
+	*dst = v
+	return err == nil // out of range: encoding/json fails the body
+}
+
+// stringField reads a plain string into a field; null leaves it.
+func stringField(r *tableReader, dst *string) bool {
+	if r.null() {
+		return true
+	}
+	s, ok := r.str()
+	*dst = s
+	return ok
+}
+
+// boolField reads true or false into a field; null leaves it.
+func boolField(r *tableReader, dst *bool) bool {
+	if r.null() {
+		return true
+	}
+	switch string(r.scalar()) {
+	case "true":
+		*dst = true
+	case "false":
+		*dst = false
+	default:
+		return false
+	}
+	return true
+}
+
+// jsonNumber reports whether s is a JSON number: strconv.ParseFloat
+// alone would also take "Inf", hex and underscores.
+func jsonNumber(s []byte) bool {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i, n = i+1, n+1
+		}
+		return n
+	}
+	start := i
+	if n := digits(); n == 0 || (n > 1 && s[start] == '0') {
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(s)
+}
