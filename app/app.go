@@ -191,7 +191,8 @@ func NewCore(s Settings, logger *slog.Logger) (*Core, error) {
 		CycleTimeout: s.CycleTimeout, CallTimeout: s.Timeout, BrokerConcurrency: s.BrokerConc, CallConcurrency: s.CallConc,
 		GraceCycles: s.Grace, Topics: topics, Groups: groups, LagSecondsBudget: s.LagSecondsBudget, QueueDetail: s.QueueMetrics,
 		ExpandLMQ: s.ExpandLMQ, OfflineRefreshCycles: s.OfflineRefresh, IdleTopicRefreshCycles: s.IdleTopicRefresh,
-		ClientRunningInfo: s.RunningInfo, LagSeconds: s.LagSeconds, Proxies: proxies, Shard: share, Logger: logger}
+		ClientRunningInfo: s.RunningInfo, LagSeconds: s.LagSeconds, Proxies: proxies, Shard: share, Logger: logger,
+		PutMessageRates: s.MessageRates || s.Compat} // the families that serve TOPIC_PUT_NUMS
 	if err := c.Config.Validate(); err != nil {
 		c.Remoting.Close()
 		return nil, err

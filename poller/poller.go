@@ -59,6 +59,10 @@ type Config struct {
 	// ClientRunningInfo asks every online client for its own figures
 	// (GET_CONSUMER_RUNNING_INFO); one call per client per cycle.
 	ClientRunningInfo bool
+	// PutMessageRates asks a moving topic's message rate (TOPIC_PUT_NUMS)
+	// besides its byte rate (TOPIC_PUT_SIZE): one call more per moving
+	// topic, which only the message-rate and Java families serve.
+	PutMessageRates bool
 	// LagSeconds reads the age of the oldest unconsumed message per lagging
 	// group and topic (QUERY_CONSUME_TIME_SPAN), cached while the group
 	// does not move.

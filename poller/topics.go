@@ -257,7 +257,11 @@ func (p *Poller) topicRates(ctx context.Context, b *snapshot.Broker, mem *broker
 		t := &out[active[k]]
 		w := &snapshot.Window{}
 		st := mem.tally.of(stTopicRates)
-		nums, err1 := p.stat(ctx, st, b.Addr, "TOPIC_PUT_NUMS", t.Name)
+		var nums *admin.BrokerStatsData
+		var err1 error
+		if p.cfg.PutMessageRates {
+			nums, err1 = p.stat(ctx, st, b.Addr, "TOPIC_PUT_NUMS", t.Name)
+		}
 		size, err2 := p.stat(ctx, st, b.Addr, "TOPIC_PUT_SIZE", t.Name)
 		if err1 != nil || err2 != nil {
 			return false // half a window is no window: the last whole one stands

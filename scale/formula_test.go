@@ -68,18 +68,19 @@ func complete(t *testing.T, s *snapshot.Snapshot, truth simbroker.BrokerTruth) {
 // what the brokers hold) and against the exporter's own counter, and the
 // data against the brokers' own figures.
 func TestRPCFormula(t *testing.T) {
-	t.Run("traffic", func(t *testing.T) { formula(t, false) })
-	t.Run("idle", func(t *testing.T) { formula(t, true) })
+	t.Run("traffic", func(t *testing.T) { formula(t, false, false) })
+	t.Run("idle", func(t *testing.T) { formula(t, true, false) })
+	t.Run("message rates", func(t *testing.T) { formula(t, false, true) })
 }
 
-func formula(t *testing.T, idle bool) {
+func formula(t *testing.T, idle, rates bool) {
 	c := exportertest.Sim(t, simbroker.Options{Brokers: 3, Slaves: true, Topics: 300, Groups: 150, Latency: time.Millisecond})
 	sim := Local(c)
-	a := newExporter(t, sim.Namesrv(), nil)
+	a := newExporter(t, sim.Namesrv(), func(s *app.Settings) { s.MessageRates = rates })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for i := 0; i < 6; i++ {
-		ph := Phase{K: i + 1, Slaves: 3, Idle: idle}
+		ph := Phase{K: i + 1, Slaves: 3, Idle: idle, MessageRates: rates}
 		if i > 0 && !idle {
 			sim.Tick()
 		}

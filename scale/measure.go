@@ -133,6 +133,9 @@ type Phase struct {
 	Slaves int
 	// OfflineRefresh is app.Settings.OfflineRefresh (0: its default, 4).
 	OfflineRefresh int
+	// MessageRates: --collect.message-rates or --collect.compat-metrics is
+	// on, so a moving topic's message rate is asked beside its byte rate.
+	MessageRates bool
 }
 
 // Poller constants the formula follows (poller.Config defaults and
@@ -173,7 +176,8 @@ const (
 //	first sights (both)               a topic or group never answered is asked
 //	                                  at most max(2,000, ⌈entities/4⌉) per broker
 //	                                  per cycle, in FNV-1a order
-//	VIEW_BROKER_STATS_DATA            2 per topic seen moving within 70 s
+//	VIEW_BROKER_STATS_DATA            1 per topic seen moving within 70 s (2 with
+//	                                  --collect.message-rates or the Java families)
 //	                                  + 2 per pair consuming (broker TPS > 0) or
 //	                                    whose offset moved within 70 s
 //	                                  + leak probes (≤ 64 per master, after deletions)
@@ -203,7 +207,11 @@ func Expected(truth []simbroker.BrokerTruth, ph Phase) map[string]int {
 		stats, moving := expectTopics(b, ph)
 		m["GET_TOPIC_STATS_INFO"] += stats
 		m["GET_CONSUMER_CONNECTION_LIST"] += expectGroups(b, ph.K, refresh)
-		m["VIEW_BROKER_STATS_DATA"] += 2*moving + 2*b.ConsumingPairs
+		perTopic := 1 // TOPIC_PUT_SIZE
+		if ph.MessageRates {
+			perTopic = 2 // and TOPIC_PUT_NUMS
+		}
+		m["VIEW_BROKER_STATS_DATA"] += perTopic*moving + 2*b.ConsumingPairs
 		// New lagging pairs are looked up at most lagBudget per broker per
 		// cycle; their answers stay cached while the pairs stand still.
 		if rem := b.LaggingPairs - lagBudget*(ph.K-1); rem > 0 {
