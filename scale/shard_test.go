@@ -1,14 +1,9 @@
 package scale
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"sort"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,13 +11,6 @@ import (
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/exportertest"
 	"github.com/rocketmq-exporter/rocketmq_exporter/simbroker"
 )
-
-// perEntity are the requests a replica makes only for what it owns; every
-// other request (the namesrv's and the broker-wide listings) each replica
-// makes for itself.
-var perEntity = map[string]bool{"GET_TOPIC_STATS_INFO": true, "GET_CONSUMER_CONNECTION_LIST": true,
-	"VIEW_BROKER_STATS_DATA": true, "QUERY_CONSUME_TIME_SPAN": true, "GET_CONSUMER_RUNNING_INFO": true,
-	"GET_ALL_CONSUMER_OFFSET": true} // the leak prober's, made by the broker's owner only
 
 // TestShardsUnionIsTheWhole runs one unsharded exporter and four shards
 // of one against the same simulated cluster, cycle by cycle with the
@@ -71,14 +59,14 @@ func TestShardsUnionIsTheWhole(t *testing.T) {
 				t.Fatal(err)
 			}
 			for req, k := range sc.RPCs {
-				if perEntity[req] {
+				if PerEntity[req] {
 					sum[req] += k
 				} else if k != wc.RPCs[req] {
 					t.Errorf("cycle %d, shard %d: %d %s received, the unsharded exporter's %d", cycle, i, k, req, wc.RPCs[req])
 				}
 			}
 		}
-		for req := range perEntity {
+		for req := range PerEntity {
 			if sum[req] != wc.RPCs[req] {
 				t.Errorf("cycle %d: the shards' %s add up to %d received, the unsharded exporter's to %d", cycle, req, sum[req], wc.RPCs[req])
 			}
@@ -142,27 +130,17 @@ func compareUnion(t *testing.T, cycle int, whole, union map[string]string) {
 // serve some for each of the 6 broker processes.
 func scrapeSeries(t *testing.T, a *app.App) map[string]string {
 	t.Helper()
-	req := httptest.NewRequest(http.MethodGet, a.Settings.TelemetryPath, nil)
-	rec := httptest.NewRecorder()
-	a.Handler.ServeHTTP(rec, req)
-	if rec.Code != http.StatusOK {
-		t.Fatalf("/metrics answered %d", rec.Code)
-	}
 	out := map[string]string{}
 	replicated := 0
-	sc := bufio.NewScanner(bytes.NewReader(rec.Body.Bytes()))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, "rocketmq_") || strings.HasPrefix(line, "rocketmq_exporter_") {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if Replicated(line[:i]) {
+	err := EachSeries(a, func(series, value string) {
+		if Replicated(series) {
 			replicated++
-			continue
+			return
 		}
-		out[line[:i]] = line[i+1:]
+		out[series] = value
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	if replicated < 6*3 { // duration, cut and cuts at least, for each process
 		t.Errorf("%d series of the per-replica families, not every broker process's", replicated)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -10,14 +9,11 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/app"
@@ -41,11 +37,6 @@ type shardReport struct {
 	Series        int
 	RSS, LiveHeap uint64
 }
-
-// perEntityRequests are those a shard makes only for what it owns.
-var perEntityRequests = map[string]bool{"GET_TOPIC_STATS_INFO": true, "GET_CONSUMER_CONNECTION_LIST": true,
-	"VIEW_BROKER_STATS_DATA": true, "QUERY_CONSUME_TIME_SPAN": true, "GET_CONSUMER_RUNNING_INFO": true,
-	"GET_ALL_CONSUMER_OFFSET": true}
 
 func measureShards(exe string, o simbroker.Options, n int, warm time.Duration, cycles int) error {
 	fmt.Fprintf(os.Stderr, "bench: shards: %d topics, starting the simulator\n", o.Topics)
@@ -173,7 +164,7 @@ func printShardTable(runs []shardRun) {
 	for _, r := range runs {
 		entity, other := 0, 0
 		for req, k := range r.received {
-			if perEntityRequests[req] {
+			if scale.PerEntity[req] {
 				entity += k
 			} else {
 				other += k
@@ -259,36 +250,27 @@ func shardChild(args []string) error {
 // and labels, and, unless its value moves with the clock, of the whole
 // line: 'i' or 'v' then 8 bytes.
 func writeHashes(a *app.App, path string) (int, error) {
-	req := httptest.NewRequest(http.MethodGet, a.Settings.TelemetryPath, nil)
-	rec := httptest.NewRecorder()
-	a.Handler.ServeHTTP(rec, req)
-	if rec.Code != http.StatusOK {
-		return 0, fmt.Errorf("/metrics answered %d", rec.Code)
-	}
 	f, err := os.Create(path)
 	if err != nil {
 		return 0, err
 	}
 	w := bufio.NewWriter(f)
 	n := 0
-	sc := bufio.NewScanner(bytes.NewReader(rec.Body.Bytes()))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, "rocketmq_") || strings.HasPrefix(line, "rocketmq_exporter_") {
-			continue
-		}
-		id := line[:strings.LastIndexByte(line, ' ')]
-		if scale.Replicated(id) {
-			continue // each replica's own calls, served by every replica
+	err = scale.EachSeries(a, func(series, value string) {
+		if scale.Replicated(series) {
+			return // each replica's own calls, served by every replica
 		}
 		n++
-		writeHash(w, 'i', id)
-		if !scale.ClockBound(id) {
-			writeHash(w, 'v', line)
+		writeHash(w, 'i', series)
+		if !scale.ClockBound(series) {
+			writeHash(w, 'v', series+" "+value)
 		}
+	})
+	if err == nil {
+		err = w.Flush()
 	}
-	if err := w.Flush(); err != nil {
+	if err != nil {
+		f.Close()
 		return 0, err
 	}
 	return n, f.Close()
