@@ -8,6 +8,7 @@ package leak
 import (
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -84,7 +85,8 @@ type broker struct {
 	// past holds, by subject id, the partners of a tombstone whose name
 	// came back (a group re-created): the pairs' stat items of its first
 	// life stay in the broker until it restarts, so when the name is
-	// deleted again its new tombstone takes them back (tomb).
+	// deleted again its new tombstone takes them back, and so does a
+	// partner deleted while the name lives (takeBack).
 	past map[string]map[string]struct{}
 }
 
@@ -113,15 +115,10 @@ func (b *broker) tomb(kind, name string, queues int, now time.Time, derived bool
 		b.tombs[id] = s
 		b.gen++
 		b.enqueue(s, ownKeys(s))
-		if past := b.past[id]; past != nil {
-			delete(b.past, id)
-			if kind == KindTopic {
-				b.growQueues(s, queues) // the pairs' per-queue keys need the count
-			}
-			for _, other := range slices.Sorted(maps.Keys(past)) {
-				b.partner(s, other)
-			}
+		if kind == KindTopic {
+			b.growQueues(s, queues) // the pairs' per-queue keys need the count
 		}
+		b.takeBack(s)
 	}
 	if kind == KindTopic {
 		b.growQueues(s, queues)
@@ -130,6 +127,34 @@ func (b *broker) tomb(kind, name string, queues int, now time.Time, derived bool
 		s.derived = false // a deletion seen happening outranks a derivation
 	}
 	return s
+}
+
+// takeBack gives a new tombstone the pairs of first lives that are still
+// in the broker: its own first life's partners, and every name of the
+// other kind that came back and had it as a partner (a group deleted,
+// re-created without a topic, then the topic deleted: the pair's items of
+// the group's first life are now the topic's leak).
+func (b *broker) takeBack(s *subject) {
+	if past := b.past[s.id()]; past != nil {
+		delete(b.past, s.id())
+		for _, other := range slices.Sorted(maps.Keys(past)) {
+			b.partner(s, other)
+		}
+	}
+	prefix := KindGroup + ":"
+	if s.kind == KindGroup {
+		prefix = KindTopic + ":"
+	}
+	var others []string
+	for id, partners := range b.past {
+		if _, ok := partners[s.name]; ok && strings.HasPrefix(id, prefix) {
+			others = append(others, id[len(prefix):])
+		}
+	}
+	slices.Sort(others) // a stable queue order (see bury)
+	for _, other := range others {
+		b.partner(s, other)
+	}
 }
 
 // partner adds a topic's group or a group's topic to a tombstone and

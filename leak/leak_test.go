@@ -327,3 +327,37 @@ func TestSecondLifeKeepsTheFirstLifesPairs(t *testing.T) {
 		t.Errorf("the state to save lacks t1@g: %v", known.Pairs)
 	}
 }
+
+// TestFirstLifesPairsGoToTheTopicDeletedLater (checker seed 125, I3): a
+// group consumes t1 and is deleted; it comes back on t2 only, and then t1
+// is deleted while the group lives. The items of t1@g from the group's
+// first life are still in the broker, now leaked by t1: t1's tombstone
+// takes the pair from the group's first life, asks its keys and reports
+// them, and what a state file keeps (Known) holds it for audit.
+func TestFirstLifesPairsGoToTheTopicDeletedLater(t *testing.T) {
+	p := newPlanner(t, DefaultConfig())
+	dlq := Probe{"SNDBCK2DLQ_TIMES", "null@t1@g@SEND_BACK_TO_DLQ"}
+	back := Probe{"SNDBCK_PUT_NUMS", "t1@g"}
+	f := &fakeBroker{held: map[Probe]bool{dlq: true, back: true}}
+	cycle(p, f, listing([]string{"t1", "t2"}, []string{"g"}, map[string][]string{"t1": {"g"}}))
+	cycle(p, f, listing([]string{"t1", "t2"}, nil, nil))
+	cycle(p, f, listing([]string{"t1", "t2"}, []string{"g"}, map[string][]string{"t2": {"g"}}))
+	var rep *snapshot.LeakReport
+	for range 4 {
+		rep, _, _ = cycle(p, f, listing([]string{"t2"}, []string{"g"}, map[string][]string{"t2": {"g"}}))
+	}
+	if f.asked[dlq] == 0 || f.asked[back] == 0 {
+		t.Errorf("t1@g's keys were not asked after t1's deletion: asked %v", f.asked)
+	}
+	if rep.StatItems["SNDBCK2DLQ_TIMES"] != 1 || rep.StatItems["SNDBCK_PUT_NUMS"] != 1 {
+		t.Errorf("after t1's deletion the report holds %v (items %+v), want t1@g's two items", rep.StatItems, rep.Items)
+	}
+	for _, it := range rep.Items {
+		if it.Subject != "t1" || it.Kind != KindTopic {
+			t.Errorf("%s %s is reported against %s %s, want the deleted topic t1", it.Stats, it.Key, it.Kind, it.Subject)
+		}
+	}
+	if known := p.Known("c/b/a:1"); !slices.Contains(known.Pairs, [2]string{"t1", "g"}) {
+		t.Errorf("the state to save lacks t1@g: %v", known.Pairs)
+	}
+}
