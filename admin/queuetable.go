@@ -54,9 +54,11 @@ func (t *queueTable[T, P]) queues(mq func(T) MessageQueue) ([]T, error) {
 			qs = append(qs, v)
 		}
 	}
-	var names queueNames
-	for i := range qs {
-		P(&qs[i]).setQueue(names.share(mq(qs[i])))
+	if t.ByKey != nil { // read by hand, the names are shared already
+		var names queueNames
+		for i := range qs {
+			P(&qs[i]).setQueue(names.share(mq(qs[i])))
+		}
 	}
 	sortQueues(qs, mq)
 	if t.ByKey == nil {
@@ -144,6 +146,8 @@ type tableReader struct {
 	b      []byte
 	pos    int
 	keyBuf []byte
+	// the names of the last queue key read, shared by the next ones
+	topic, broker string
 }
 
 func (r *tableReader) byte(c byte) bool {
@@ -189,9 +193,9 @@ func (r *tableReader) queueKey() (MessageQueue, bool) {
 		case '"':
 			r.pos = i + 1
 			if !escaped {
-				return parseMessageQueueObject(string(r.b[start:i]))
+				return r.messageQueue(r.b[start:i])
 			}
-			return parseMessageQueueObject(string(r.keyBuf))
+			return r.messageQueue(r.keyBuf)
 		case '\\':
 			if i+1 >= len(r.b) || (r.b[i+1] != '"' && r.b[i+1] != '\\') {
 				return MessageQueue{}, false
@@ -208,6 +212,22 @@ func (r *tableReader) queueKey() (MessageQueue, bool) {
 		}
 	}
 	return MessageQueue{}, false
+}
+
+// messageQueue reads a key's text; its names are copied only when they
+// differ from the previous key's (a table's keys share them).
+func (r *tableReader) messageQueue(key []byte) (MessageQueue, bool) {
+	broker, topic, id, ok := messageQueueFields(key)
+	if !ok {
+		return MessageQueue{}, false
+	}
+	if string(broker) != r.broker {
+		r.broker = string(broker)
+	}
+	if string(topic) != r.topic {
+		r.topic = string(topic)
+	}
+	return MessageQueue{Topic: r.topic, BrokerName: r.broker, QueueID: id}, true
 }
 
 // int64 reads a JSON integer without fraction or exponent.

@@ -45,65 +45,87 @@ func parseMessageQueue(key string) (MessageQueue, error) {
 // escapes, a queue id that is not a plain int) is not ok, and
 // encoding/json decides, as it did for every key before.
 func parseMessageQueueObject(key string) (mq MessageQueue, ok bool) {
-	rest, ok := strings.CutPrefix(key, `{"brokerName":`)
+	mq.BrokerName, mq.Topic, mq.QueueID, ok = messageQueueFields(key)
+	return mq, ok
+}
+
+// messageQueueFields is parseMessageQueueObject on a string or bytes; the
+// offset tables' reader gives it bytes, so a key's names are not copied
+// before they are known to differ from the previous key's.
+func messageQueueFields[S ~string | ~[]byte](key S) (broker, topic S, id int, ok bool) {
+	rest, ok := cutPrefix(key, `{"brokerName":`)
 	if !ok {
-		return mq, false
+		return broker, topic, 0, false
 	}
-	if mq.BrokerName, rest, ok = plainString(rest); !ok {
-		return mq, false
+	if broker, rest, ok = plainString(rest); !ok {
+		return broker, topic, 0, false
 	}
-	if rest, ok = strings.CutPrefix(rest, `,"queueId":`); !ok {
-		return mq, false
+	if rest, ok = cutPrefix(rest, `,"queueId":`); !ok {
+		return broker, topic, 0, false
 	}
-	end := strings.IndexByte(rest, ',')
-	if end < 0 || !plainInt(rest[:end]) {
-		return mq, false
+	end := 0
+	for end < len(rest) && rest[end] != ',' {
+		end++
 	}
-	id, err := strconv.Atoi(rest[:end])
+	if end == len(rest) || !plainInt(rest[:end]) {
+		return broker, topic, 0, false
+	}
+	id, err := strconv.Atoi(string(rest[:end]))
 	if err != nil {
-		return mq, false
+		return broker, topic, 0, false
 	}
-	mq.QueueID = id
-	if rest, ok = strings.CutPrefix(rest[end:], `,"topic":`); !ok {
-		return mq, false
+	if rest, ok = cutPrefix(rest[end:], `,"topic":`); !ok {
+		return broker, topic, 0, false
 	}
-	if mq.Topic, rest, ok = plainString(rest); !ok || rest != "}" {
-		return mq, false
+	if topic, rest, ok = plainString(rest); !ok || string(rest) != "}" {
+		return broker, topic, 0, false
 	}
-	return mq, true
+	return broker, topic, id, true
+}
+
+func cutPrefix[S ~string | ~[]byte](s S, prefix string) (S, bool) {
+	if len(s) < len(prefix) || string(s[:len(prefix)]) != prefix {
+		return s, false
+	}
+	return s[len(prefix):], true
 }
 
 // plainString reads a JSON string at the start of s that decodes to its
 // own bytes: no escapes, no control characters, valid UTF-8.
-func plainString(s string) (str, rest string, ok bool) {
+func plainString[S ~string | ~[]byte](s S) (str, rest S, ok bool) {
 	if len(s) == 0 || s[0] != '"' {
-		return "", s, false
+		return str, s, false
 	}
-	end := strings.IndexByte(s[1:], '"')
-	if end < 0 {
-		return "", s, false
+	end := 1
+	for end < len(s) && s[end] != '"' {
+		end++
 	}
-	str = s[1 : 1+end]
+	if end == len(s) {
+		return str, s, false
+	}
+	str = s[1:end]
 	ascii := true
 	for i := 0; i < len(str); i++ {
 		switch c := str[i]; {
 		case c == '\\' || c < 0x20:
-			return "", s, false
+			return str, s, false
 		case c >= utf8.RuneSelf:
 			ascii = false
 		}
 	}
-	if !ascii && !utf8.ValidString(str) {
-		return "", s, false // encoding/json would substitute U+FFFD
+	if !ascii && !utf8.ValidString(string(str)) {
+		return str, s, false // encoding/json would substitute U+FFFD
 	}
-	return str, s[2+end:], true
+	return str, s[end+1:], true
 }
 
 // plainInt reports whether s is a JSON integer: an optional minus, then 0
 // or digits not starting with 0.
-func plainInt(s string) bool {
-	s = strings.TrimPrefix(s, "-")
-	if s == "" || (s[0] == '0' && len(s) > 1) {
+func plainInt[S ~string | ~[]byte](s S) bool {
+	if len(s) > 0 && s[0] == '-' {
+		s = s[1:]
+	}
+	if len(s) == 0 || (s[0] == '0' && len(s) > 1) {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
