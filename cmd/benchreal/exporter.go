@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -150,7 +151,7 @@ func parseMetrics(r io.Reader) (*observation, error) {
 		case "rocketmq_exporter_cycles_total":
 			o.seq = int(v)
 		case "rocketmq_exporter_last_cycle_timestamp_seconds":
-			o.finished = time.Unix(0, int64(v*1e9))
+			o.finished = time.UnixMilli(int64(math.Round(v * 1000))) // written in whole milliseconds
 		case "rocketmq_exporter_last_cycle_duration_seconds":
 			o.took = time.Duration(v * 1e9)
 		case "rocketmq_exporter_rpcs_total":

@@ -29,6 +29,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -46,7 +47,26 @@ const updateConsumerOffset = 15
 
 type shape struct {
 	topics, groups int
-	target         int
+	target         int // 0: none
+}
+
+// targets are #7's, per size (5 % of the Java exporter's counts).
+var targets = map[[2]int]int{{100, 100}: 188, {1000, 500}: 1092}
+
+// parseSizes reads "100/100,1000/500".
+func parseSizes(v string) ([]shape, error) {
+	var out []shape
+	for _, f := range strings.Split(v, ",") {
+		t, g, _ := strings.Cut(strings.TrimSpace(f), "/")
+		topics, err1 := strconv.Atoi(t)
+		groups, err2 := strconv.Atoi(g)
+		if err1 != nil || err2 != nil || topics < 1 || groups < 1 || groups > topics ||
+			(len(out) > 0 && (topics < out[len(out)-1].topics || groups < out[len(out)-1].groups)) {
+			return nil, fmt.Errorf("-sizes %q: want topics/groups pairs, groups ≤ topics, growing", v)
+		}
+		out = append(out, shape{topics, groups, targets[[2]int{topics, groups}]})
+	}
+	return out, nil
 }
 
 // config is the command line.
@@ -56,6 +76,7 @@ type config struct {
 	every, steady       time.Duration
 	measured            int
 	exporter            string
+	sizes               string
 }
 
 func main() {
@@ -68,6 +89,7 @@ func main() {
 	flag.DurationVar(&cfg.steady, "steady", 80*time.Second, "measure after this long (the poller's 70 s activity window)")
 	flag.IntVar(&cfg.measured, "measured", 4, "steady cycles averaged")
 	flag.StringVar(&cfg.exporter, "exporter", "", "exporter binary (default: go build ./cmd/exporter into a temp dir)")
+	flag.StringVar(&cfg.sizes, "sizes", "100/100,1000/500", "topics/groups of each size measured, in growing order")
 	flag.Parse()
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -85,6 +107,10 @@ func main() {
 // run builds the exporter, starts RocketMQ and measures both sizes; every
 // process it starts is stopped when it returns.
 func run(ctx context.Context, cfg config) error {
+	shapes, err := parseSizes(cfg.sizes)
+	if err != nil {
+		return err
+	}
 	if _, err := exec.LookPath("tcpdump"); err != nil {
 		return fmt.Errorf("RPCs are counted on the wire with tcpdump (Debian: apt-get install tcpdump): %w", err)
 	}
@@ -117,7 +143,7 @@ func run(ctx context.Context, cfg config) error {
 		"after its start; RPCs: request frames tcpdump saw on the exporter's connections; RSS: VmRSS of its process when "+
 		"the cycle was served (VmHWM, its peak so far)\n\n",
 		time.Now().UTC().Format(time.RFC3339), cfg.queues, cfg.online, cfg.lag, cfg.every, cfg.measured, cfg.steady)
-	for _, s := range []shape{{100, 100, 188}, {1000, 500, 1092}} {
+	for _, s := range shapes {
 		if err := b.grow(ctx, s, cfg.online); err != nil {
 			return err
 		}
