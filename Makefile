@@ -51,6 +51,10 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzTopicStatsFast$$' -fuzztime $(FUZZTIME_DIFF) ./admin
 	$(GO) test -run '^$$' -fuzz '^FuzzBrokerConsumeStatsFast$$' -fuzztime $(FUZZTIME_DIFF) ./admin
 	$(GO) test -run '^$$' -fuzz '^FuzzTopicConfigFast$$' -fuzztime $(FUZZTIME_DIFF) ./admin
+	$(GO) test -run '^$$' -fuzz '^FuzzSubscriptionGroupFast$$' -fuzztime $(FUZZTIME_DIFF) ./admin
+	$(GO) test -run '^$$' -fuzz '^FuzzBrokerStatsDataFast$$' -fuzztime $(FUZZTIME_DIFF) ./admin
+	$(GO) test -run '^$$' -fuzz '^FuzzTimeSpanFast$$' -fuzztime $(FUZZTIME_DIFF) ./admin
+	$(GO) test -run '^$$' -fuzz '^FuzzConsumerOffsetsFast$$' -fuzztime $(FUZZTIME_DIFF) ./admin
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -195,9 +195,7 @@ func (c *Client) ConsumerRunningInfo(ctx context.Context, broker, group, clientI
 // QueryConsumeTimeSpan returns, per queue of topic, the store times that
 // bound group's progress, read from the index without message bodies.
 func (c *Client) QueryConsumeTimeSpan(ctx context.Context, broker, topic, group string) ([]QueueTimeSpan, error) {
-	var b struct {
-		ConsumeTimeSpanSet []QueueTimeSpan `json:"consumeTimeSpanSet"`
-	}
+	var b timeSpanWire
 	ext := map[string]string{"topic": topic, "group": group}
 	if _, err := c.call(ctx, broker, remoting.QueryConsumeTimeSpan, ext, nil, &b); err != nil {
 		return nil, err
@@ -206,6 +204,10 @@ func (c *Client) QueryConsumeTimeSpan(ctx context.Context, broker, topic, group 
 		return b.ConsumeTimeSpanSet[i].MessageQueue.QueueID < b.ConsumeTimeSpanSet[j].MessageQueue.QueueID
 	})
 	return b.ConsumeTimeSpanSet, nil
+}
+
+type timeSpanWire struct {
+	ConsumeTimeSpanSet []QueueTimeSpan `json:"consumeTimeSpanSet"`
 }
 
 // AllConsumerOffsets returns every committed offset on the broker. A broker

@@ -1,9 +1,10 @@
 package admin
 
-// The three largest answers of a cycle (per-topic stats, the broker's
-// consume stats, its topic configs) are read by hand: encoding/json
-// validates a whole body before decoding it and decodes through
-// reflection, which was a third of the exporter's CPU at 100k topics.
+// The answers a cycle asks for most, or that are largest (per-topic stats,
+// the broker's consume stats, topic and group configs, stat items, time
+// spans, consumer offsets), are read by hand: encoding/json validates a
+// whole body before decoding it and decodes through reflection, which was
+// a third of the exporter's CPU at 100k topics.
 // Each ReadNormalized below is offered the normalised body first (see
 // fastjson.NormalizedReader) and reports false, leaving its value as it
 // was, for anything it does not recognise; encoding/json then decodes it.
@@ -167,14 +168,7 @@ func (t *TopicConfigTable) ReadNormalized(b []byte) bool {
 		case "dataVersion":
 			return readDataVersion(&r, &out.DataVersion)
 		case "topicConfigTable":
-			if r.null() {
-				out.TopicConfigTable = nil
-				return true
-			}
-			if out.TopicConfigTable == nil {
-				out.TopicConfigTable = map[string]TopicConfig{}
-			}
-			return readTopicConfigs(&r, out.TopicConfigTable)
+			return readMap(&r, &out.TopicConfigTable, readTopicConfig)
 		}
 		return r.other(name, "dataVersion", "topicConfigTable")
 	})
@@ -185,6 +179,27 @@ func (t *TopicConfigTable) ReadNormalized(b []byte) bool {
 	return true
 }
 
+// ReadNormalized reads a GET_ALL_SUBSCRIPTIONGROUP_CONFIG answer.
+func (t *SubscriptionGroupTable) ReadNormalized(b []byte) bool {
+	r := tableReader{b: b}
+	var out SubscriptionGroupTable
+	ok := r.fields(func(name []byte) bool {
+		switch string(name) {
+		case "dataVersion":
+			return readDataVersion(&r, &out.DataVersion)
+		case "subscriptionGroupTable":
+			return readMap(&r, &out.SubscriptionGroupTable, readGroupConfig)
+		}
+		return r.other(name, "dataVersion", "subscriptionGroupTable")
+	})
+	if !ok || !r.end() {
+		return false
+	}
+	*t = out
+	return true
+}
+
+// readDataVersion reads into dv: null leaves it, fields merge into it.
 func readDataVersion(r *tableReader, dv *DataVersion) bool {
 	if r.null() {
 		return true
@@ -200,31 +215,48 @@ func readDataVersion(r *tableReader, dv *DataVersion) bool {
 	})
 }
 
-// readTopicConfigs reads {"<topic>":<TopicConfig>,…} into m; a repeated
-// topic's last config wins, read from zero.
-func readTopicConfigs(r *tableReader, m map[string]TopicConfig) bool {
+// readMap reads {"<key>":<value>,…} into *m as encoding/json decodes a
+// map: null clears it, an object adds to it (made when nil), and a
+// repeated key's last value wins, each value read from zero (null stays
+// zero).
+func readMap[T any](r *tableReader, m *map[string]T, read func(*tableReader, *T) bool) bool {
+	if r.null() {
+		*m = nil
+		return true
+	}
 	if !r.byte('{') {
 		return false
+	}
+	if *m == nil {
+		*m = map[string]T{}
 	}
 	if r.byte('}') {
 		return true
 	}
 	for {
-		name, ok := r.str()
+		k, ok := r.str()
 		if !ok || !r.byte(':') {
 			return false
 		}
-		var tc TopicConfig
-		if !r.null() && !readTopicConfig(r, &tc) {
+		var v T
+		if !r.null() && !read(r, &v) {
 			return false
 		}
-		m[name] = tc
+		(*m)[k] = v
 		if r.byte(',') {
 			continue
 		}
 		return r.byte('}')
 	}
 }
+
+func readString(r *tableReader, s *string) bool {
+	v, ok := r.str()
+	*s = v
+	return ok
+}
+
+func readInt64(r *tableReader, v *int64) bool { return intField(r, v) }
 
 func readTopicConfig(r *tableReader, tc *TopicConfig) bool {
 	return r.fields(func(name []byte) bool {
@@ -244,42 +276,170 @@ func readTopicConfig(r *tableReader, tc *TopicConfig) bool {
 		case "order":
 			return boolField(r, &tc.Order)
 		case "attributes":
-			return readAttributes(r, &tc.Attributes)
+			return readMap(r, &tc.Attributes, readString)
 		}
 		return r.other(name, "topicName", "readQueueNums", "writeQueueNums", "perm",
 			"topicFilterType", "topicSysFlag", "order", "attributes")
 	})
 }
 
-// readAttributes reads a map of strings: null clears it, an object adds to
-// it (a null value is an empty string there).
-func readAttributes(r *tableReader, m *map[string]string) bool {
-	if r.null() {
-		*m = nil
-		return true
-	}
-	if !r.byte('{') {
+func readGroupConfig(r *tableReader, g *SubscriptionGroupConfig) bool {
+	return r.fields(func(name []byte) bool {
+		switch string(name) {
+		case "groupName":
+			return stringField(r, &g.GroupName)
+		case "consumeEnable":
+			return boolField(r, &g.ConsumeEnable)
+		case "consumeFromMinEnable":
+			return boolField(r, &g.ConsumeFromMinEnable)
+		case "consumeBroadcastEnable":
+			return boolField(r, &g.ConsumeBroadcastEnable)
+		case "consumeMessageOrderly":
+			return boolField(r, &g.ConsumeMessageOrderly)
+		case "retryQueueNums":
+			return intField(r, &g.RetryQueueNums)
+		case "retryMaxTimes":
+			return intField(r, &g.RetryMaxTimes)
+		case "brokerId":
+			return intField(r, &g.BrokerID)
+		case "whichBrokerWhenConsumeSlowly":
+			return intField(r, &g.WhichBrokerWhenConsumeSlowly)
+		case "notifyConsumerIdsChangedEnable":
+			return boolField(r, &g.NotifyConsumerIdsChangedEnable)
+		case "groupSysFlag":
+			return intField(r, &g.GroupSysFlag)
+		case "consumeTimeoutMinute":
+			return intField(r, &g.ConsumeTimeoutMinute)
+		}
+		return r.other(name, "groupName", "consumeEnable", "consumeFromMinEnable", "consumeBroadcastEnable",
+			"consumeMessageOrderly", "retryQueueNums", "retryMaxTimes", "brokerId", "whichBrokerWhenConsumeSlowly",
+			"notifyConsumerIdsChangedEnable", "groupSysFlag", "consumeTimeoutMinute")
+	})
+}
+
+// ReadNormalized reads a VIEW_BROKER_STATS_DATA answer.
+func (d *BrokerStatsData) ReadNormalized(b []byte) bool {
+	r := tableReader{b: b}
+	var out BrokerStatsData
+	ok := r.fields(func(name []byte) bool {
+		switch string(name) {
+		case "statsMinute":
+			return readSnapshot(&r, &out.StatsMinute)
+		case "statsHour":
+			return readSnapshot(&r, &out.StatsHour)
+		case "statsDay":
+			return readSnapshot(&r, &out.StatsDay)
+		}
+		return r.other(name, "statsMinute", "statsHour", "statsDay")
+	})
+	if !ok || !r.end() {
 		return false
 	}
-	if *m == nil {
-		*m = map[string]string{}
-	}
-	if r.byte('}') {
+	*d = out
+	return true
+}
+
+// readSnapshot reads into s: null leaves it, fields merge into it.
+func readSnapshot(r *tableReader, s *StatsSnapshot) bool {
+	if r.null() {
 		return true
 	}
-	for {
-		k, ok := r.str()
-		if !ok || !r.byte(':') {
-			return false
+	return r.fields(func(name []byte) bool {
+		switch string(name) {
+		case "sum":
+			return intField(r, &s.Sum)
+		case "tps":
+			return floatField(r, &s.Tps)
+		case "avgpt":
+			return floatField(r, &s.Avgpt)
 		}
-		var v string
-		if !stringField(r, &v) {
-			return false
+		return r.other(name, "sum", "tps", "avgpt")
+	})
+}
+
+// ReadNormalized reads a QUERY_CONSUME_TIME_SPAN answer.
+func (w *timeSpanWire) ReadNormalized(b []byte) bool {
+	r := tableReader{b: b}
+	var out timeSpanWire
+	seen := false
+	ok := r.fields(func(name []byte) bool {
+		if string(name) != "consumeTimeSpanSet" {
+			return r.other(name, "consumeTimeSpanSet")
 		}
-		(*m)[k] = v
-		if r.byte(',') {
-			continue
+		if seen || !r.byte('[') {
+			return false // a second list would be decoded into the first
 		}
-		return r.byte('}')
+		seen = true
+		out.ConsumeTimeSpanSet = []QueueTimeSpan{}
+		if r.byte(']') {
+			return true
+		}
+		for {
+			var s QueueTimeSpan
+			if !r.null() && !readTimeSpan(&r, &s) {
+				return false
+			}
+			out.ConsumeTimeSpanSet = append(out.ConsumeTimeSpanSet, s)
+			if r.byte(',') {
+				continue
+			}
+			return r.byte(']')
+		}
+	})
+	if !ok || !r.end() {
+		return false
 	}
+	*w = out
+	return true
+}
+
+func readTimeSpan(r *tableReader, s *QueueTimeSpan) bool {
+	return r.fields(func(name []byte) bool {
+		switch string(name) {
+		case "messageQueue":
+			return r.null() || readMessageQueue(r, &s.MessageQueue)
+		case "minTimeStamp":
+			return intField(r, &s.MinTimeStamp)
+		case "maxTimeStamp":
+			return intField(r, &s.MaxTimeStamp)
+		case "consumeTimeStamp":
+			return intField(r, &s.ConsumeTimeStamp)
+		case "delayTime":
+			return intField(r, &s.DelayTime)
+		}
+		return r.other(name, "messageQueue", "minTimeStamp", "maxTimeStamp", "consumeTimeStamp", "delayTime")
+	})
+}
+
+func readMessageQueue(r *tableReader, mq *MessageQueue) bool {
+	return r.fields(func(name []byte) bool {
+		switch string(name) {
+		case "topic":
+			return stringField(r, &mq.Topic)
+		case "brokerName":
+			return stringField(r, &mq.BrokerName)
+		case "queueId":
+			return intField(r, &mq.QueueID)
+		}
+		return r.other(name, "topic", "brokerName", "queueId")
+	})
+}
+
+// ReadNormalized reads a GET_ALL_CONSUMER_OFFSET answer.
+func (w *consumerOffsetWire) ReadNormalized(b []byte) bool {
+	r := tableReader{b: b}
+	var out consumerOffsetWire
+	ok := r.fields(func(name []byte) bool {
+		if string(name) != "offsetTable" {
+			return r.other(name, "offsetTable")
+		}
+		return readMap(&r, &out.OffsetTable, func(r *tableReader, m *map[string]int64) bool {
+			return readMap(r, m, readInt64)
+		})
+	})
+	if !ok || !r.end() {
+		return false
+	}
+	*w = out
+	return true
 }

@@ -3,9 +3,12 @@ package admin
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,8 +39,9 @@ func recordedBodies(t testing.TB, request string) [][]byte {
 }
 
 // simulatedBodies asks a simulated broker of every version the simulator
-// plays for the answer to code (with ext), after some traffic.
-func simulatedBodies(t testing.TB, code int, ext map[string]string) [][]byte {
+// plays for the answer to code, after some traffic, with the extension
+// fields ext returns (it may ask the broker first, through call).
+func simulatedBodies(t testing.TB, code int, ext func(t testing.TB, call func(int, map[string]string) []byte) map[string]string) [][]byte {
 	t.Helper()
 	var out [][]byte
 	for _, v := range simbroker.Versions {
@@ -47,17 +51,46 @@ func simulatedBodies(t testing.TB, code int, ext map[string]string) [][]byte {
 		}
 		c.Tick()
 		rc := remoting.NewClient(remoting.Options{})
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		resp, err := rc.Call(ctx, c.Brokers[0].Master.Addr, code, ext, nil)
-		cancel()
+		call := func(code int, ext map[string]string) []byte {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			resp, err := rc.Call(ctx, c.Brokers[0].Master.Addr, code, ext, nil)
+			if err != nil {
+				t.Fatalf("%s: %s: %v", v, remoting.RequestName(code), err)
+			}
+			return resp.Body
+		}
+		var fields map[string]string
+		if ext != nil {
+			fields = ext(t, call)
+		}
+		out = append(out, call(code, fields))
 		rc.Close()
 		c.Close()
-		if err != nil {
-			t.Fatalf("%s: %v", v, err)
-		}
-		out = append(out, resp.Body)
 	}
 	return out
+}
+
+// fixed is ext for a request whose fields need no look-up.
+func fixed(ext map[string]string) func(testing.TB, func(int, map[string]string) []byte) map[string]string {
+	return func(testing.TB, func(int, map[string]string) []byte) map[string]string { return ext }
+}
+
+// consumedPair is ext for a business topic and group the broker holds
+// offsets of.
+func consumedPair(t testing.TB, call func(int, map[string]string) []byte) map[string]string {
+	t.Helper()
+	var w consumerOffsetWire
+	if err := fastjson.Unmarshal(call(remoting.GetAllConsumerOffset, nil), &w); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range slices.Sorted(maps.Keys(w.OffsetTable)) {
+		if topic, group, ok := splitTopicGroup(k); ok && !strings.HasPrefix(topic, "%") && len(w.OffsetTable[k]) > 0 {
+			return map[string]string{"topic": topic, "group": group}
+		}
+	}
+	t.Fatal("the simulator holds no consumer offsets")
+	return nil
 }
 
 // differential runs one fast path against encoding/json on a body: when
@@ -96,7 +129,7 @@ type statsResult struct {
 
 func FuzzTopicStatsFast(f *testing.F) {
 	seeds := recordedBodies(f, "GET_TOPIC_STATS_INFO")
-	seeds = append(seeds, simulatedBodies(f, remoting.GetTopicStatsInfo, map[string]string{"topic": "SELF_TEST_TOPIC"})...)
+	seeds = append(seeds, simulatedBodies(f, remoting.GetTopicStatsInfo, fixed(map[string]string{"topic": "SELF_TEST_TOPIC"}))...)
 	seeds = append(seeds, topicStatsBody(8), []byte(`{"offsetTable":{}}`), []byte(`{}`),
 		[]byte(`{"offsetTable":{},"topicPutTps":null,"TopicPutTps":1}`),
 		[]byte(`{"topicPutTps":1e400,"offsetTable":{}}`),
@@ -116,7 +149,7 @@ func FuzzTopicStatsFast(f *testing.F) {
 
 func FuzzBrokerConsumeStatsFast(f *testing.F) {
 	seeds := recordedBodies(f, "GET_BROKER_CONSUME_STATS")
-	seeds = append(seeds, simulatedBodies(f, remoting.GetBrokerConsumeStats, map[string]string{"isOrder": "false"})...)
+	seeds = append(seeds, simulatedBodies(f, remoting.GetBrokerConsumeStats, fixed(map[string]string{"isOrder": "false"}))...)
 	seeds = append(seeds, brokerConsumeStatsBody(3, 2), []byte(`{}`), []byte(`{"consumeStatsList":[]}`),
 		[]byte(`{"consumeStatsList":[{"g":[]},{"g":[{"consumeTps":1}]},{"a":[],"b":[{}]}],"totalDiff":-3,"brokerAddr":"é"}`),
 		[]byte(`{"consumeStatsList":[{"g":[],"g":[{"consumeTps":2}]}]}`),
@@ -147,6 +180,59 @@ func FuzzTopicConfigFast(f *testing.F) {
 	})
 }
 
+func FuzzSubscriptionGroupFast(f *testing.F) {
+	seeds := recordedBodies(f, "GET_ALL_SUBSCRIPTIONGROUP_CONFIG")
+	seeds = append(seeds, simulatedBodies(f, remoting.GetAllSubscriptionGroupConfig, nil)...)
+	seeds = append(seeds, []byte(`{"subscriptionGroupTable":{"g":{"brokerId":-1,"consumeEnable":null,"groupRetryPolicy":{"type":"x"},"retryQueueNums":1e2}}}`),
+		[]byte(`{"subscriptionGroupTable":{"g":{"BrokerId":1,"whichBrokerWhenConsumeSlowly":9223372036854775807}},"forbiddenTable":{}}`))
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		differential(t, body, func(t *SubscriptionGroupTable) any { return *t })
+	})
+}
+
+func FuzzBrokerStatsDataFast(f *testing.F) {
+	seeds := recordedBodies(f, "VIEW_BROKER_STATS_DATA")
+	seeds = append(seeds, simulatedBodies(f, remoting.ViewBrokerStatsData, fixed(map[string]string{"statsName": "BROKER_PUT_NUMS", "statsKey": "SimCluster"}))...)
+	seeds = append(seeds, []byte(`{"statsMinute":{"sum":1},"statsMinute":{"tps":2.5},"statsDay":null,"statsHour":{"avgpt":1e999}}`),
+		[]byte(`{"statsMinute":{"sum":1.0,"tps":-0}}`))
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		differential(t, body, func(d *BrokerStatsData) any { return *d })
+	})
+}
+
+func FuzzTimeSpanFast(f *testing.F) {
+	seeds := recordedBodies(f, "QUERY_CONSUME_TIME_SPAN")
+	seeds = append(seeds, simulatedBodies(f, remoting.QueryConsumeTimeSpan, consumedPair)...)
+	seeds = append(seeds, []byte(`{"consumeTimeSpanSet":[]}`), []byte(`{"consumeTimeSpanSet":null}`),
+		[]byte(`{"consumeTimeSpanSet":[null,{"messageQueue":null,"delayTime":5,"minTimeStampStr":"x"},{"messageQueue":{"queueId":2},"messageQueue":{"topic":"t"}}]}`),
+		[]byte(`{"consumeTimeSpanSet":[{"delayTime":1}],"consumeTimeSpanSet":[{"maxTimeStamp":2}]}`))
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		differential(t, body, func(w *timeSpanWire) any { return *w })
+	})
+}
+
+func FuzzConsumerOffsetsFast(f *testing.F) {
+	seeds := recordedBodies(f, "GET_ALL_CONSUMER_OFFSET")
+	seeds = append(seeds, simulatedBodies(f, remoting.GetAllConsumerOffset, nil)...)
+	seeds = append(seeds, []byte(`{"offsetTable":null}`), []byte(`{"offsetTable":{"t@g":null,"u@g":{0:1,0:null,-1:2}},"offsetTable":{"t@g":{}}}`),
+		[]byte(`{"offsetTable":{"t@g":{"x":1.5}},"groupTopicMap":{"g":["t"]}}`))
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		differential(t, body, func(w *consumerOffsetWire) any { return *w })
+	})
+}
+
 // TestFastPathsReadRecordings: the fast paths, not encoding/json, read
 // what real brokers and the simulator answer (else they would save
 // nothing); that they read it right is the fuzz tests' part.
@@ -157,13 +243,14 @@ func TestFastPathsReadRecordings(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s #%d: %v", name, i, err)
 			}
+			t.Logf("%s #%d: %.120s", name, i, norm)
 			if !r().ReadNormalized(norm) {
 				t.Errorf("%s #%d: left to encoding/json: %.200s", name, i, norm)
 			}
 		}
 	}
 	check("GET_TOPIC_STATS_INFO", append(recordedBodies(t, "GET_TOPIC_STATS_INFO"),
-		simulatedBodies(t, remoting.GetTopicStatsInfo, map[string]string{"topic": "SELF_TEST_TOPIC"})...),
+		simulatedBodies(t, remoting.GetTopicStatsInfo, fixed(map[string]string{"topic": "SELF_TEST_TOPIC"}))...),
 		func() fastjson.NormalizedReader { return &topicStatsWire{} })
 	check("GET_BROKER_CONSUME_STATS", append(recordedBodies(t, "GET_BROKER_CONSUME_STATS"),
 		simulatedBodies(t, remoting.GetBrokerConsumeStats, nil)...),
@@ -171,4 +258,16 @@ func TestFastPathsReadRecordings(t *testing.T) {
 	check("GET_ALL_TOPIC_CONFIG", append(recordedBodies(t, "GET_ALL_TOPIC_CONFIG"),
 		simulatedBodies(t, remoting.GetAllTopicConfig, nil)...),
 		func() fastjson.NormalizedReader { return &TopicConfigTable{} })
+	check("GET_ALL_SUBSCRIPTIONGROUP_CONFIG", append(recordedBodies(t, "GET_ALL_SUBSCRIPTIONGROUP_CONFIG"),
+		simulatedBodies(t, remoting.GetAllSubscriptionGroupConfig, nil)...),
+		func() fastjson.NormalizedReader { return &SubscriptionGroupTable{} })
+	check("VIEW_BROKER_STATS_DATA", append(recordedBodies(t, "VIEW_BROKER_STATS_DATA"),
+		simulatedBodies(t, remoting.ViewBrokerStatsData, fixed(map[string]string{"statsName": "BROKER_PUT_NUMS", "statsKey": "SimCluster"}))...),
+		func() fastjson.NormalizedReader { return &BrokerStatsData{} })
+	check("QUERY_CONSUME_TIME_SPAN", append(recordedBodies(t, "QUERY_CONSUME_TIME_SPAN"),
+		simulatedBodies(t, remoting.QueryConsumeTimeSpan, consumedPair)...),
+		func() fastjson.NormalizedReader { return &timeSpanWire{} })
+	check("GET_ALL_CONSUMER_OFFSET", append(recordedBodies(t, "GET_ALL_CONSUMER_OFFSET"),
+		simulatedBodies(t, remoting.GetAllConsumerOffset, nil)...),
+		func() fastjson.NormalizedReader { return &consumerOffsetWire{} })
 }
