@@ -361,3 +361,22 @@ func TestFirstLifesPairsGoToTheTopicDeletedLater(t *testing.T) {
 		t.Errorf("the state to save lacks t1@g: %v", known.Pairs)
 	}
 }
+
+// TestTopicsFirstLifeGoesToTheGroupDeletedLater is the mirror: t1 is
+// deleted while g consumes it, comes back without g's offsets, and then g
+// is deleted: the pair's items of t1's first life are g's leak now.
+func TestTopicsFirstLifeGoesToTheGroupDeletedLater(t *testing.T) {
+	p := newPlanner(t, DefaultConfig())
+	back := Probe{"SNDBCK_PUT_NUMS", "t1@g"}
+	f := &fakeBroker{held: map[Probe]bool{back: true}}
+	cycle(p, f, listing([]string{"t1"}, []string{"g"}, map[string][]string{"t1": {"g"}}))
+	cycle(p, f, listing(nil, []string{"g"}, nil))
+	cycle(p, f, listing([]string{"t1"}, []string{"g"}, nil))
+	var rep *snapshot.LeakReport
+	for range 4 {
+		rep, _, _ = cycle(p, f, listing([]string{"t1"}, nil, nil))
+	}
+	if rep.StatItems["SNDBCK_PUT_NUMS"] != 1 || len(rep.Items) != 1 || rep.Items[0].Subject != "g" {
+		t.Errorf("after g's deletion the report holds %+v, want t1@g against group g", rep.Items)
+	}
+}
