@@ -33,17 +33,12 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/brokeradmin"
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/estate"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/realbroker"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/wirecount"
-	"github.com/rocketmq-exporter/rocketmq_exporter/internal/workload"
 	"github.com/rocketmq-exporter/rocketmq_exporter/remoting"
 )
-
-// updateConsumerOffset is RequestCode.UPDATE_CONSUMER_OFFSET: it commits an
-// offset for a group as its consumer would, without a consumer.
-const updateConsumerOffset = 15
 
 type shape struct {
 	topics, groups int
@@ -132,9 +127,11 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 	defer c.Stop()
-	b := &bench{c: c, queues: cfg.queues, lag: cfg.lag, exporter: cfg.exporter, adm: brokeradmin.New(remoting.NewClient(remoting.Options{}))}
-	defer b.adm.Remoting().Close()
-	defer b.closeConsumers()
+	adm := brokeradmin.New(remoting.NewClient(remoting.Options{}))
+	defer adm.Remoting().Close()
+	b := &bench{c: c, exporter: cfg.exporter,
+		est: &estate.Estate{Namesrv: c.NamesrvAddr, Broker: c.BrokerAddr, Admin: adm, Queues: cfg.queues, Lag: cfg.lag}}
+	defer b.est.Close()
 
 	fmt.Printf("# The exporter against a real RocketMQ %s, RPCs counted on the wire\n\n", c.Version)
 	fmt.Printf("date %s; %d queues per topic; %d groups online (rocketmq-client-go push consumers, caught up), the others offline, "+
@@ -155,127 +152,18 @@ func run(ctx context.Context, cfg config) error {
 }
 
 type bench struct {
-	c         *realbroker.Cluster
-	adm       *brokeradmin.Client
-	queues    int
-	lag       int
-	topics    int
-	groups    int
-	consumers []*workload.Consumer
-	exporter  string // binary
-	producer  *workload.Producer
+	c        *realbroker.Cluster
+	est      *estate.Estate
+	exporter string // binary
 }
 
-func topicName(i int) string { return fmt.Sprintf("bench_topic_%04d", i) }
-func groupName(i int) string { return fmt.Sprintf("bench_group_%04d", i) }
-
-func (b *bench) closeConsumers() {
-	for _, c := range b.consumers {
-		c.Close()
-	}
-	if b.producer != nil {
-		b.producer.Close()
-	}
-}
-
-// grow creates topics and groups up to s: group i consumes topic i; the
-// first `online` groups through a live consumer, the others have offsets
-// committed `lag` messages behind the end of their topic.
+// grow creates topics and groups up to s (package estate).
 func (b *bench) grow(ctx context.Context, s shape, online int) error {
 	start := time.Now()
-	for i := b.topics; i < s.topics; i++ {
-		if err := b.adm.CreateTopic(ctx, b.c.BrokerAddr, admin.TopicConfig{TopicName: topicName(i), ReadQueueNums: b.queues}); err != nil {
-			return fmt.Errorf("create topic %d: %w", i, err)
-		}
-	}
-	for i := b.groups; i < s.groups; i++ {
-		if err := b.adm.CreateSubscriptionGroup(ctx, b.c.BrokerAddr, brokeradmin.NewGroupConfig(groupName(i))); err != nil {
-			return fmt.Errorf("create group %d: %w", i, err)
-		}
-	}
-	if err := b.waitRoutes(ctx, s.topics); err != nil {
+	if err := b.est.Grow(ctx, s.topics, s.groups, online); err != nil {
 		return err
 	}
-	if b.producer == nil {
-		p, err := workload.NewProducer(b.c.NamesrvAddr, "PID_bench")
-		if err != nil {
-			return err
-		}
-		b.producer = p
-	}
-	// Enough messages that every queue of a consumed topic holds some.
-	per := 2 * b.queues
-	for i := b.groups; i < s.groups; i++ {
-		if err := b.producer.Send(ctx, topicName(i), per, []byte("benchreal")); err != nil {
-			return err
-		}
-	}
-	for i := b.groups; i < s.groups; i++ {
-		if i < online {
-			c, err := workload.NewConsumer(b.c.NamesrvAddr, groupName(i), topicName(i))
-			if err != nil {
-				return err
-			}
-			b.consumers = append(b.consumers, c)
-			continue
-		}
-		if err := b.commitBehind(ctx, topicName(i), groupName(i)); err != nil {
-			return err
-		}
-	}
-	for k, c := range b.consumers {
-		wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-		err := c.WaitFor(wctx, int64(per))
-		cancel()
-		if err != nil {
-			return fmt.Errorf("consumer %d: %w", k, err)
-		}
-	}
-	b.topics, b.groups = s.topics, s.groups
 	fmt.Fprintf(os.Stderr, "benchreal: %d topics / %d groups ready in %v\n", s.topics, s.groups, time.Since(start).Round(time.Second))
-	// Let the consumers commit (every 5 s) and the broker settle.
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(10 * time.Second):
-	}
-	return nil
-}
-
-// waitRoutes waits until the namesrv routes every topic (the broker
-// registers new topics with it).
-func (b *bench) waitRoutes(ctx context.Context, n int) error {
-	deadline := time.Now().Add(time.Minute)
-	for {
-		if _, err := b.adm.TopicRoute(ctx, b.c.NamesrvAddr, topicName(n-1)); err == nil {
-			return nil
-		} else if time.Now().After(deadline) {
-			return fmt.Errorf("topic %s never routed: %w", topicName(n-1), err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
-// commitBehind commits offsets for group on topic so that it lags b.lag
-// messages behind, spread one per queue over the first queues holding some.
-func (b *bench) commitBehind(ctx context.Context, topic, group string) error {
-	ts, err := b.adm.TopicStats(ctx, b.c.BrokerAddr, topic)
-	if err != nil {
-		return err
-	}
-	left := b.lag
-	for _, q := range ts.Queues {
-		off := q.MaxOffset
-		if left > 0 && off > 0 {
-			off--
-			left--
-		}
-		ext := map[string]string{"consumerGroup": group, "topic": topic, "queueId": strconv.Itoa(q.QueueID),
-			"commitOffset": strconv.FormatInt(off, 10)}
-		if _, err := b.adm.Remoting().Call(ctx, b.c.BrokerAddr, updateConsumerOffset, ext, nil); err != nil {
-			return fmt.Errorf("commit %s@%s queue %d: %w", topic, group, q.QueueID, err)
-		}
-	}
 	return nil
 }
 

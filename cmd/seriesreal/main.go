@@ -20,22 +20,17 @@ import (
 	"os"
 	"os/signal"
 	"sort"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/app"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/brokeradmin"
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/estate"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/realbroker"
 	"github.com/rocketmq-exporter/rocketmq_exporter/internal/workload"
 	"github.com/rocketmq-exporter/rocketmq_exporter/remoting"
 )
-
-// updateConsumerOffset is RequestCode.UPDATE_CONSUMER_OFFSET: it commits an
-// offset for a group as its consumer would, without a consumer.
-const updateConsumerOffset = 15
 
 func main() {
 	version := flag.String("version", "", "RocketMQ version (default $ROCKETMQ_VERSION, else 5.3.3)")
@@ -59,10 +54,11 @@ func main() {
 		fail(err)
 	}
 	defer c.Stop()
-	w := &shape{c: c, adm: brokeradmin.New(remoting.NewClient(remoting.Options{})), queues: 4, lag: 3}
-	defer w.adm.Remoting().Close()
-	defer w.close()
-	if err := w.grow(ctx, *topics, *groups, *online); err != nil {
+	adm := brokeradmin.New(remoting.NewClient(remoting.Options{}))
+	defer adm.Remoting().Close()
+	est := &estate.Estate{Namesrv: c.NamesrvAddr, Broker: c.BrokerAddr, Admin: adm, Queues: 4, Lag: 3}
+	defer est.Close()
+	if err := est.Grow(ctx, *topics, *groups, *online); err != nil {
 		fail(err)
 	}
 	if err := count(ctx, c, *steady); err != nil {
@@ -154,106 +150,6 @@ func print(version string, first, steady map[string]int) {
 		t1, t2 = t1+first[k], t2+steady[k]
 	}
 	fmt.Printf("| **total** | %d | %d |\n", t1, t2)
-}
-
-// shape builds the workload: topics, groups, messages in the consumed
-// topics, live consumers for the first groups, offsets committed behind
-// for the others.
-type shape struct {
-	c         *realbroker.Cluster
-	adm       *brokeradmin.Client
-	queues    int
-	lag       int
-	consumers []*workload.Consumer
-	producer  *workload.Producer
-}
-
-func topicName(i int) string { return fmt.Sprintf("bench_topic_%04d", i) }
-func groupName(i int) string { return fmt.Sprintf("bench_group_%04d", i) }
-
-func (w *shape) close() {
-	for _, c := range w.consumers {
-		c.Close()
-	}
-	if w.producer != nil {
-		w.producer.Close()
-	}
-}
-
-func (w *shape) grow(ctx context.Context, topics, groups, online int) error {
-	for i := 0; i < topics; i++ {
-		if err := w.adm.CreateTopic(ctx, w.c.BrokerAddr, admin.TopicConfig{TopicName: topicName(i), ReadQueueNums: w.queues}); err != nil {
-			return fmt.Errorf("create topic %d: %w", i, err)
-		}
-	}
-	for i := 0; i < groups; i++ {
-		if err := w.adm.CreateSubscriptionGroup(ctx, w.c.BrokerAddr, brokeradmin.NewGroupConfig(groupName(i))); err != nil {
-			return fmt.Errorf("create group %d: %w", i, err)
-		}
-	}
-	if err := w.adm.WaitRoute(ctx, w.c.NamesrvAddr, topicName(topics-1)); err != nil {
-		return err
-	}
-	p, err := workload.NewProducer(w.c.NamesrvAddr, "PID_bench")
-	if err != nil {
-		return err
-	}
-	w.producer = p
-	per := 2 * w.queues // every queue of a consumed topic holds some
-	for i := 0; i < groups; i++ {
-		if err := p.Send(ctx, topicName(i), per, []byte("seriesreal")); err != nil {
-			return err
-		}
-	}
-	for i := 0; i < groups; i++ {
-		if i < online {
-			c, err := workload.NewConsumer(w.c.NamesrvAddr, groupName(i), topicName(i))
-			if err != nil {
-				return err
-			}
-			w.consumers = append(w.consumers, c)
-		} else if err := w.commitBehind(ctx, topicName(i), groupName(i)); err != nil {
-			return err
-		}
-	}
-	for k, c := range w.consumers {
-		wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-		err := c.WaitFor(wctx, int64(per))
-		cancel()
-		if err != nil {
-			return fmt.Errorf("consumer %d: %w", k, err)
-		}
-	}
-	// Let the consumers commit (every 5 s) and the broker settle.
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(10 * time.Second):
-	}
-	return nil
-}
-
-// commitBehind commits offsets for group on topic so that it lags w.lag
-// messages behind, one per queue over the first queues holding some.
-func (w *shape) commitBehind(ctx context.Context, topic, group string) error {
-	ts, err := w.adm.TopicStats(ctx, w.c.BrokerAddr, topic)
-	if err != nil {
-		return err
-	}
-	left := w.lag
-	for _, q := range ts.Queues {
-		off := q.MaxOffset
-		if left > 0 && off > 0 {
-			off--
-			left--
-		}
-		ext := map[string]string{"consumerGroup": group, "topic": topic, "queueId": strconv.Itoa(q.QueueID),
-			"commitOffset": strconv.FormatInt(off, 10)}
-		if _, err := w.adm.Remoting().Call(ctx, w.c.BrokerAddr, updateConsumerOffset, ext, nil); err != nil {
-			return fmt.Errorf("commit %s@%s queue %d: %w", topic, group, q.QueueID, err)
-		}
-	}
-	return nil
 }
 
 // everyFamily switches on every family the exporter can serve.
