@@ -2,6 +2,7 @@ package wirecount
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rocketmq-exporter/rocketmq_exporter/internal/testtool"
 	"github.com/rocketmq-exporter/rocketmq_exporter/remoting"
 	"github.com/rocketmq-exporter/rocketmq_exporter/remoting/remotingtest"
 )
@@ -39,14 +41,12 @@ func TestMain(m *testing.M) {
 // or skips when tcpdump is missing or may not capture here.
 func startCapture(t *testing.T, ports ...int) (*Capture, *Owner) {
 	t.Helper()
-	if _, err := exec.LookPath("tcpdump"); err != nil {
-		t.Skip("tcpdump is not installed (Debian: apt-get install tcpdump)")
-	}
+	testtool.Need(t, "Debian: apt-get install tcpdump", "tcpdump")
 	own := NewOwner(os.Getpid())
 	c, err := Start(context.Background(), Options{Ports: ports, Owner: own})
 	if err != nil {
 		if os.Geteuid() != 0 {
-			t.Skipf("no right to capture (not root): %v", err)
+			testtool.Missing(t, fmt.Sprintf("the right to capture (run as root): %v", err))
 		}
 		t.Fatal(err)
 	}
