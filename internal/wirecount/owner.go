@@ -16,7 +16,9 @@ import (
 // Owner remembers the TCP connections one process has had open, as read
 // from /proc/<pid>/fd and /proc/<pid>/net/tcp{,6} at each Refresh: a
 // connection closed between two refreshes is missed, so Capture refreshes
-// as soon as it sees a new connection's SYN, while the socket still exists.
+// as soon as it reads a new connection's SYN. tcpdump hands packets over
+// in batches, so a connection opened and closed within one batch is still
+// missed (counted under Others): the exporter's connections stay open.
 type Owner struct {
 	mu    sync.Mutex
 	pid   int           // 0: none yet
