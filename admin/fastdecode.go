@@ -5,14 +5,21 @@ package admin
 // spans, consumer offsets), are read by hand: encoding/json validates a
 // whole body before decoding it and decodes through reflection, which was
 // a third of the exporter's CPU at 100k topics.
-// Each ReadNormalized below is offered the normalised body first (see
-// fastjson.NormalizedReader) and reports false, leaving its value as it
-// was, for anything it does not recognise; encoding/json then decodes it.
+// Each is offered the raw body first (ReadRaw, see fastjson.RawReader),
+// then the normalised body (ReadNormalized, see fastjson.NormalizedReader);
+// each reports false, leaving its value as it was, for anything it does
+// not recognise, and encoding/json then decodes the normalised body. Both
+// share one reader; tableReader.raw is all that tells them apart (the
+// keys fastjson leaves unquoted, and checking what is skipped).
 
-// ReadNormalized reads a GET_TOPIC_STATS_INFO answer.
-func (w *topicStatsWire) ReadNormalized(b []byte) bool {
+// ReadNormalized and ReadRaw read a GET_TOPIC_STATS_INFO answer.
+func (w *topicStatsWire) ReadNormalized(b []byte) bool { return w.decode(b, false) }
+
+func (w *topicStatsWire) ReadRaw(b []byte) bool { return w.decode(b, true) }
+
+func (w *topicStatsWire) decode(b []byte, raw bool) bool {
 	var keyBuf [128]byte
-	r := tableReader{b: b, keyBuf: keyBuf[:0]}
+	r := tableReader{b: b, keyBuf: keyBuf[:0], raw: raw}
 	var table []QueueOffsets
 	var tps float64
 	hasTps := false
@@ -44,10 +51,14 @@ func (w *topicStatsWire) ReadNormalized(b []byte) bool {
 	return true
 }
 
-// ReadNormalized reads a GET_BROKER_CONSUME_STATS answer.
-func (w *brokerConsumeStatsWire) ReadNormalized(b []byte) bool {
+// ReadNormalized and ReadRaw read a GET_BROKER_CONSUME_STATS answer.
+func (w *brokerConsumeStatsWire) ReadNormalized(b []byte) bool { return w.decode(b, false) }
+
+func (w *brokerConsumeStatsWire) ReadRaw(b []byte) bool { return w.decode(b, true) }
+
+func (w *brokerConsumeStatsWire) decode(b []byte, raw bool) bool {
 	var keyBuf [128]byte
-	r := tableReader{b: b, keyBuf: keyBuf[:0]}
+	r := tableReader{b: b, keyBuf: keyBuf[:0], raw: raw}
 	var out brokerConsumeStatsWire
 	listSeen := false
 	ok := r.fields(func(name []byte) bool {
@@ -158,10 +169,14 @@ func readConsumeStats(r *tableReader, cs *ConsumeStats) bool {
 
 func consumeOffsetsOf(o ConsumeOffsets) MessageQueue { return o.MessageQueue }
 
-// ReadNormalized reads a GET_ALL_TOPIC_CONFIG answer. Repeated fields
+// ReadNormalized and ReadRaw read a GET_ALL_TOPIC_CONFIG answer. Repeated fields
 // merge as encoding/json merges them: into the same struct or map.
-func (t *TopicConfigTable) ReadNormalized(b []byte) bool {
-	r := tableReader{b: b}
+func (t *TopicConfigTable) ReadNormalized(b []byte) bool { return t.decode(b, false) }
+
+func (t *TopicConfigTable) ReadRaw(b []byte) bool { return t.decode(b, true) }
+
+func (t *TopicConfigTable) decode(b []byte, raw bool) bool {
+	r := tableReader{b: b, raw: raw}
 	var out TopicConfigTable
 	ok := r.fields(func(name []byte) bool {
 		switch string(name) {
@@ -179,9 +194,13 @@ func (t *TopicConfigTable) ReadNormalized(b []byte) bool {
 	return true
 }
 
-// ReadNormalized reads a GET_ALL_SUBSCRIPTIONGROUP_CONFIG answer.
-func (t *SubscriptionGroupTable) ReadNormalized(b []byte) bool {
-	r := tableReader{b: b}
+// ReadNormalized and ReadRaw read a GET_ALL_SUBSCRIPTIONGROUP_CONFIG answer.
+func (t *SubscriptionGroupTable) ReadNormalized(b []byte) bool { return t.decode(b, false) }
+
+func (t *SubscriptionGroupTable) ReadRaw(b []byte) bool { return t.decode(b, true) }
+
+func (t *SubscriptionGroupTable) decode(b []byte, raw bool) bool {
+	r := tableReader{b: b, raw: raw}
 	var out SubscriptionGroupTable
 	ok := r.fields(func(name []byte) bool {
 		switch string(name) {
@@ -233,12 +252,13 @@ func readMap[T any](r *tableReader, m *map[string]T, read func(*tableReader, *T)
 	if r.byte('}') {
 		return true
 	}
+	var v, zero T // one v for every entry: read may make it escape
 	for {
-		k, ok := r.str()
+		k, ok := r.mapKey()
 		if !ok || !r.byte(':') {
 			return false
 		}
-		var v T
+		v = zero
 		if !r.null() && !read(r, &v) {
 			return false
 		}
@@ -248,6 +268,16 @@ func readMap[T any](r *tableReader, m *map[string]T, read func(*tableReader, *T)
 		}
 		return r.byte('}')
 	}
+}
+
+// mapKey reads a map's key: a string, or in a raw body an integer
+// fastjson left bare.
+func (r *tableReader) mapKey() (string, bool) {
+	if r.raw && r.pos < len(r.b) && r.b[r.pos] != '"' {
+		k, ok := r.bareKey()
+		return string(k), ok
+	}
+	return r.str()
 }
 
 func readString(r *tableReader, s *string) bool {
@@ -317,9 +347,13 @@ func readGroupConfig(r *tableReader, g *SubscriptionGroupConfig) bool {
 	})
 }
 
-// ReadNormalized reads a VIEW_BROKER_STATS_DATA answer.
-func (d *BrokerStatsData) ReadNormalized(b []byte) bool {
-	r := tableReader{b: b}
+// ReadNormalized and ReadRaw read a VIEW_BROKER_STATS_DATA answer.
+func (d *BrokerStatsData) ReadNormalized(b []byte) bool { return d.decode(b, false) }
+
+func (d *BrokerStatsData) ReadRaw(b []byte) bool { return d.decode(b, true) }
+
+func (d *BrokerStatsData) decode(b []byte, raw bool) bool {
+	r := tableReader{b: b, raw: raw}
 	var out BrokerStatsData
 	ok := r.fields(func(name []byte) bool {
 		switch string(name) {
@@ -357,9 +391,13 @@ func readSnapshot(r *tableReader, s *StatsSnapshot) bool {
 	})
 }
 
-// ReadNormalized reads a QUERY_CONSUME_TIME_SPAN answer.
-func (w *timeSpanWire) ReadNormalized(b []byte) bool {
-	r := tableReader{b: b}
+// ReadNormalized and ReadRaw read a QUERY_CONSUME_TIME_SPAN answer.
+func (w *timeSpanWire) ReadNormalized(b []byte) bool { return w.decode(b, false) }
+
+func (w *timeSpanWire) ReadRaw(b []byte) bool { return w.decode(b, true) }
+
+func (w *timeSpanWire) decode(b []byte, raw bool) bool {
+	r := tableReader{b: b, raw: raw}
 	var out timeSpanWire
 	seen := false
 	ok := r.fields(func(name []byte) bool {
@@ -425,9 +463,13 @@ func readMessageQueue(r *tableReader, mq *MessageQueue) bool {
 	})
 }
 
-// ReadNormalized reads a GET_ALL_CONSUMER_OFFSET answer.
-func (w *consumerOffsetWire) ReadNormalized(b []byte) bool {
-	r := tableReader{b: b}
+// ReadNormalized and ReadRaw read a GET_ALL_CONSUMER_OFFSET answer.
+func (w *consumerOffsetWire) ReadNormalized(b []byte) bool { return w.decode(b, false) }
+
+func (w *consumerOffsetWire) ReadRaw(b []byte) bool { return w.decode(b, true) }
+
+func (w *consumerOffsetWire) decode(b []byte, raw bool) bool {
+	r := tableReader{b: b, raw: raw}
 	var out consumerOffsetWire
 	ok := r.fields(func(name []byte) bool {
 		if string(name) != "offsetTable" {

@@ -93,32 +93,70 @@ func consumedPair(t testing.TB, call func(int, map[string]string) []byte) map[st
 	return nil
 }
 
-// differential runs one fast path against encoding/json on a body: when
-// the fast path reads it, encoding/json must decode it too, to the same
-// result; when it does not, it must leave its value untouched (the
-// client then decodes the body with encoding/json, as before).
+// differential runs one type's fast paths against encoding/json on a
+// body. When ReadRaw reads the body, Normalize must accept it and
+// encoding/json must decode its output to the same result; likewise when
+// ReadNormalized reads Normalize's output. A path that does not read it
+// must leave its value untouched (the client then goes on, as before, to
+// Normalize and encoding/json).
 func differential[W any, PW interface {
 	*W
-	fastjson.NormalizedReader
+	fastjson.RawReader
 }](t *testing.T, body []byte, result func(*W) any) {
-	norm, err := fastjson.Normalize(body)
-	if err != nil {
+	norm, normErr := fastjson.Normalize(body)
+	var raw W
+	if PW(&raw).ReadRaw(body) {
+		if normErr != nil {
+			t.Fatalf("%q: read raw, but Normalize: %v", body, normErr)
+		}
+		sameAsEncodingJSON(t, "raw", norm, &raw, result)
+	} else {
+		untouched(t, body, raw)
+	}
+	if normErr != nil {
 		return
 	}
 	var fast W
-	if !PW(&fast).ReadNormalized(norm) {
-		var zero W
-		if !reflect.DeepEqual(fast, zero) {
-			t.Fatalf("%s: refused, but changed its value to %+v", norm, fast)
-		}
-		return
+	if PW(&fast).ReadNormalized(norm) {
+		sameAsEncodingJSON(t, "normalised", norm, &fast, result)
+	} else {
+		untouched(t, norm, fast)
 	}
+}
+
+func sameAsEncodingJSON[W any](t *testing.T, path string, norm []byte, fast *W, result func(*W) any) {
+	t.Helper()
 	var slow W
 	if err := json.Unmarshal(norm, &slow); err != nil {
-		t.Fatalf("%s: read by hand, but encoding/json: %v", norm, err)
+		t.Fatalf("%s: read by hand (%s), but encoding/json: %v", norm, path, err)
 	}
-	if got, want := result(&fast), result(&slow); !reflect.DeepEqual(got, want) {
-		t.Fatalf("%s:\n by hand        %#v\n encoding/json %#v", norm, got, want)
+	if got, want := result(fast), result(&slow); !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s:\n by hand (%s) %#v\n encoding/json %#v", norm, path, got, want)
+	}
+}
+
+func untouched[W any](t *testing.T, body []byte, v W) {
+	t.Helper()
+	var zero W
+	if !reflect.DeepEqual(v, zero) {
+		t.Fatalf("%q: refused, but changed its value to %+v", body, v)
+	}
+}
+
+// skipQuirks are values of a field the fast paths skip: what Normalize
+// accepts (fastjson's bare and composite keys, escapes, spacing) and what
+// it refuses, which a raw read must refuse too.
+var skipQuirks = []string{
+	`{0:"a",-1:{"k":[1,{}]},{"k":1}:2,[3]:4}`, `"\u00e9\/\b"`, `"\x"`, `"a\u12"`, "\"ctl\x01\"", "\"\xff\"",
+	`1.`, `-`, `01`, `1e`, `tru`, `nul`, `[1 ,2]`, ` 1`, `{"a" :1}`, `{a:1}`, `{"a":1,}`, `[1,]`, `[`,
+	strings.Repeat("[", 70) + strings.Repeat("]", 70), strings.Repeat(`{"a":`, 30) + "1" + strings.Repeat("}", 30),
+}
+
+// addQuirks seeds f with fields bodies plus one skipped field of each quirk.
+func addQuirks(f *testing.F, fields string) {
+	for _, q := range skipQuirks {
+		f.Add([]byte(`{"zz":` + q + `,` + fields + `}`))
+		f.Add([]byte(`{` + fields + `,"zz":` + q + `}`))
 	}
 }
 
@@ -136,6 +174,12 @@ func FuzzTopicStatsFast(f *testing.F) {
 		[]byte(`{"topicPutTps":-0.5E-3,"x":[{"a":"}"},"\"",null],"offsetTable":{{"brokerName":"b","queueId":1,"topic":"t"}:{"maxOffset":3}}}`),
 		[]byte(`{"offsetTable":{{"brokerName":"b","queueId":1,"topic":"t"}:{"maxOffset":3}},"offsetTable":{}}`),
 		[]byte(`{"offsetTable":null}`), []byte(`{"topicPutTps":"1"}`), []byte(`[]`))
+	addQuirks(f, `"offsetTable":{{"brokerName":"b","queueId":1,"topic":"t"}:{"maxOffset":3}}`)
+	for _, k := range []string{`{"brokerName":"b","queueId":1,"topic":"a<b&"}`, ` {"brokerName":"b","queueId":1,"topic":"t"}`,
+		`{"brokerName" :"b","queueId":1,"topic":"t"}`, "{\"brokerName\":\"b\",\"queueId\":1,\"topic\":\"\xff\"}", `{"brokerName":"b","queueId":1,"topic":"a\"b"}`,
+		`{"brokerName":"b","queueId":1,"topic":"t","x":{}}`, `{"brokerName":"b","queueId":1,"topic":"t"`, `{brokerName:"b","queueId":1,"topic":"t"}`} {
+		f.Add([]byte(`{"offsetTable":{` + k + `:{"maxOffset":3}},"topicPutTps":1.5}`))
+	}
 	for _, s := range seeds {
 		f.Add(s)
 	}
@@ -156,6 +200,7 @@ func FuzzBrokerConsumeStatsFast(f *testing.F) {
 		[]byte(`{"consumeStatsList":[{"g":[{"consumeTps":null,"offsetTable":{},"offsetTable":{{"brokerName":"b","queueId":0,"topic":"t"}:{"brokerOffset":2}}}]}],"ConsumeStatsList":[]}`),
 		[]byte(`{"consumeStatsList":[null,{"g":null}],"totalDiff":1.5}`),
 		[]byte(`{"brokerAddr":"a\u00e9","totalDiff":null,"consumeStatsList":[{"g\u0041":[{"consumeTps":1e3}]}]}`))
+	addQuirks(f, `"consumeStatsList":[{"g":[{"consumeTps":1,"zz":{0:1},"offsetTable":{{"brokerName":"b","queueId":0,"topic":"t"}:{"brokerOffset":2}}}]}]`)
 	for _, s := range seeds {
 		f.Add(s)
 	}
@@ -172,6 +217,7 @@ func FuzzTopicConfigFast(f *testing.F) {
 		[]byte(`{"dataVersion":{"counter":1,"stateVersion":0},"dataVersion":{"timestamp":2},"topicConfigTable":{"t":{"attributes":{},"readQueueNums":1.0}}}`),
 		[]byte(`{"dataVersion":null,"topicConfigTable":{"t":{"attributes":null,"ORDER":true,"readQueueNums":9223372036854775808}}}`),
 		[]byte(`{"topicConfigTable":{"t\u00e9":{"topicName":"\ud83d\ude00","order":"true"}}}`))
+	addQuirks(f, `"topicConfigTable":{"t":{"perm":6,"attributes":{"+a":"1"}}}`)
 	for _, s := range seeds {
 		f.Add(s)
 	}
@@ -185,6 +231,7 @@ func FuzzSubscriptionGroupFast(f *testing.F) {
 	seeds = append(seeds, simulatedBodies(f, remoting.GetAllSubscriptionGroupConfig, nil)...)
 	seeds = append(seeds, []byte(`{"subscriptionGroupTable":{"g":{"brokerId":-1,"consumeEnable":null,"groupRetryPolicy":{"type":"x"},"retryQueueNums":1e2}}}`),
 		[]byte(`{"subscriptionGroupTable":{"g":{"BrokerId":1,"whichBrokerWhenConsumeSlowly":9223372036854775807}},"forbiddenTable":{}}`))
+	addQuirks(f, `"subscriptionGroupTable":{"g":{"brokerId":0,"groupRetryPolicy":{"type":"CUSTOMIZED"}}}`)
 	for _, s := range seeds {
 		f.Add(s)
 	}
@@ -198,6 +245,7 @@ func FuzzBrokerStatsDataFast(f *testing.F) {
 	seeds = append(seeds, simulatedBodies(f, remoting.ViewBrokerStatsData, fixed(map[string]string{"statsName": "BROKER_PUT_NUMS", "statsKey": "SimCluster"}))...)
 	seeds = append(seeds, []byte(`{"statsMinute":{"sum":1},"statsMinute":{"tps":2.5},"statsDay":null,"statsHour":{"avgpt":1e999}}`),
 		[]byte(`{"statsMinute":{"sum":1.0,"tps":-0}}`))
+	addQuirks(f, `"statsMinute":{"sum":1,"tps":0.5}`)
 	for _, s := range seeds {
 		f.Add(s)
 	}
@@ -212,6 +260,7 @@ func FuzzTimeSpanFast(f *testing.F) {
 	seeds = append(seeds, []byte(`{"consumeTimeSpanSet":[]}`), []byte(`{"consumeTimeSpanSet":null}`),
 		[]byte(`{"consumeTimeSpanSet":[null,{"messageQueue":null,"delayTime":5,"minTimeStampStr":"x"},{"messageQueue":{"queueId":2},"messageQueue":{"topic":"t"}}]}`),
 		[]byte(`{"consumeTimeSpanSet":[{"delayTime":1}],"consumeTimeSpanSet":[{"maxTimeStamp":2}]}`))
+	addQuirks(f, `"consumeTimeSpanSet":[{"delayTime":1,"messageQueue":{"brokerName":"b","queueId":0,"topic":"t"}}]`)
 	for _, s := range seeds {
 		f.Add(s)
 	}
@@ -225,6 +274,10 @@ func FuzzConsumerOffsetsFast(f *testing.F) {
 	seeds = append(seeds, simulatedBodies(f, remoting.GetAllConsumerOffset, nil)...)
 	seeds = append(seeds, []byte(`{"offsetTable":null}`), []byte(`{"offsetTable":{"t@g":null,"u@g":{0:1,0:null,-1:2}},"offsetTable":{"t@g":{}}}`),
 		[]byte(`{"offsetTable":{"t@g":{"x":1.5}},"groupTopicMap":{"g":["t"]}}`))
+	addQuirks(f, `"offsetTable":{"t@g":{0:1,1:2}}`)
+	f.Add([]byte(`{"offsetTable":{"t@g":{01:1,-0:2,-:3}}}`))
+	f.Add([]byte(`{"offsetTable":{"t@g":{1 :1}}}`))
+	f.Add([]byte(`{"offsetTable":{t@g:{1:1}}}`))
 	for _, s := range seeds {
 		f.Add(s)
 	}
@@ -237,13 +290,16 @@ func FuzzConsumerOffsetsFast(f *testing.F) {
 // what real brokers and the simulator answer (else they would save
 // nothing); that they read it right is the fuzz tests' part.
 func TestFastPathsReadRecordings(t *testing.T) {
-	check := func(name string, bodies [][]byte, r func() fastjson.NormalizedReader) {
+	check := func(name string, bodies [][]byte, r func() fastjson.RawReader) {
 		for i, b := range bodies {
 			norm, err := fastjson.Normalize(b)
 			if err != nil {
 				t.Fatalf("%s #%d: %v", name, i, err)
 			}
-			t.Logf("%s #%d: %.120s", name, i, norm)
+			t.Logf("%s #%d: %.120s", name, i, b)
+			if !r().ReadRaw(b) {
+				t.Errorf("%s #%d: raw body left to Normalize: %.200s", name, i, b)
+			}
 			if !r().ReadNormalized(norm) {
 				t.Errorf("%s #%d: left to encoding/json: %.200s", name, i, norm)
 			}
@@ -251,23 +307,62 @@ func TestFastPathsReadRecordings(t *testing.T) {
 	}
 	check("GET_TOPIC_STATS_INFO", append(recordedBodies(t, "GET_TOPIC_STATS_INFO"),
 		simulatedBodies(t, remoting.GetTopicStatsInfo, fixed(map[string]string{"topic": "SELF_TEST_TOPIC"}))...),
-		func() fastjson.NormalizedReader { return &topicStatsWire{} })
+		func() fastjson.RawReader { return &topicStatsWire{} })
 	check("GET_BROKER_CONSUME_STATS", append(recordedBodies(t, "GET_BROKER_CONSUME_STATS"),
 		simulatedBodies(t, remoting.GetBrokerConsumeStats, nil)...),
-		func() fastjson.NormalizedReader { return &brokerConsumeStatsWire{} })
+		func() fastjson.RawReader { return &brokerConsumeStatsWire{} })
 	check("GET_ALL_TOPIC_CONFIG", append(recordedBodies(t, "GET_ALL_TOPIC_CONFIG"),
 		simulatedBodies(t, remoting.GetAllTopicConfig, nil)...),
-		func() fastjson.NormalizedReader { return &TopicConfigTable{} })
+		func() fastjson.RawReader { return &TopicConfigTable{} })
 	check("GET_ALL_SUBSCRIPTIONGROUP_CONFIG", append(recordedBodies(t, "GET_ALL_SUBSCRIPTIONGROUP_CONFIG"),
 		simulatedBodies(t, remoting.GetAllSubscriptionGroupConfig, nil)...),
-		func() fastjson.NormalizedReader { return &SubscriptionGroupTable{} })
+		func() fastjson.RawReader { return &SubscriptionGroupTable{} })
 	check("VIEW_BROKER_STATS_DATA", append(recordedBodies(t, "VIEW_BROKER_STATS_DATA"),
 		simulatedBodies(t, remoting.ViewBrokerStatsData, fixed(map[string]string{"statsName": "BROKER_PUT_NUMS", "statsKey": "SimCluster"}))...),
-		func() fastjson.NormalizedReader { return &BrokerStatsData{} })
+		func() fastjson.RawReader { return &BrokerStatsData{} })
 	check("QUERY_CONSUME_TIME_SPAN", append(recordedBodies(t, "QUERY_CONSUME_TIME_SPAN"),
 		simulatedBodies(t, remoting.QueryConsumeTimeSpan, consumedPair)...),
-		func() fastjson.NormalizedReader { return &timeSpanWire{} })
+		func() fastjson.RawReader { return &timeSpanWire{} })
 	check("GET_ALL_CONSUMER_OFFSET", append(recordedBodies(t, "GET_ALL_CONSUMER_OFFSET"),
 		simulatedBodies(t, remoting.GetAllConsumerOffset, nil)...),
-		func() fastjson.NormalizedReader { return &consumerOffsetWire{} })
+		func() fastjson.RawReader { return &consumerOffsetWire{} })
+}
+
+// TestDecodedKeepsNoBody: fastjson.Unmarshal reuses its buffers from body
+// to body, so what a decoder returns must not share one. Everything
+// recorded is decoded, then decoded again while the first results are
+// held: the first results must not have changed.
+func TestDecodedKeepsNoBody(t *testing.T) {
+	targets := map[string]func() any{
+		"GET_TOPIC_STATS_INFO":             func() any { return &topicStatsWire{} },
+		"GET_BROKER_CONSUME_STATS":         func() any { return &brokerConsumeStatsWire{} },
+		"GET_ALL_TOPIC_CONFIG":             func() any { return &TopicConfigTable{} },
+		"GET_ALL_SUBSCRIPTIONGROUP_CONFIG": func() any { return &SubscriptionGroupTable{} },
+		"VIEW_BROKER_STATS_DATA":           func() any { return &BrokerStatsData{} },
+		"QUERY_CONSUME_TIME_SPAN":          func() any { return &timeSpanWire{} },
+		"GET_ALL_CONSUMER_OFFSET":          func() any { return &consumerOffsetWire{} },
+		"GET_CONSUMER_CONNECTION_LIST":     func() any { return &ConsumerConnection{} }, // encoding/json's
+		"GET_CONSUMER_RUNNING_INFO":        func() any { return &consumerRunningInfoWire{} },
+	}
+	decodeAll := func() []any {
+		var out []any
+		for _, name := range slices.Sorted(maps.Keys(targets)) {
+			for _, b := range recordedBodies(t, name) {
+				v := targets[name]()
+				if err := fastjson.Unmarshal(b, v); err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	first := decodeAll()
+	want := decodeAll()
+	decodeAll() // and once more over the buffers the second pass used
+	for i := range first {
+		if !reflect.DeepEqual(first[i], want[i]) {
+			t.Fatalf("#%d changed after later bodies were decoded:\n %+v\nnow %+v", i, want[i], first[i])
+		}
+	}
 }

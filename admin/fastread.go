@@ -58,51 +58,119 @@ func (r *tableReader) null() bool {
 	return false
 }
 
-// skip passes over one value. The input is valid JSON, but the reader
-// still stops at its end, whatever it holds.
-func (r *tableReader) skip() bool {
-	if r.pos >= len(r.b) {
+// skip passes over one value, checking it as fastjson.Normalize would
+// (a raw body was not checked before): strings' escapes and control
+// characters, numbers, literals, and in a raw body bare and composite
+// keys. Deep nesting is refused rather than counted against Normalize's
+// limit.
+func (r *tableReader) skip() bool { return r.skipValue(0) }
+
+const maxSkipDepth = 64
+
+func (r *tableReader) skipValue(depth int) bool {
+	if r.pos >= len(r.b) || depth > maxSkipDepth {
 		return false
 	}
 	switch r.b[r.pos] {
 	case '"':
 		return r.skipString()
-	case '{', '[':
-		depth := 0
-		for r.pos < len(r.b) {
-			switch r.b[r.pos] {
-			case '"':
-				if !r.skipString() {
-					return false
-				}
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-			}
-			r.pos++
-			if depth == 0 {
-				return true
-			}
-		}
-		return false
+	case '{':
+		return r.skipComposite('}', depth, func() bool {
+			return r.skipKey(depth) && r.byte(':') && r.skipValue(depth+1)
+		})
+	case '[':
+		return r.skipComposite(']', depth, func() bool { return r.skipValue(depth + 1) })
 	}
-	return len(r.scalar()) > 0
+	switch lit := r.scalar(); string(lit) {
+	case "true", "false", "null":
+		return true
+	default:
+		return jsonNumber(lit)
+	}
 }
 
-// skipString passes over a string literal, escapes included.
+// skipComposite passes over an object or array whose members item reads.
+func (r *tableReader) skipComposite(end byte, depth int, item func() bool) bool {
+	r.pos++
+	if r.byte(end) {
+		return true
+	}
+	for {
+		if !item() {
+			return false
+		}
+		if r.byte(',') {
+			continue
+		}
+		return r.byte(end)
+	}
+}
+
+// skipKey passes over an object key: a string, or in a raw body a bare
+// integer or a composite value.
+func (r *tableReader) skipKey(depth int) bool {
+	if r.pos < len(r.b) && r.b[r.pos] == '"' {
+		return r.skipString()
+	}
+	if !r.raw {
+		return false
+	}
+	if _, ok := r.bareKey(); ok {
+		return true
+	}
+	return r.pos < len(r.b) && (r.b[r.pos] == '{' || r.b[r.pos] == '[') && r.skipValue(depth+1)
+}
+
+// bareKey reads, in a raw body, a key fastjson wrote unquoted for an
+// integer: Normalize quotes it as it is.
+func (r *tableReader) bareKey() ([]byte, bool) {
+	start := r.pos
+	for r.pos < len(r.b) && (r.b[r.pos] == '-' || r.b[r.pos] >= '0' && r.b[r.pos] <= '9') {
+		r.pos++
+	}
+	if r.pos == start {
+		return nil, false
+	}
+	return r.b[start:r.pos], true
+}
+
+// skipString passes over a string literal whose escapes and characters
+// JSON allows.
 func (r *tableReader) skipString() bool {
 	for i := r.pos + 1; i < len(r.b); i++ {
-		switch r.b[i] {
-		case '\\':
-			i++
-		case '"':
+		switch c := r.b[i]; {
+		case c == '"':
 			r.pos = i + 1
 			return true
+		case c < 0x20:
+			return false
+		case c == '\\':
+			if i+1 >= len(r.b) {
+				return false
+			}
+			i++
+			switch r.b[i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if i+4 >= len(r.b) || !hex4(r.b[i+1:i+5]) {
+					return false
+				}
+				i += 4
+			default:
+				return false
+			}
 		}
 	}
 	return false
+}
+
+func hex4(b []byte) bool {
+	for _, c := range b {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 // scalar consumes a number or literal: everything up to the next

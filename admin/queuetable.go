@@ -148,6 +148,9 @@ type tableReader struct {
 	keyBuf []byte
 	// the names of the last queue key read, shared by the next ones
 	topic, broker string
+	// raw: b is a body as fastjson wrote it, not normalised: queue keys
+	// are raw objects and integer keys are bare
+	raw bool
 }
 
 func (r *tableReader) byte(c byte) bool {
@@ -183,6 +186,9 @@ func (r *tableReader) plainString() ([]byte, bool) {
 // escapes are \" and \\, undone into keyBuf (kept for the next key), then
 // read as the object form. A key without escapes is read in place.
 func (r *tableReader) queueKey() (MessageQueue, bool) {
+	if r.raw {
+		return r.rawQueueKey()
+	}
 	if !r.byte('"') {
 		return MessageQueue{}, false
 	}
@@ -209,6 +215,28 @@ func (r *tableReader) queueKey() (MessageQueue, bool) {
 			if escaped {
 				r.keyBuf = append(r.keyBuf, c)
 			}
+		}
+	}
+	return MessageQueue{}, false
+}
+
+// rawQueueKey reads a queue key fastjson wrote as an object: Normalize
+// would quote its text as it is when it holds only plain strings and
+// integers, the one form messageQueue reads.
+func (r *tableReader) rawQueueKey() (MessageQueue, bool) {
+	if !r.byte('{') {
+		return MessageQueue{}, false
+	}
+	start, inString := r.pos-1, false
+	for i := r.pos; i < len(r.b); i++ {
+		switch c := r.b[i]; {
+		case c == '"':
+			inString = !inString
+		case c == '\\' || c < 0x20 || (!inString && (c == '{' || c == '[')):
+			return MessageQueue{}, false
+		case c == '}' && !inString:
+			r.pos = i + 1
+			return r.messageQueue(r.b[start:r.pos])
 		}
 	}
 	return MessageQueue{}, false

@@ -40,7 +40,16 @@ type normalizer struct {
 // Normalize returns standard JSON for a fastjson body. Standard JSON passes
 // through unchanged (apart from insignificant whitespace).
 func Normalize(in []byte) ([]byte, error) {
-	n := &normalizer{in: in, out: make([]byte, 0, len(in)+len(in)/8)}
+	return normalizeInto(nil, in)
+}
+
+// normalizeInto is Normalize writing into buf's memory when it is large
+// enough.
+func normalizeInto(buf, in []byte) ([]byte, error) {
+	if need := len(in) + len(in)/8; cap(buf) < need {
+		buf = make([]byte, 0, need)
+	}
+	n := &normalizer{in: in, out: buf[:0]}
 	n.skipSpace()
 	if err := n.value(0); err != nil {
 		return nil, err
@@ -56,18 +65,55 @@ func Normalize(in []byte) ([]byte, error) {
 // its normalised body itself, without encoding/json's reflection and
 // second validation. ReadNormalized reports whether it did; false must
 // leave the value as it was, and Unmarshal then decodes norm as for any
-// other target, so results and errors stay encoding/json's.
+// other target, so results and errors stay encoding/json's. Nothing read
+// may keep norm's memory: it serves the next body.
 type NormalizedReader interface {
 	ReadNormalized(norm []byte) bool
+}
+
+// RawReader is a NormalizedReader that also reads the usual shapes of a
+// body as fastjson wrote it, saving Normalize's pass. ReadRaw may report
+// true only for a body Normalize accepts, having read what ReadNormalized
+// or encoding/json would read from Normalize's output; false must leave
+// the value as it was, and Unmarshal then normalises as for any target.
+type RawReader interface {
+	NormalizedReader
+	ReadRaw(body []byte) bool
 }
 
 // Unmarshal normalises data and decodes it into v. A number decoded into
 // an interface value is a json.Number (Java longs do not fit a float64).
 func Unmarshal(data []byte, v any) error {
-	norm, err := Normalize(data)
+	if r, ok := v.(RawReader); ok && r.ReadRaw(data) {
+		return nil
+	}
+	bp, _ := normBufs.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	norm, err := normalizeInto(*bp, data)
 	if err != nil {
+		normBufs.Put(bp)
 		return err
 	}
+	err = decodeNormalized(norm, v)
+	if cap(norm) <= maxPooled {
+		*bp = norm[:0]
+		normBufs.Put(bp)
+	}
+	return err
+}
+
+// normBufs keeps normalised bodies' buffers from one Unmarshal to the next
+// (most answers are small and asked for by the ten thousand). Nothing
+// keeps a buffer: encoding/json copies what it decodes, and so must a
+// NormalizedReader. Large bodies are few; their buffers are not pooled,
+// so the pool does not hold megabytes between cycles.
+var normBufs sync.Pool
+
+const maxPooled = 1 << 20
+
+func decodeNormalized(norm []byte, v any) error {
 	if r, ok := v.(NormalizedReader); ok && r.ReadNormalized(norm) {
 		return nil
 	}
