@@ -7,13 +7,15 @@ import (
 	"unicode/utf8"
 )
 
-// The values below read normalised JSON (fastjson.Normalize's output: one
-// valid value, no whitespace) the way encoding/json would decode it into
-// the answer types, for the shapes brokers write. Whatever they do not
-// recognise (escapes, a value of another type, a repeated composite field,
-// a name encoding/json would match by case folding) makes them report
-// false, and the caller leaves the whole body to encoding/json: what
-// fails, fails as it always did.
+// The functions below read a body the way encoding/json would decode its
+// normalised form into the answer types, for the shapes brokers write:
+// either normalised JSON (fastjson.Normalize's output: one valid value, no
+// whitespace) or, with tableReader.raw, the body as fastjson wrote it.
+// Whatever they do not recognise (whitespace, escapes, a value of another
+// type, a repeated composite field, a name encoding/json would match by
+// case folding, anything Normalize would refuse) makes them report false,
+// and the caller leaves the whole body to Normalize and encoding/json:
+// what fails, fails as it always did.
 
 // fields reads an object whose keys are plain field names, handing each to
 // field, which reads its value. Either returning false stops the read.
