@@ -2,6 +2,7 @@ package poller
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -80,6 +81,9 @@ func (p *Poller) groupTopic(cs admin.ConsumeStats, groups map[string]admin.Subsc
 // foldLMQ sums a group's light message queues into one entry per parent,
 // named "%LMQ%<parent>", so series stay bounded however many LMQs exist.
 func foldLMQ(topics []snapshot.GroupTopic) []snapshot.GroupTopic {
+	if !slices.ContainsFunc(topics, func(gt snapshot.GroupTopic) bool { return strings.HasPrefix(gt.Topic, snapshot.LMQPrefix) }) {
+		return topics // most groups have no LMQ: no copy to keep
+	}
 	out := topics[:0:0]
 	byParent := map[string]int{}
 	for _, gt := range topics {

@@ -107,6 +107,10 @@ func (p *Poller) topics(ctx context.Context, b *snapshot.Broker, mem *brokerMemo
 	return out
 }
 
+// idleWindow is the put window of every topic idle for longer than the
+// window: one value, shared, since snapshots are never written.
+var idleWindow = &snapshot.Window{}
+
 // topicPlan is what a topic's GET_TOPIC_STATS_INFO does this cycle.
 type topicPlan int
 
@@ -249,7 +253,7 @@ func (p *Poller) topicRates(ctx context.Context, b *snapshot.Broker, mem *broker
 		case (!m.changed.IsZero() && now.Sub(m.changed) < activeWindow) || putTPS[i] > 0:
 			active = append(active, i)
 		case known && now.Sub(m.seen) >= activeWindow:
-			t.Put = &snapshot.Window{} // unchanged for longer than the window: truly idle
+			t.Put = idleWindow // unchanged for longer than the window: truly idle
 		}
 	}
 	mem.topics = next
