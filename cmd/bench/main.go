@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -47,6 +48,8 @@ func main() {
 	soakTopics := flag.Int("soak-topics", 10000, "topics in the churn soak (0: no soak)")
 	soakCycles := flag.Int("soak-cycles", 1000, "cycles in the churn soak")
 	soakFrac := flag.Float64("soak-churn", 0.01, "share of topics and groups deleted and created per soak cycle")
+	flag.StringVar(&memProfile, "memprofile", "", "write a heap profile of the exporter after the cycles (what the live heap column holds), one per size (file.1000)")
+	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the exporter's steady cycles to this file, one per size (the size is appended: file.1000); the simulator runs in another process, so the profile is the exporter's alone")
 	shards := flag.Int("shards", 0, "instead of the tables: at each size, the unsharded exporter and then each of this many shards, one process each, against one cluster at rest (union of their series, requests received, memory)")
 	shardWarm := flag.Duration("shard-warmup", 100*time.Second, "cycles each process of -shards runs before it is measured: past the poller's 70 s windows and the first-sight and lag-age backlogs, so that every process is in the same phase")
 	shardCycles := flag.Int("shard-cycles", 4, "cycles of each -shards process measured after the warm-up (4 spans the every-4th-cycle re-checks)")
@@ -206,6 +209,10 @@ func measureSize(exe string, o simbroker.Options, steady time.Duration, measured
 		}
 	}
 	r.steadyRPCs, r.steadyCounted, r.steadyWant, r.steadyByServer = map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
+	stopProfile, err := startProfile(o.Topics)
+	if err != nil {
+		return r, err
+	}
 	for r.steadyCycles < measured {
 		cy, err := cycle()
 		if err != nil {
@@ -228,6 +235,7 @@ func measureSize(exe string, o simbroker.Options, steady time.Duration, measured
 		r.allocsMB += float64(cy.AllocBytes) / (1 << 20)
 		r.steadyCycles++
 	}
+	stopProfile()
 	n := r.steadyCycles
 	for _, m := range []map[string]int{r.steadyRPCs, r.steadyCounted, r.steadyWant, r.steadyByServer} {
 		for name := range m {
@@ -245,8 +253,15 @@ func measureSize(exe string, o simbroker.Options, steady time.Duration, measured
 	}
 
 	// Memory before the scrapes: their reference gather builds a const
-	// metric per series, which the exporter itself no longer does.
+	// metric per series, which the exporter itself no longer does. The
+	// bench lets go of the snapshots it kept of earlier cycles first: they
+	// are its own, not the exporter's (which holds the latest only), and
+	// two of them were a third of the live heap at 100k topics.
+	r.first.Snapshot, r.warm.Snapshot, r.steady.Snapshot = nil, nil, nil
 	r.memCycles = scale.ReadMemory()
+	if err := writeHeapProfile(o.Topics); err != nil {
+		return r, err
+	}
 	var best scale.Scrape
 	for i := 0; i < 3; i++ {
 		s, err := scale.RunScrape(a)
@@ -518,4 +533,44 @@ func soak(exe string, o simbroker.Options, cycles int, frac float64) error {
 	}
 	fmt.Println()
 	return nil
+}
+
+// cpuProfile is -cpuprofile.
+var cpuProfile string
+
+// startProfile profiles the exporter's steady cycles of one size, when
+// -cpuprofile asks; the returned function stops it.
+func startProfile(topics int) (func(), error) {
+	if cpuProfile == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(fmt.Sprintf("%s.%d", cpuProfile, topics))
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// memProfile is -memprofile.
+var memProfile string
+
+// writeHeapProfile writes what the exporter holds after a size's cycles
+// (the collection just before ran it), when -memprofile asks.
+func writeHeapProfile(topics int) error {
+	if memProfile == "" {
+		return nil
+	}
+	f, err := os.Create(fmt.Sprintf("%s.%d", memProfile, topics))
+	if err != nil {
+		return err
+	}
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
