@@ -26,6 +26,15 @@ func typeName(t prometheus.ValueType) string {
 	return "untyped"
 }
 
+// replicaNote marks the families every replica serves for every broker
+// under --shard.count (family.replica); the others come from one replica.
+func replicaNote(f *family) string {
+	if f.replica {
+		return "; under `--shard.count`, by every replica for every broker (its own calls)"
+	}
+	return ""
+}
+
 func servedWhen(g gate) string {
 	var parts []string
 	if g&needCompat != 0 {
@@ -68,7 +77,7 @@ func docsTable() string {
 				labels = "`" + strings.Join(f.labels, "`, `") + "`"
 			}
 			b.WriteString("| `" + f.name + "` | " + typeName(f.typ) + " | " + labels + " | " + cell(f.source) + " | " +
-				cell(f.replaces) + " | " + servedWhen(f.needs) + " | " + prioName(f.prio) + " |\n")
+				cell(f.replaces) + " | " + servedWhen(f.needs) + replicaNote(f) + " | " + prioName(f.prio) + " |\n")
 		}
 		b.WriteString("\nWhat each one means (its HELP text):\n\n")
 		for _, f := range allFamilies() {
