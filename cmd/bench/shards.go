@@ -12,7 +12,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -180,11 +181,13 @@ func printShardTable(runs []shardRun) {
 	fmt.Println()
 	fmt.Println("Received per measured cycle, by request (unsharded / each shard):")
 	fmt.Println()
-	var reqs []string
-	for req := range runs[0].received {
-		reqs = append(reqs, req)
+	seen := map[string]bool{}
+	for _, r := range runs {
+		for req := range r.received {
+			seen[req] = true
+		}
 	}
-	sort.Strings(reqs)
+	reqs := slices.Sorted(maps.Keys(seen))
 	for _, req := range reqs {
 		line := "- " + req + ": "
 		for i, r := range runs {
