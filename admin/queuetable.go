@@ -119,26 +119,10 @@ func readQueues[T any, P queueEntry[T]](r *tableReader) (qs []T, ok bool) {
 
 // readFigures reads one queue's object of integer figures into q.
 func readFigures[T any, P queueEntry[T]](r *tableReader, q *T) bool {
-	if !r.byte('{') {
-		return false
-	}
-	if r.byte('}') {
-		return true
-	}
-	for {
-		name, ok := r.plainString()
-		if !ok || !r.byte(':') {
-			return false
-		}
+	return r.fields(func(name []byte) bool {
 		v, ok := r.int64()
-		if !ok || !P(q).setField(name, v) {
-			return false
-		}
-		if r.byte(',') {
-			continue
-		}
-		return r.byte('}')
-	}
+		return ok && P(q).setField(name, v)
+	})
 }
 
 // tableReader walks normalised JSON, which has no whitespace.
