@@ -46,6 +46,25 @@ func perCall(d def, get func(b *snapshot.Broker) (float64, bool)) *family {
 	return f
 }
 
+// perMasterKind is a family about this replica's calls to each up master
+// (family.replica), one series per kind of what get counts: slaves have
+// no entities of their own, and a down broker is stale as a whole.
+func perMasterKind(d def, kinds []string, get func(b *snapshot.Broker) map[string]int) *family {
+	f := d.family(with(brokerL, "kind"), prioNever, 0, func(v *view, s *sink) {
+		for _, p := range v.all {
+			if !p.b.Up || !p.b.IsMaster() {
+				continue
+			}
+			counts := get(p.b)
+			for _, k := range kinds {
+				s.add(float64(counts[k]), p.b.Cluster, p.b.Name, p.id, k)
+			}
+		}
+	})
+	f.replica = true
+	return f
+}
+
 // perBrokerName is a family with one series per broker name, read from
 // the process that holds its entities (see view.entities).
 func perBrokerName(d def, get func(v *view, b *snapshot.Broker) (float64, bool)) *family {
@@ -128,50 +147,28 @@ func brokerFamilies() []*family {
 			help:   "Cycles whose deadline stopped calls to the broker before all were made, since the exporter started.",
 			source: "exporter", replaces: "(none)"},
 			func(b *snapshot.Broker) (float64, bool) { return float64(b.Cuts), true }),
-		{
-			name: "rocketmq_broker_carried_entities", typ: gauge, labels: with(brokerL, "kind"), prio: prioNever, replica: true,
+		perMasterKind(def{name: "rocketmq_broker_carried_entities", typ: gauge,
 			help: "Entities of an up master whose values in the last cycle are those of an earlier cycle, because their call was " +
 				"not made before the deadline or failed (or, for lag_seconds, waits for its turn in the look-up budget), by kind: " +
 				"topic_offsets, topic_rates (put windows), group_online (connection list), group_topic_rates (get bytes and " +
 				"send-back windows), lag_seconds (age of the oldest unconsumed message), client_running_info.",
-			source: "exporter", replaces: "(none)",
-			emit: func(v *view, s *sink) {
-				for _, p := range v.all {
-					if !p.b.Up || !p.b.IsMaster() {
-						continue // a down broker is stale as a whole; slaves have no entities of their own
-					}
-					for _, k := range snapshot.CarriedKinds {
-						s.add(float64(p.b.Carried[k]), p.b.Cluster, p.b.Name, p.id, k)
-					}
-				}
-			},
-		},
+			source: "exporter", replaces: "(none)"},
+			snapshot.CarriedKinds, func(b *snapshot.Broker) map[string]int { return b.Carried }),
 		perCall(def{name: "rocketmq_broker_lag_seconds_pending", typ: gauge,
 			help: "Lagging (topic, group) pairs of an up master whose age of the oldest unconsumed message was not read in the " +
 				"last cycle and is not cached: over the per-broker budget of 2,000 look-ups, cut by the deadline, or failed. " +
 				"Each keeps its last age; the pairs asked longest ago go first, so every pair is read within pending/2000+1 cycles.",
 			source: "QUERY_CONSUME_TIME_SPAN", replaces: "(none)"},
 			func(b *snapshot.Broker) (float64, bool) { return float64(b.LagPending), b.Up && b.IsMaster() }),
-		{
-			name: "rocketmq_broker_first_sight_pending", typ: gauge, labels: with(brokerL, "kind"), prio: prioNever, replica: true,
+		perMasterKind(def{name: "rocketmq_broker_first_sight_pending", typ: gauge,
 			help: "Topics and groups of an up master that were never answered since the exporter first saw them, by kind: " +
 				"topic_offsets (GET_TOPIC_STATS_INFO: a topic no group consumes has no offset series until then, a consumed one " +
 				"no stored-messages or last-put series) and group_online (GET_CONSUMER_CONNECTION_LIST: no online-consumers " +
 				"series until then). A broker's first sights are asked at most max(2000, entities/N) per cycle, N being " +
 				"--collect.idle-topic-refresh or --collect.offline-group-refresh, those waiting longest first, so a start's " +
 				"backlog is gone within N cycles.",
-			source: "exporter", replaces: "(none)",
-			emit: func(v *view, s *sink) {
-				for _, p := range v.all {
-					if !p.b.Up || !p.b.IsMaster() {
-						continue // slaves have no entities of their own
-					}
-					for _, k := range snapshot.PendingKinds {
-						s.add(float64(p.b.FirstSightPending[k]), p.b.Cluster, p.b.Name, p.id, k)
-					}
-				}
-			},
-		},
+			source: "exporter", replaces: "(none)"},
+			snapshot.PendingKinds, func(b *snapshot.Broker) map[string]int { return b.FirstSightPending }),
 		perBroker(def{name: "rocketmq_broker_replication_lag_bytes", typ: gauge,
 			help:   "Commit-log bytes a slave is behind its master: the master's commitLogMaxOffset minus the slave's, at least 0.",
 			source: rtInfo + " `commitLogMaxOffset` of master and slave", replaces: "rocketmq_broker_commitlog_diff"},
