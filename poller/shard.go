@@ -1,9 +1,6 @@
 package poller
 
-import (
-	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
-	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
-)
+import "github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
 
 // Sharding (--shard.count): every replica makes the broker-wide listings,
 // which are a few calls per broker, and only the per-entity calls and
@@ -11,14 +8,6 @@ import (
 // %RETRY%/%DLQ% topics, its progress on every topic and its producer group
 // of the same name go with the group, so a (topic, group) pair is never
 // split between two replicas.
-
-// ownsTopic tells whether this replica collects topic name.
-func (p *Poller) ownsTopic(name string, groups map[string]admin.SubscriptionGroupConfig) bool {
-	if g, ok := ownerGroup(name, groups); ok {
-		return p.cfg.Shard.Owns(g)
-	}
-	return p.cfg.Shard.Owns(name)
-}
 
 // topicKind is how a topic is counted and served: every broker keeps
 // topics named after itself and its cluster, which are the system's.

@@ -13,10 +13,18 @@ import (
 // group filter, every other topic the topic filter. groups is the broker's
 // subscription group table, which tells whose retry topic a name is.
 func (p *Poller) keepTopic(name string, groups map[string]admin.SubscriptionGroupConfig) bool {
+	keep, _ := p.topicShare(name, groups)
+	return keep
+}
+
+// topicShare tells whether the filters keep topic name and whether this
+// replica owns it (shard.go): both go by the group for a group's retry and
+// DLQ topics, by the topic's own name otherwise.
+func (p *Poller) topicShare(name string, groups map[string]admin.SubscriptionGroupConfig) (keep, own bool) {
 	if g, ok := ownerGroup(name, groups); ok {
-		return p.cfg.Groups.Keep(g)
+		return p.cfg.Groups.Keep(g), p.cfg.Shard.Owns(g)
 	}
-	return p.cfg.Topics.Keep(name)
+	return p.cfg.Topics.Keep(name), p.cfg.Shard.Owns(name)
 }
 
 // ownerGroup is the group a %RETRY%/%DLQ% topic belongs to. A POP retry
@@ -70,11 +78,12 @@ func (p *Poller) topics(ctx context.Context, b *snapshot.Broker, mem *brokerMemo
 	}
 	names := make([]string, 0, len(l.topics.TopicConfigTable))
 	for name := range l.topics.TopicConfigTable {
-		if !p.keepTopic(name, l.groups.SubscriptionGroupTable) {
+		keep, own := p.topicShare(name, l.groups.SubscriptionGroupTable)
+		if !keep {
 			continue
 		}
 		b.Counts.Topics[topicKind(b, name)]++
-		if p.ownsTopic(name, l.groups.SubscriptionGroupTable) { // shard.go
+		if own {
 			names = append(names, name)
 		}
 	}
