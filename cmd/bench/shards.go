@@ -121,6 +121,7 @@ func runShard(exe string, sim *scale.Remote, count, index int, warm time.Duratio
 		return r, err
 	}
 	defer cmd.Wait()
+	defer stdin.Close() // first: a child still waiting for "go" then ends, so Wait returns
 	lines := bufio.NewReader(stdout)
 	if line, err := lines.ReadString('\n'); err != nil || line != "ready\n" {
 		return r, fmt.Errorf("no ready line (%q, %v)", line, err)
@@ -154,7 +155,7 @@ func runShard(exe string, sim *scale.Remote, count, index int, warm time.Duratio
 // shardRun is one exporter process of the shard measurement.
 type shardRun struct {
 	rep      shardReport
-	received map[string]int // by the simulator, over the process's run
+	received map[string]int // by the simulator, per measured cycle
 	ids      map[uint64]int // series hashes (name and labels)
 	values   map[uint64]int // the same with the value, clock-bound families aside
 }
