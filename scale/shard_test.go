@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,8 +22,20 @@ import (
 // clock, aside), with no series served by two shards; the simulator's
 // count of what it received judges the calls: the per-entity requests of
 // the four add up to the unsharded exporter's, and each shard makes every
-// broker-wide listing itself.
+// broker-wide listing itself. It runs with every family set on, and
+// again under topic and group filters (a filtered group's retry topics go
+// with it, as they go with its shard).
 func TestShardsUnionIsTheWhole(t *testing.T) {
+	t.Run("every family", func(t *testing.T) { shardUnion(t, nil) })
+	t.Run("filters", func(t *testing.T) {
+		shardUnion(t, func(s *app.Settings) {
+			s.TopicExclude = "sim-topic-00000[0-4][0-9]" // topics 0-49
+			s.GroupExclude = "sim-group-00000[5-9][0-9]" // groups 50-99, their retry and DLQ topics too
+		})
+	})
+}
+
+func shardUnion(t *testing.T, filters func(*app.Settings)) {
 	keep := false
 	c := exportertest.Sim(t, simbroker.Options{Brokers: 3, Slaves: true, Topics: 240, Groups: 120, Clients: 1,
 		OnlineEvery: 3, ActiveEvery: 2, AutoDeleteUnusedStats: &keep})
@@ -31,6 +44,9 @@ func TestShardsUnionIsTheWhole(t *testing.T) {
 	// Every family set on, the Java families and per-queue ones included.
 	all := func(s *app.Settings) {
 		s.Compat, s.MessageRates, s.QueueMetrics, s.ClientMetrics, s.RunningInfo = true, true, true, true, true
+		if filters != nil {
+			filters(s)
+		}
 	}
 	whole := newExporter(t, sim.Namesrv(), all)
 	shards := make([]*app.App, n)
@@ -71,7 +87,13 @@ func TestShardsUnionIsTheWhole(t *testing.T) {
 				t.Errorf("cycle %d: the shards' %s add up to %d received, the unsharded exporter's to %d", cycle, req, sum[req], wc.RPCs[req])
 			}
 		}
-		compareUnion(t, cycle, scrapeSeries(t, whole), shardSeries(t, shards))
+		served := scrapeSeries(t, whole)
+		// Before the churn renames some: topic 10 and group 60 filtered out, topic 60 kept.
+		if filters != nil && cycle < 3 && (!servesLabel(served, `topic="sim-topic-0000060"`) ||
+			servesLabel(served, `topic="sim-topic-0000010"`) || servesLabel(served, `group="sim-group-0000060"`)) {
+			t.Fatalf("cycle %d: the filters did not apply as the test means them", cycle)
+		}
+		compareUnion(t, cycle, served, shardSeries(t, shards))
 	}
 }
 
@@ -146,4 +168,14 @@ func scrapeSeries(t *testing.T, a *app.App) map[string]string {
 		t.Errorf("%d series of the per-replica families, not every broker process's", replicated)
 	}
 	return out
+}
+
+// servesLabel tells whether any series carries label (name="value").
+func servesLabel(series map[string]string, label string) bool {
+	for id := range series {
+		if strings.Contains(id, label) {
+			return true
+		}
+	}
+	return false
 }
