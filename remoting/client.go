@@ -373,19 +373,13 @@ func (cn *conn) write(ctx context.Context, req *Command) error {
 
 func (cn *conn) readLoop() {
 	br := bufio.NewReaderSize(cn.nc, 64<<10)
-	var buf []byte
 	for {
-		cmd, b, err := ReadFrame(br, buf)
+		cmd, err := ReadFrame(br)
 		if err != nil {
 			cn.fail(cn.explain(err))
 			return
 		}
 		cn.read.Store(time.Now().UnixNano())
-		if cap(b) <= 1<<20 {
-			buf = b // reuse frames up to 1 MiB; let larger ones go
-		} else {
-			buf = nil
-		}
 		if !cmd.IsResponse() {
 			continue // server-initiated requests go only to registered clients; we are none
 		}

@@ -52,7 +52,7 @@ func newPeer(t *testing.T, handle func(req *Command, w func([]byte))) *peer {
 				w := func(b []byte) { wmu.Lock(); c.Write(b); wmu.Unlock() }
 				br := bufio.NewReader(c)
 				for {
-					req, _, err := ReadFrame(br, nil)
+					req, err := ReadFrame(br)
 					if err != nil {
 						return
 					}

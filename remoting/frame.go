@@ -82,12 +82,14 @@ func AppendFrame(dst []byte, cmd *Command) ([]byte, error) {
 	return append(dst, cmd.Body...), nil
 }
 
-// ReadFrame reads one frame from r. buf is reused when large enough; the
-// returned Command's Body does not alias buf.
-func ReadFrame(r io.Reader, buf []byte) (*Command, []byte, error) {
+// ReadFrame reads one frame from r into a buffer of its own, which the
+// returned Command's Body aliases: one allocation per frame rather than a
+// reused buffer plus a copy of the body (the listings of a large broker
+// are tens of MiB each, and two copies of them set the exporter's peak).
+func ReadFrame(r io.Reader) (*Command, error) {
 	var lenBuf [4]byte
 	if _, err := io.ReadFull(r, lenBuf[:]); err != nil {
-		return nil, buf, err
+		return nil, err
 	}
 	n := binary.BigEndian.Uint32(lenBuf[:])
 	if n > MaxFrameLength {
@@ -97,24 +99,24 @@ func ReadFrame(r io.Reader, buf []byte) (*Command, []byte, error) {
 		if lenBuf[0] >= 20 && lenBuf[0] <= 23 && lenBuf[1] == 3 {
 			err.Reason, err.TLSRecord = fmt.Sprintf("the answer starts with a TLS record header (% x), not a frame length", lenBuf[:3]), true
 		}
-		return nil, buf, err
+		return nil, err
 	}
-	if cap(buf) < int(n) {
-		buf = make([]byte, n)
-	}
-	buf = buf[:n]
-	if _, err := io.ReadFull(r, buf); err != nil {
+	frame := make([]byte, n)
+	if _, err := io.ReadFull(r, frame); err != nil {
 		if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}
-		return nil, buf, err
+		return nil, err
 	}
-	cmd, err := DecodeFrame(buf)
-	return cmd, buf, err
+	return decodeFrame(frame, false)
 }
 
-// DecodeFrame decodes a frame without its 4-byte length prefix.
-func DecodeFrame(frame []byte) (*Command, error) {
+// DecodeFrame decodes a frame without its 4-byte length prefix. The
+// Command's Body is a copy: frame may be reused.
+func DecodeFrame(frame []byte) (*Command, error) { return decodeFrame(frame, true) }
+
+// decodeFrame decodes a frame; the body aliases frame unless copyBody.
+func decodeFrame(frame []byte, copyBody bool) (*Command, error) {
 	if len(frame) < 4 {
 		return nil, frameErrorf("%d bytes is shorter than the header-length word", len(frame))
 	}
@@ -138,8 +140,12 @@ func DecodeFrame(frame []byte) (*Command, error) {
 	if err != nil {
 		return nil, err
 	}
-	if body := frame[4+hlen:]; len(body) > 0 {
+	switch body := frame[4+hlen:]; {
+	case len(body) == 0:
+	case copyBody:
 		cmd.Body = append([]byte(nil), body...)
+	default:
+		cmd.Body = body[:len(body):len(body)]
 	}
 	return cmd, nil
 }

@@ -16,7 +16,7 @@ func TestFrameRoundTripJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, _, err := ReadFrame(bytes.NewReader(wire), nil)
+	out, err := ReadFrame(bytes.NewReader(wire))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +28,7 @@ func TestFrameRoundTripJSON(t *testing.T) {
 func TestFrameRoundTripBinary(t *testing.T) {
 	in := &Command{Code: 1, Language: "JAVA", Version: 479, Opaque: -3, Flag: flagResponse, Remark: "The stats <X> <y> not exist",
 		ExtFields: map[string]string{"k": "v", "empty": ""}, Body: []byte("body")}
-	out, _, err := ReadFrame(bytes.NewReader(AppendBinaryFrame(nil, in)), nil)
+	out, err := ReadFrame(bytes.NewReader(AppendBinaryFrame(nil, in)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestReadFrameBadInput(t *testing.T) {
 		"shorter than word":  {0, 0, 0, 2, 0, 0},
 	}
 	for name, in := range cases {
-		_, _, err := ReadFrame(bytes.NewReader(in), nil)
+		_, err := ReadFrame(bytes.NewReader(in))
 		if err == nil {
 			t.Errorf("%s: no error", name)
 			continue

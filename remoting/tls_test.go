@@ -60,7 +60,7 @@ func serve(t *testing.T, tlsCfg *tls.Config, answer func(c net.Conn) bool) strin
 func (s *server) conn(c net.Conn, answer func(net.Conn) bool) {
 	br := bufio.NewReader(c)
 	for {
-		req, _, err := remoting.ReadFrame(br, nil)
+		req, err := remoting.ReadFrame(br)
 		if err != nil {
 			return
 		}

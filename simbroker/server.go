@@ -184,14 +184,10 @@ func (s *Server) serveConn(nc net.Conn) {
 	}()
 	br := bufio.NewReaderSize(nc, 16<<10)
 	var wmu sync.Mutex
-	var buf []byte
 	for {
-		req, b, err := remoting.ReadFrame(br, buf)
+		req, err := remoting.ReadFrame(br)
 		if err != nil {
 			return
-		}
-		if cap(b) <= 64<<10 {
-			buf = b
 		}
 		if req.IsResponse() {
 			continue

@@ -40,7 +40,7 @@ func serveConn(c net.Conn, h Handler, self string) {
 	defer c.Close()
 	br := bufio.NewReader(c)
 	for {
-		req, _, err := remoting.ReadFrame(br, nil)
+		req, err := remoting.ReadFrame(br)
 		if err != nil {
 			return
 		}
