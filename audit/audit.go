@@ -8,11 +8,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/app"
+	"github.com/rocketmq-exporter/rocketmq_exporter/history"
 	"github.com/rocketmq-exporter/rocketmq_exporter/leak"
 	"github.com/rocketmq-exporter/rocketmq_exporter/leakcost"
 	"github.com/rocketmq-exporter/rocketmq_exporter/poller"
@@ -54,9 +57,10 @@ const (
 // report and the exit code: Clean, Leftovers, or Failed when a namesrv or
 // broker did not answer or the pass ended before every key was asked (its
 // findings are then reported, marked incomplete). running is the snapshot
-// of an exporter running beside the audit, nil for a standalone audit: the
-// masters it knows keep a cluster-wide deletion from being suggested while
-// one of them is missing from the namesrv.
+// of an exporter running beside the audit (a.Leaks then its planner), nil
+// for a standalone audit: the masters it knows, those it forgot past its
+// grace cycles and those the history recalls keep a cluster-wide deletion
+// from being suggested while one of them is missing from the namesrv.
 func Run(ctx context.Context, a *app.Core, running *snapshot.Snapshot) ([]Report, int) {
 	cfg := a.Config
 	lc := leak.DefaultConfig()
@@ -65,6 +69,10 @@ func Run(ctx context.Context, a *app.Core, running *snapshot.Snapshot) ([]Report
 	// The same history as the daemon's, read before the pass; audit writes
 	// no state file of its own.
 	cfg.History, cfg.RecallWait, cfg.State = a.History, true, nil
+	rec := &recording{src: a.History}
+	if a.History != nil {
+		cfg.History = rec
+	}
 	cfg.LagSeconds = false
 	// One pass that probes everything: the daemon's --collect.timeout is
 	// for its interval, not for this; ctx still bounds it.
@@ -74,6 +82,7 @@ func Run(ctx context.Context, a *app.Core, running *snapshot.Snapshot) ([]Report
 		return []Report{{Error: err.Error()}}, Failed
 	}
 	snap := p.Cycle(ctx)
+	known := remembered(a, running, rec.names())
 	var reports []Report
 	failed := false
 	for _, t := range snap.Targets {
@@ -93,7 +102,7 @@ func Run(ctx context.Context, a *app.Core, running *snapshot.Snapshot) ([]Report
 			r.Error = b.Err
 		} else if b.Leaks != nil {
 			r.LeakedStatItems, r.OrphanedOffsets, r.LeftoverTopics = b.Leaks.Items, b.Leaks.OrphanedOffsets, b.Leaks.LeftoverTopics
-			r.Commands = cleanupCommands(a.Targets, b, topicElsewhere(snap, running, cfg.Leaks, b))
+			r.Commands = cleanupCommands(a.Targets, b, topicElsewhere(snap, missing(snap, known, b), cfg.Leaks, b))
 			r.estimate(b, snap.Finished)
 			found = found || len(r.LeakedStatItems)+len(r.OrphanedOffsets)+len(r.LeftoverTopics) > 0
 			if b.Leaks.Backlog > 0 || b.Cut {
@@ -239,17 +248,14 @@ func cleanupCommands(targets []app.Target, b *snapshot.Broker, elsewhere func(to
 
 // topicElsewhere tells, for a topic, why deleting it across b's cluster
 // would hurt: another master of the cluster holds it, or another master's
-// topics are unknown this pass (it did not answer, or the running
-// exporter's last snapshot, daemon, knows a master this pass's namesrv no
-// longer lists: a killed broker still holds its topics). "" when it is safe.
-func topicElsewhere(snap, daemon *snapshot.Snapshot, planner *leak.Planner, b *snapshot.Broker) func(string) string {
+// topics are unknown this pass (it did not answer, or it is remembered but
+// not listed now, gone: a killed broker still holds its topics, and
+// mqadmin run after its restart would delete them). "" when it is safe.
+func topicElsewhere(snap *snapshot.Snapshot, gone []string, planner *leak.Planner, b *snapshot.Broker) func(string) string {
 	return func(topic string) string {
-		if daemon != nil {
-			for _, o := range daemon.Brokers {
-				if o.IsMaster() && o.Target == b.Target && o.Cluster == b.Cluster && o.Name != b.Name && !listed(snap, o) {
-					return fmt.Sprintf("master %s of cluster %s is not listed now, so whether it holds %s is unknown", o.Name, o.Cluster, topic)
-				}
-			}
+		if len(gone) > 0 {
+			return fmt.Sprintf("master %s of cluster %s is known but not listed now, so whether it holds %s is unknown",
+				strings.Join(gone, ", "), b.Cluster, topic)
 		}
 		for _, o := range snap.Brokers {
 			if o == b || !o.IsMaster() || o.Target != b.Target || o.Cluster != b.Cluster {
@@ -341,12 +347,115 @@ func printAudit(out io.Writer, reports []Report) {
 	}
 }
 
-// listed reports whether a pass's snapshot holds the broker group of o.
-func listed(snap *snapshot.Snapshot, o *snapshot.Broker) bool {
+// master names a broker group something outside this pass remembers.
+// target is -1 when the source does not say: a planner key names no
+// target, so such a master counts for every target with its cluster.
+type master struct {
+	target        int
+	cluster, name string
+}
+
+// remembered lists the masters known outside this pass: in the running
+// exporter's last snapshot (within its grace cycles), forgotten by its
+// leak planner since (out of the namesrv past grace), and recalled by the
+// history (the state file, Prometheus).
+func remembered(a *app.Core, running *snapshot.Snapshot, recalled map[history.Broker]history.Names) []master {
+	var out []master
+	if running != nil {
+		for _, o := range running.Brokers {
+			if o.IsMaster() {
+				out = append(out, master{o.Target, o.Cluster, o.Name})
+			}
+		}
+	}
+	if running != nil && a.Leaks != nil {
+		for _, key := range a.Leaks.Departed() {
+			if m, ok := fromKey(key); ok {
+				out = append(out, m)
+			}
+		}
+	}
+	for hk := range recalled {
+		if t := targetIndex(a.Targets, hk.Target); t >= 0 {
+			out = append(out, master{t, hk.Cluster, hk.Broker})
+		}
+	}
+	return out
+}
+
+// fromKey reads a planner's broker key, cluster/name/addr as
+// snapshot.Broker.Key writes it. RocketMQ makes a topic of each cluster
+// and broker name, and topic names hold no '/', so the split is exact.
+func fromKey(key string) (master, bool) {
+	parts := strings.Split(key, "/")
+	if len(parts) != 3 || parts[0] == "" || parts[1] == "" {
+		return master{}, false
+	}
+	return master{-1, parts[0], parts[1]}, true
+}
+
+// targetIndex maps a history key's target (its name; "" when the exporter
+// watches one target) to the target's index, -1 when none matches.
+func targetIndex(targets []app.Target, name string) int {
+	if name == "" {
+		if len(targets) == 1 {
+			return 0
+		}
+		return -1
+	}
+	for i, t := range targets {
+		if t.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// missing lists, sorted, the remembered masters of b's cluster that this
+// pass's namesrv does not list.
+func missing(snap *snapshot.Snapshot, known []master, b *snapshot.Broker) []string {
+	var out []string
+	for _, m := range known {
+		if (m.target >= 0 && m.target != b.Target) || m.cluster != b.Cluster || m.name == b.Name {
+			continue
+		}
+		if !listed(snap, b.Target, m.cluster, m.name) && !slices.Contains(out, m.name) {
+			out = append(out, m.name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// listed reports whether a pass's snapshot holds the broker group.
+func listed(snap *snapshot.Snapshot, target int, cluster, name string) bool {
 	for _, b := range snap.Brokers {
-		if b.Target == o.Target && b.Cluster == o.Cluster && b.Name == o.Name {
+		if b.Target == target && b.Cluster == cluster && b.Name == name {
 			return true
 		}
 	}
 	return false
+}
+
+// recording is the history as the audit pass reads it, keeping what it
+// recalled: the brokers it names are masters the audit must not forget,
+// and reading the source again could cost a second Prometheus query.
+type recording struct {
+	src history.Source
+	mu  sync.Mutex
+	got map[history.Broker]history.Names
+}
+
+func (r *recording) Recall(ctx context.Context) (map[history.Broker]history.Names, error) {
+	m, err := r.src.Recall(ctx)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.got = m
+	return m, err
+}
+
+func (r *recording) names() map[history.Broker]history.Names {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.got
 }

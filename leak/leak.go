@@ -28,6 +28,7 @@ package leak
 
 import (
 	"errors"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -122,7 +123,14 @@ type Planner struct {
 	mu      sync.Mutex
 	brokers map[string]*broker
 	recall  map[string]Recalled // by broker key, not yet applied
+	// departed are the keys of brokers Forget dropped and not observed
+	// since, oldest first, at most maxDeparted (see Departed).
+	departed []string
 }
+
+// maxDeparted bounds Departed: brokers rescheduled at new addresses leave
+// one key each, and only the latest ones are worth a caution.
+const maxDeparted = 256
 
 // New creates a planner.
 func New(cfg Config) (*Planner, error) {
@@ -168,6 +176,7 @@ func (p *Planner) broker(key string) (*broker, Recalled, bool) {
 	}
 	r, ok := p.recall[key]
 	delete(p.recall, key)
+	p.departed = slices.DeleteFunc(p.departed, func(k string) bool { return k == key })
 	return b, r, ok
 }
 
@@ -244,15 +253,29 @@ func (p *Planner) Known(key string) Recalled {
 }
 
 // Forget drops everything held for brokers not in keep, so a broker that
-// left the cluster leaves no memory behind.
+// left the cluster leaves no memory behind but its key in Departed.
 func (p *Planner) Forget(keep map[string]bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for k := range p.brokers {
+	for _, k := range sortedKeys(p.brokers) {
 		if !keep[k] {
 			delete(p.brokers, k)
+			p.departed = append(p.departed, k)
 		}
 	}
+	if n := len(p.departed) - maxDeparted; n > 0 {
+		p.departed = slices.Delete(p.departed, 0, n)
+	}
+}
+
+// Departed lists the keys of the brokers Forget dropped that no Observe
+// has brought back. A killed master leaves its namesrv's listing but keeps
+// its topics for its restart: audit must not delete a topic cluster-wide
+// while a master it would miss may still hold it.
+func (p *Planner) Departed() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.departed)
 }
 
 // Observe takes a master's listings, updates what is known (tombstones,

@@ -380,3 +380,28 @@ func TestTopicsFirstLifeGoesToTheGroupDeletedLater(t *testing.T) {
 		t.Errorf("after g's deletion the report holds %+v, want t1@g against group g", rep.Items)
 	}
 }
+
+// TestForgottenBrokersStayDeparted: a master the poller stops collecting
+// (killed, out of the namesrv past the grace cycles) is listed by
+// Departed until it is observed again, so audit can tell that a master
+// of the cluster, and whatever topics it holds, is missing.
+func TestForgottenBrokersStayDeparted(t *testing.T) {
+	p := newPlanner(t, DefaultConfig())
+	f := &fakeBroker{}
+	a, b := listing([]string{"t"}, []string{"g"}, nil), listing([]string{"t"}, []string{"g"}, nil)
+	b.Key = "c/b2/a:2"
+	cycle(p, f, a)
+	cycle(p, f, b)
+	p.Forget(map[string]bool{a.Key: true})
+	if got := p.Departed(); !slices.Equal(got, []string{b.Key}) {
+		t.Fatalf("Departed() = %v after forgetting %s, want [%s]", got, b.Key, b.Key)
+	}
+	p.Forget(map[string]bool{a.Key: true}) // forgotten already: listed once
+	if got := p.Departed(); len(got) != 1 {
+		t.Fatalf("Departed() = %v after a second Forget, want [%s]", got, b.Key)
+	}
+	cycle(p, f, b)
+	if got := p.Departed(); len(got) != 0 {
+		t.Errorf("Departed() = %v after %s was observed again, want none", got, b.Key)
+	}
+}
