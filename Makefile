@@ -46,7 +46,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzNormalize$$' -fuzztime $(FUZZTIME) ./fastjson
 # The fast paths against encoding/json (differential): a smaller budget each
 # (their seeds, the three versions' recordings, run in go test too); CI runs
-# all fifteen within its half hour.
+# all sixteen within its half hour.
 	$(GO) test -run '^$$' -fuzz '^FuzzAppendString$$' -fuzztime $(FUZZTIME_DIFF) ./fastjson
 	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalMatchesDecoder$$' -fuzztime $(FUZZTIME_DIFF) ./fastjson
 	$(GO) test -run '^$$' -fuzz '^FuzzAppendFrameHeader$$' -fuzztime $(FUZZTIME_DIFF) ./remoting
@@ -55,6 +55,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseMessageQueue$$' -fuzztime $(FUZZTIME_DIFF) ./admin
 	$(GO) test -run '^$$' -fuzz '^FuzzTopicStatsFast$$' -fuzztime $(FUZZTIME_DIFF) ./admin
 	$(GO) test -run '^$$' -fuzz '^FuzzBrokerConsumeStatsFast$$' -fuzztime $(FUZZTIME_DIFF) ./admin
+	$(GO) test -run '^$$' -fuzz '^FuzzSiftedConsumeStats$$' -fuzztime $(FUZZTIME_DIFF) ./admin
 	$(GO) test -run '^$$' -fuzz '^FuzzTopicConfigFast$$' -fuzztime $(FUZZTIME_DIFF) ./admin
 	$(GO) test -run '^$$' -fuzz '^FuzzSubscriptionGroupFast$$' -fuzztime $(FUZZTIME_DIFF) ./admin
 	$(GO) test -run '^$$' -fuzz '^FuzzBrokerStatsDataFast$$' -fuzztime $(FUZZTIME_DIFF) ./admin

@@ -131,7 +131,13 @@ func (c *Client) TopicStats(ctx context.Context, broker, topic string) (*TopicSt
 
 // BrokerConsumeStats returns every group's consume stats in one call.
 func (c *Client) BrokerConsumeStats(ctx context.Context, broker string, isOrder bool) (*BrokerConsumeStats, error) {
-	var w brokerConsumeStatsWire
+	return c.SiftedConsumeStats(ctx, broker, isOrder, nil)
+}
+
+// SiftedConsumeStats is BrokerConsumeStats keeping what sieve keeps (all
+// of it when nil).
+func (c *Client) SiftedConsumeStats(ctx context.Context, broker string, isOrder bool, sieve *ConsumeSieve) (*BrokerConsumeStats, error) {
+	w := brokerConsumeStatsWire{sieve: sieve}
 	ext := map[string]string{"isOrder": strconv.FormatBool(isOrder)}
 	if _, err := c.call(ctx, broker, remoting.GetBrokerConsumeStats, ext, nil, &w); err != nil {
 		return nil, err

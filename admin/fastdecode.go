@@ -59,7 +59,7 @@ func (w *brokerConsumeStatsWire) ReadRaw(b []byte) bool { return w.decode(b, tru
 func (w *brokerConsumeStatsWire) decode(b []byte, raw bool) bool {
 	var keyBuf [128]byte
 	r := tableReader{b: b, keyBuf: keyBuf[:0], raw: raw}
-	var out brokerConsumeStatsWire
+	out := brokerConsumeStatsWire{sieve: w.sieve}
 	listSeen := false
 	ok := r.fields(func(name []byte) bool {
 		switch string(name) {
@@ -73,7 +73,7 @@ func (w *brokerConsumeStatsWire) decode(b []byte, raw bool) bool {
 			}
 			listSeen = true
 			var ok bool
-			out.read, ok = readGroupLists(&r)
+			out.read, ok = readGroupLists(&r, w.sieve)
 			return ok
 		}
 		return r.other(name, "brokerAddr", "totalDiff", "consumeStatsList")
@@ -86,8 +86,9 @@ func (w *brokerConsumeStatsWire) decode(b []byte, raw bool) bool {
 }
 
 // readGroupLists reads consumeStatsList, [{"<group>":[<ConsumeStats>,…]},…],
-// into its (group, list) pairs in the answer's order.
-func readGroupLists(r *tableReader) ([]groupList, bool) {
+// into its (group, list) pairs in the answer's order, each sifted as soon
+// as it is read.
+func readGroupLists(r *tableReader, sieve *ConsumeSieve) ([]groupList, bool) {
 	if !r.byte('[') {
 		return nil, false
 	}
@@ -105,7 +106,7 @@ func readGroupLists(r *tableReader) ([]groupList, bool) {
 			}
 			group := string(name)
 			list, ok := readConsumeStatsList(r)
-			out = append(out, groupList{group: group, list: list})
+			out = append(out, sieve.sift(groupList{group: group, list: list}))
 			return ok
 		})
 		if !ok {

@@ -154,10 +154,18 @@ var skipQuirks = []string{
 
 // addQuirks seeds f with fields bodies plus one skipped field of each quirk.
 func addQuirks(f *testing.F, fields string) {
-	for _, q := range skipQuirks {
-		f.Add([]byte(`{"zz":` + q + `,` + fields + `}`))
-		f.Add([]byte(`{` + fields + `,"zz":` + q + `}`))
+	for _, b := range quirkBodies(fields) {
+		f.Add(b)
 	}
+}
+
+// quirkBodies are fields bodies plus one skipped field of each quirk.
+func quirkBodies(fields string) [][]byte {
+	var out [][]byte
+	for _, q := range skipQuirks {
+		out = append(out, []byte(`{"zz":`+q+`,`+fields+`}`), []byte(`{`+fields+`,"zz":`+q+`}`))
+	}
+	return out
 }
 
 type statsResult struct {
@@ -192,6 +200,17 @@ func FuzzTopicStatsFast(f *testing.F) {
 }
 
 func FuzzBrokerConsumeStatsFast(f *testing.F) {
+	for _, s := range brokerConsumeStatsSeeds(f) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		differential(t, body, func(w *brokerConsumeStatsWire) any { return w.stats() })
+	})
+}
+
+// brokerConsumeStatsSeeds are recorded and simulated answers, and edges
+// of the shape and its quirks.
+func brokerConsumeStatsSeeds(f *testing.F) [][]byte {
 	seeds := recordedBodies(f, "GET_BROKER_CONSUME_STATS")
 	seeds = append(seeds, simulatedBodies(f, remoting.GetBrokerConsumeStats, fixed(map[string]string{"isOrder": "false"}))...)
 	seeds = append(seeds, brokerConsumeStatsBody(3, 2), []byte(`{}`), []byte(`{"consumeStatsList":[]}`),
@@ -200,13 +219,7 @@ func FuzzBrokerConsumeStatsFast(f *testing.F) {
 		[]byte(`{"consumeStatsList":[{"g":[{"consumeTps":null,"offsetTable":{},"offsetTable":{{"brokerName":"b","queueId":0,"topic":"t"}:{"brokerOffset":2}}}]}],"ConsumeStatsList":[]}`),
 		[]byte(`{"consumeStatsList":[null,{"g":null}],"totalDiff":1.5}`),
 		[]byte(`{"brokerAddr":"a\u00e9","totalDiff":null,"consumeStatsList":[{"g\u0041":[{"consumeTps":1e3}]}]}`))
-	addQuirks(f, `"consumeStatsList":[{"g":[{"consumeTps":1,"zz":{0:1},"offsetTable":{{"brokerName":"b","queueId":0,"topic":"t"}:{"brokerOffset":2}}}]}]`)
-	for _, s := range seeds {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		differential(t, body, func(w *brokerConsumeStatsWire) any { return w.stats() })
-	})
+	return append(seeds, quirkBodies(`"consumeStatsList":[{"g":[{"consumeTps":1,"zz":{0:1},"offsetTable":{{"brokerName":"b","queueId":0,"topic":"t"}:{"brokerOffset":2}}}]}]`)...)
 }
 
 func FuzzTopicConfigFast(f *testing.F) {

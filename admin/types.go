@@ -391,6 +391,12 @@ func sortQueues[T any](s []T, mq func(T) MessageQueue) {
 type GroupConsumeStats struct {
 	Group string
 	Stats []ConsumeStats // one per topic the group has offsets on
+	// Sifted: a ConsumeSieve left the group out. Stats then holds only
+	// the queues of the sieve's topics, with their broker offsets and
+	// nothing else, and Topics names every topic the group has offsets
+	// on, in the answer's order.
+	Sifted bool
+	Topics []string
 }
 
 // BrokerConsumeStats answers GET_BROKER_CONSUME_STATS: every group with
@@ -405,13 +411,16 @@ type brokerConsumeStatsWire struct {
 	BrokerAddr       string                      `json:"brokerAddr"`
 	TotalDiff        int64                       `json:"totalDiff"`
 	ConsumeStatsList []map[string][]ConsumeStats `json:"consumeStatsList"`
-	read             []groupList                 // the list as read by hand
+	read             []groupList                 // the list as read by hand, sifted
+	sieve            *ConsumeSieve
 }
 
 // groupList is one group's entry in consumeStatsList.
 type groupList struct {
-	group string
-	list  []ConsumeStats
+	group  string
+	list   []ConsumeStats
+	sifted bool     // by the sieve: list holds what it keeps
+	topics []string // when sifted, every topic the group had offsets on
 }
 
 // stats merges the list of one-group maps (or the pairs read by hand)
@@ -421,7 +430,7 @@ func (w *brokerConsumeStatsWire) stats() *BrokerConsumeStats {
 	pairs := w.read
 	for _, m := range w.ConsumeStatsList {
 		for group, list := range m {
-			pairs = append(pairs, groupList{group: group, list: list})
+			pairs = append(pairs, w.sieve.sift(groupList{group: group, list: list}))
 		}
 	}
 	if len(pairs) == 0 {
@@ -434,12 +443,19 @@ func (w *brokerConsumeStatsWire) stats() *BrokerConsumeStats {
 		for j < len(pairs) && pairs[j].group == pairs[i].group {
 			j++
 		}
-		g := GroupConsumeStats{Group: pairs[i].group}
+		g := GroupConsumeStats{Group: pairs[i].group, Sifted: pairs[i].sifted}
 		if j == i+1 && len(pairs[i].list) > 0 {
 			g.Stats = pairs[i].list // the usual case: one list, not copied
 		} else {
 			for _, p := range pairs[i:j] {
 				g.Stats = append(g.Stats, p.list...) // nil when all are empty
+			}
+		}
+		if j == i+1 {
+			g.Topics = pairs[i].topics
+		} else {
+			for _, p := range pairs[i:j] {
+				g.Topics = append(g.Topics, p.topics...)
 			}
 		}
 		out.Groups = append(out.Groups, g)
