@@ -22,13 +22,15 @@ func (s *ConsumeSieve) sift(p groupList) groupList {
 		return p
 	}
 	out := groupList{group: p.group, sifted: true}
+	keep := false // Topic of the last topic appended, asked once a topic
 	for _, cs := range p.list {
 		kept := cs.Queues[:0] // read for this answer alone: reused in place
 		for _, q := range cs.Queues {
 			if n := len(out.topics); n == 0 || out.topics[n-1] != q.Topic {
 				out.topics = append(out.topics, q.Topic)
+				keep = s.Topic(q.Topic)
 			}
-			if s.Topic(q.Topic) {
+			if keep {
 				kept = append(kept, ConsumeOffsets{MessageQueue: q.MessageQueue, BrokerOffset: q.BrokerOffset})
 			}
 		}

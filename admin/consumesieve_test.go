@@ -31,7 +31,9 @@ func TestSiftedConsumeStats(t *testing.T) {
 		t.Fatal("the hand reader refused the body")
 	}
 	got := w.stats()
-	mq := func(topic string, id int) MessageQueue { return MessageQueue{Topic: topic, BrokerName: "b", QueueID: id} }
+	mq := func(topic string, id int) MessageQueue {
+		return MessageQueue{Topic: topic, BrokerName: "b", QueueID: id}
+	}
 	want := &BrokerConsumeStats{BrokerAddr: "a", TotalDiff: 7, Groups: []GroupConsumeStats{
 		{Group: "gg", Stats: []ConsumeStats{{ConsumeTps: 1.5, Queues: []ConsumeOffsets{{MessageQueue: mq("abc", 0), BrokerOffset: 9, ConsumerOffset: 4, LastTimestamp: 3}}}}},
 		{Group: "odd", Sifted: true, Topics: []string{"mine", "abc"}, Stats: []ConsumeStats{

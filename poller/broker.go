@@ -164,7 +164,7 @@ func (p *Poller) list(ctx context.Context, b *snapshot.Broker, mem *brokerMemory
 	})
 	run(func() {
 		l.consume, errs[2] = ask(ctx, p, t.of(stConsumeStats), func(c context.Context) (*admin.BrokerConsumeStats, error) {
-			return p.adm.BrokerConsumeStats(c, b.Addr, false)
+			return p.adm.SiftedConsumeStats(c, b.Addr, false, p.consumeSieve())
 		})
 	})
 	run(func() {

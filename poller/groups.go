@@ -15,7 +15,9 @@ import (
 func (p *Poller) groups(ctx context.Context, b *snapshot.Broker, mem *brokerMemory, l *listings, now time.Time) []snapshot.Group {
 	stats := map[string][]admin.ConsumeStats{}
 	for _, g := range l.consume.Groups {
-		stats[g.Group] = g.Stats
+		if !g.Sifted { // a sifted group is one this replica does not serve
+			stats[g.Group] = g.Stats
+		}
 	}
 	prev := map[string]*snapshot.Group{}
 	if mem.last != nil {

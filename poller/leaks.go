@@ -48,15 +48,28 @@ func leakListing(b *snapshot.Broker, l *listings, offsets *admin.ConsumerOffsets
 	}
 	for _, g := range l.consume.Groups {
 		out.Groups[g.Group] = true
-		for _, st := range g.Stats {
-			if len(st.Queues) == 0 || strings.HasPrefix(st.Queues[0].Topic, snapshot.LMQPrefix) {
-				continue
+		for _, topic := range consumedTopics(g) {
+			if !strings.HasPrefix(topic, snapshot.LMQPrefix) {
+				out.Pairs[topic] = append(out.Pairs[topic], g.Group)
 			}
-			topic := st.Queues[0].Topic
-			out.Pairs[topic] = append(out.Pairs[topic], g.Group)
 		}
 	}
 	out.Offsets = leakOffsets(offsets)
+	return out
+}
+
+// consumedTopics are the topics a group has offsets on: all of them named
+// when a sieve cut its stats (admin.GroupConsumeStats).
+func consumedTopics(g admin.GroupConsumeStats) []string {
+	if g.Sifted {
+		return g.Topics
+	}
+	out := make([]string, 0, len(g.Stats))
+	for _, st := range g.Stats {
+		if len(st.Queues) > 0 {
+			out = append(out, st.Queues[0].Topic)
+		}
+	}
 	return out
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/filter"
+	"github.com/rocketmq-exporter/rocketmq_exporter/shard"
 )
 
 // TestRetryTopicsFollowTheirGroup: a POP retry topic (%RETRY%<group>_<topic>)
@@ -33,6 +34,31 @@ func TestRetryTopicsFollowTheirGroup(t *testing.T) {
 		p := &Poller{cfg: Config{Groups: c.f}}
 		if got := p.keepTopic(c.topic, groups); got != c.want {
 			t.Errorf("keepTopic(%q) = %v, want %v", c.topic, got, c.want)
+		}
+	}
+}
+
+// TestConsumeSieveKeepsOwnedTopics: whichever replica owns a topic (its
+// own name, or for a %RETRY%/%DLQ% topic the group the broker has), the
+// consume sieve keeps that topic's broker offsets for it, since they are
+// the topic's max offsets.
+func TestConsumeSieveKeepsOwnedTopics(t *testing.T) {
+	groups := map[string]admin.SubscriptionGroupConfig{"orders": {}, "pay_svc": {}, "pay": {}, "a_b": {}}
+	topics := []string{"shipments", "orders", "%RETRY%orders", "%DLQ%orders", "%RETRY%orders_shipments",
+		"%RETRY%orders+shipments", "%RETRY%pay_svc", "%RETRY%pay_svc_t", "%RETRY%a_b", "%RETRY%a_b_c", "%DLQ%nobody", "%RETRY%x_y_z"}
+	for count := 2; count <= 5; count++ {
+		for i := range count {
+			set, err := shard.New(count, i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := &Poller{cfg: Config{Shard: set}}
+			sieve := p.consumeSieve()
+			for _, topic := range topics {
+				if _, own := p.topicShare(topic, groups); own && !sieve.Topic(topic) {
+					t.Errorf("shard %d/%d owns %q, and the sieve drops its offsets", i, count, topic)
+				}
+			}
 		}
 	}
 }

@@ -1,6 +1,9 @@
 package poller
 
-import "github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
+import (
+	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
+	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
+)
 
 // Sharding (--shard.count): every replica makes the broker-wide listings,
 // which are a few calls per broker, and only the per-entity calls and
@@ -21,4 +24,42 @@ func topicKind(b *snapshot.Broker, name string) snapshot.TopicKind {
 // newCounts are a master's counts, filled while its listings are read.
 func newCounts() *snapshot.Counts {
 	return &snapshot.Counts{Topics: map[snapshot.TopicKind]int{}, Groups: map[snapshot.GroupKind]int{}}
+}
+
+// consumeSieve keeps whole the consume stats of the groups this replica
+// serves (the group filter and the shard keep them) and, of every other
+// group, only what leak planning and the served topics' max offsets need
+// (admin.ConsumeSieve): a replica's memory then follows its share, not
+// the whole broker's. Nil when every group is served.
+func (p *Poller) consumeSieve() *admin.ConsumeSieve {
+	if !p.cfg.Shard.Sharded() && p.cfg.Groups == nil {
+		return nil
+	}
+	return &admin.ConsumeSieve{
+		Group: func(g string) bool { return p.cfg.Groups.Keep(g) && p.cfg.Shard.Owns(g) },
+		Topic: p.mayOwnTopic,
+	}
+}
+
+// mayOwnTopic is true for every topic this replica owns (topicShare), and
+// for some it does not: a retry topic's owner is one of the groups its
+// name may stand for, known only with the group table, which is read at
+// the same time as the consume stats.
+func (p *Poller) mayOwnTopic(topic string) bool {
+	if p.cfg.Shard.Owns(topic) {
+		return true
+	}
+	g, ok := snapshot.GroupOfTopic(topic)
+	if !ok {
+		return false
+	}
+	if p.cfg.Shard.Owns(g) {
+		return true
+	}
+	for _, c := range snapshot.RetryGroups(topic) {
+		if p.cfg.Shard.Owns(c) {
+			return true
+		}
+	}
+	return false
 }
