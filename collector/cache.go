@@ -2,7 +2,7 @@ package collector
 
 import (
 	"bytes"
-	"compress/gzip"
+	"github.com/klauspost/compress/gzip"
 	"sync"
 	"sync/atomic"
 
