@@ -399,14 +399,19 @@ func (s *sink) add(v float64, lvs ...string) {
 		s.send(v, lvs)
 		return
 	}
-	if err := labelError(s.form.nlabels, lvs, s.target, s.targeted); err != nil {
+	err := cardinalityError(s.form.nlabels, lvs, s.target, s.targeted)
+	switch {
+	case err != nil:
+	case s.text != nil:
+		err = s.text.add(s.form, v, lvs, s.target, s.targeted)
+	default: // counting only
+		err = utf8Error(lvs, s.target, s.targeted)
+	}
+	if err != nil {
 		s.fail(err)
 		return
 	}
 	s.n++
-	if s.text != nil {
-		s.text.add(s.form, v, lvs, s.target, s.targeted)
-	}
 }
 
 // send builds a const metric on a copy of lvs, so the caller's variadic
