@@ -217,15 +217,37 @@ var plain = func() (t [256]bool) {
 }()
 
 // isPlain tells a value of plain bytes only, as almost every topic, group
-// and client name is: one table look-up a byte, where escaping and UTF-8
-// checks each scanned it again (a tenth of an exposition's time).
+// and client name is. It reads eight bytes at a time: escaping and UTF-8
+// checks each scanning every value were a tenth of an exposition's time.
 func isPlain(s string) bool {
-	for i := 0; i < len(s); i++ {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		b := s[i : i+8]
+		w := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+		if w&allHigh != 0 || hasByte(w, '\\') || hasByte(w, '\n') || hasByte(w, '"') {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
 		if !plain[s[i]] {
 			return false
 		}
 	}
 	return true
+}
+
+const (
+	allLow  = 0x0101010101010101
+	allHigh = 0x8080808080808080
+)
+
+// hasByte tells whether one of the eight bytes of w is c: the byte that
+// equals c is zero in x, and only a zero byte borrows into its high bit
+// there (an exact test of whether there is one).
+func hasByte(w uint64, c byte) bool {
+	x := w ^ allLow*uint64(c)
+	return (x-allLow)&^x&allHigh != 0
 }
 
 // appendKey appends a label value to a sort key. Values are separated by

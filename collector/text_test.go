@@ -133,3 +133,32 @@ func TestTextMatchesRegistryOnFixture(t *testing.T) {
 		})
 	}
 }
+
+// TestIsPlain holds the eight-bytes-at-a-time scan to the byte table: each
+// byte value at each position of values short and long.
+func TestIsPlain(t *testing.T) {
+	bytewise := func(s string) bool {
+		for i := 0; i < len(s); i++ {
+			if !plain[s[i]] {
+				return false
+			}
+		}
+		return true
+	}
+	for n := 1; n <= 20; n++ {
+		for pos := range n {
+			for c := range 256 {
+				b := []byte(strings.Repeat("a", n))
+				b[pos] = byte(c)
+				if got, want := isPlain(string(b)), bytewise(string(b)); got != want {
+					t.Fatalf("isPlain(%q) = %v, want %v", b, got, want)
+				}
+			}
+		}
+	}
+	for _, s := range []string{"", "topic-1", "%RETRY%group_a", "GID_ORDER@broker-a:10911", "10.0.0.1@12345#2334#98765"} {
+		if !isPlain(s) {
+			t.Errorf("isPlain(%q) = false", s)
+		}
+	}
+}
