@@ -254,7 +254,8 @@ func cleanupCommands(targets []app.Target, b *snapshot.Broker, elsewhere func(to
 func topicElsewhere(snap *snapshot.Snapshot, gone []string, planner *leak.Planner, b *snapshot.Broker) func(string) string {
 	return func(topic string) string {
 		if len(gone) > 0 {
-			return fmt.Sprintf("master %s of cluster %s is known but not listed now, so whether it holds %s is unknown",
+			return fmt.Sprintf("master %s of cluster %s is known but not listed now, so whether it holds %s is unknown "+
+				"(a master gone for good stays known until its entry leaves the state file, --leak.state-file)",
 				strings.Join(gone, ", "), b.Cluster, topic)
 		}
 		for _, o := range snap.Brokers {

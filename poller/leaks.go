@@ -124,8 +124,11 @@ type recallState struct {
 	done     bool
 	inflight chan recallResult
 	lastTry  time.Time
-	pending  map[history.Broker]history.Names // not handed to the planner yet
-	savedGen int64                            // the planner's generation the state file holds
+	pending  map[history.Broker]history.Names // not applied by the planner yet
+	// handed are the pending names already handed to the planner: they
+	// stay pending, for the state file, until their broker is reached.
+	handed   map[history.Broker]bool
+	savedGen int64 // the planner's generation the state file holds
 }
 
 type recallResult struct {
@@ -186,9 +189,12 @@ func (p *Poller) applyRecall(parent context.Context) {
 	for ti, insts := range p.instances {
 		for _, inst := range insts {
 			hk := p.historyKey(ti, inst.Cluster, inst.BrokerName)
-			if n, ok := r.pending[hk]; ok && inst.IsMaster() {
+			if n, ok := r.pending[hk]; ok && inst.IsMaster() && !r.handed[hk] {
 				p.cfg.Leaks.Recall(brokerKey(inst), recalled(n))
-				delete(r.pending, hk)
+				if r.handed == nil {
+					r.handed = map[history.Broker]bool{}
+				}
+				r.handed[hk] = true
 			}
 		}
 	}
@@ -248,7 +254,13 @@ func (p *Poller) saveState(force bool) {
 		for _, pr := range k.Pairs {
 			n.Pairs = append(n.Pairs, history.Pair{Topic: pr[0], Group: pr[1]})
 		}
-		m[p.historyKey(mem.target, mem.last.Cluster, mem.last.Name)] = n
+		hk := p.historyKey(mem.target, mem.last.Cluster, mem.last.Name)
+		if mem.failures == 0 && p.recall.handed[hk] {
+			// Reached this cycle: the planner applied what it was handed.
+			delete(p.recall.pending, hk)
+			delete(p.recall.handed, hk)
+		}
+		m[hk] = n
 	}
 	// Names recalled for brokers not seen since (down, or not listed yet)
 	// are kept for them.
@@ -262,4 +274,26 @@ func (p *Poller) saveState(force bool) {
 		p.log.Warn("leak state file: names left out by its cap", "cluster", b.Cluster, "broker", b.Broker,
 			"topics", o.Topics, "groups", o.Groups, "pairs", o.Pairs)
 	}
+}
+
+// keepForgotten keeps what the planner knew of a master let go after its
+// grace cycles among the pending recalled names: the state file goes on
+// naming it (a killed master keeps its topics for its restart, and audit
+// must know it is missing), and if it comes back the names are handed to
+// the planner as recalled ones.
+func (p *Poller) keepForgotten(mem *brokerMemory) {
+	if p.cfg.State == nil || p.cfg.Leaks == nil || mem.last == nil || !mem.last.IsMaster() {
+		return
+	}
+	k := p.cfg.Leaks.Known(mem.last.Key())
+	n := history.Names{Topics: k.Topics, Groups: k.Groups}
+	if !mem.last.BootTime.IsZero() {
+		n.Boot = mem.last.BootTime.UnixMilli()
+	}
+	for _, pr := range k.Pairs {
+		n.Pairs = append(n.Pairs, history.Pair{Topic: pr[0], Group: pr[1]})
+	}
+	hk := p.historyKey(mem.target, mem.last.Cluster, mem.last.Name)
+	delete(p.recall.handed, hk)
+	p.recall.pending = history.Merge(p.recall.pending, map[history.Broker]history.Names{hk: n})
 }

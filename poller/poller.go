@@ -303,8 +303,9 @@ func (p *Poller) Cycle(parent context.Context) *snapshot.Snapshot {
 			seen[key] = true
 		}
 	}
-	for key := range p.memory {
+	for key, mem := range p.memory {
 		if !seen[key] {
+			p.keepForgotten(mem)
 			delete(p.memory, key) // out of the listings and out of grace: forget it
 		}
 	}
