@@ -46,7 +46,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzNormalize$$' -fuzztime $(FUZZTIME) ./fastjson
 # The fast paths against encoding/json (differential): a smaller budget each
 # (their seeds, the three versions' recordings, run in go test too); CI runs
-# all sixteen within its half hour.
+# all seventeen within its half hour.
 	$(GO) test -run '^$$' -fuzz '^FuzzAppendString$$' -fuzztime $(FUZZTIME_DIFF) ./fastjson
 	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalMatchesDecoder$$' -fuzztime $(FUZZTIME_DIFF) ./fastjson
 	$(GO) test -run '^$$' -fuzz '^FuzzAppendFrameHeader$$' -fuzztime $(FUZZTIME_DIFF) ./remoting
@@ -61,6 +61,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzBrokerStatsDataFast$$' -fuzztime $(FUZZTIME_DIFF) ./admin
 	$(GO) test -run '^$$' -fuzz '^FuzzTimeSpanFast$$' -fuzztime $(FUZZTIME_DIFF) ./admin
 	$(GO) test -run '^$$' -fuzz '^FuzzConsumerOffsetsFast$$' -fuzztime $(FUZZTIME_DIFF) ./admin
+	$(GO) test -run '^$$' -fuzz '^FuzzConsumerConnectionFast$$' -fuzztime $(FUZZTIME_DIFF) ./admin
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

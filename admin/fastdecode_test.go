@@ -339,6 +339,8 @@ func TestFastPathsReadRecordings(t *testing.T) {
 	check("GET_ALL_CONSUMER_OFFSET", append(recordedBodies(t, "GET_ALL_CONSUMER_OFFSET"),
 		simulatedBodies(t, remoting.GetAllConsumerOffset, nil)...),
 		func() fastjson.RawReader { return &consumerOffsetWire{} })
+	check("GET_CONSUMER_CONNECTION_LIST", recordedBodies(t, "GET_CONSUMER_CONNECTION_LIST"),
+		func() fastjson.RawReader { return &ConsumerConnection{} })
 }
 
 // TestDecodedKeepsNoBody: fastjson.Unmarshal reuses its buffers from body
@@ -354,7 +356,7 @@ func TestDecodedKeepsNoBody(t *testing.T) {
 		"VIEW_BROKER_STATS_DATA":           func() any { return &BrokerStatsData{} },
 		"QUERY_CONSUME_TIME_SPAN":          func() any { return &timeSpanWire{} },
 		"GET_ALL_CONSUMER_OFFSET":          func() any { return &consumerOffsetWire{} },
-		"GET_CONSUMER_CONNECTION_LIST":     func() any { return &ConsumerConnection{} }, // encoding/json's
+		"GET_CONSUMER_CONNECTION_LIST":     func() any { return &ConsumerConnection{} },
 		"GET_CONSUMER_RUNNING_INFO":        func() any { return &consumerRunningInfoWire{} },
 	}
 	decodeAll := func() []any {
@@ -378,4 +380,21 @@ func TestDecodedKeepsNoBody(t *testing.T) {
 			t.Fatalf("#%d changed after later bodies were decoded:\n %+v\nnow %+v", i, want[i], first[i])
 		}
 	}
+}
+
+func FuzzConsumerConnectionFast(f *testing.F) {
+	seeds := recordedBodies(f, "GET_CONSUMER_CONNECTION_LIST")
+	seeds = append(seeds, []byte(`{}`), []byte(`{"connectionSet":null,"subscriptionTable":null}`), []byte(`{"connectionSet":[]}`),
+		[]byte(`{"connectionSet":[null,{"clientId":"a","clientId":"b","version":-3,"language":"JAVA","x":[1]}],"messageModel":"BROADCASTING"}`),
+		[]byte(`{"connectionSet":[{"clientId":"a"}],"connectionSet":[{"clientAddr":"b"}]}`),
+		[]byte(`{"subscriptionTable":{"t":null,"u":{"topic":"u","tagsSet":["a"],"subVersion":1795628267505737661}},"subscriptionTable":{"v":{}}}`),
+		[]byte(`{"ConsumeType":"CONSUME_POP","consumeType":"CONSUME_ACTIVELY"}`),
+		[]byte(`{"connectionSet":[{"version":1.5}]}`), []byte(`{"consumeFromWhere":null}`))
+	addQuirks(f, `"connectionSet":[{"clientAddr":"127.0.0.1:1","clientId":"c","language":"GO","version":317}],"subscriptionTable":{"t":{"topic":"t","codeSet":[],"classFilterMode":false}}`)
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		differential(t, body, func(cc *ConsumerConnection) any { return *cc })
+	})
 }
