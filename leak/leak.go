@@ -145,6 +145,10 @@ func New(cfg Config) (*Planner, error) {
 type Recalled struct {
 	Topics, Groups []string
 	Pairs          [][2]string // topic, group
+	// Past are pairs of first lives (topic, group): a name of the pair
+	// was deleted and came back, and the pair's items stay in the broker
+	// until it restarts, for whichever side is deleted next.
+	Past [][2]string
 	// Boot is the broker's boot time when the names were saved (zero:
 	// unknown); a broker booted since holds none of their items.
 	Boot time.Time
@@ -160,6 +164,7 @@ func (p *Planner) Recall(key string, r Recalled) {
 	old.Topics = append(old.Topics, r.Topics...)
 	old.Groups = append(old.Groups, r.Groups...)
 	old.Pairs = append(old.Pairs, r.Pairs...)
+	old.Past = append(old.Past, r.Past...)
 	if r.Boot.After(old.Boot) {
 		old.Boot = r.Boot
 	}
@@ -213,7 +218,8 @@ func (p *Planner) Exists(key, kind, name string) bool {
 }
 
 // Known returns what the planner knows of a broker for a state file: the
-// names in its last listings and every tombstone, with their pairs.
+// names in its last listings, every tombstone with its pairs, and the pairs
+// of first lives of names that came back.
 func (p *Planner) Known(key string) Recalled {
 	p.mu.Lock()
 	b := p.brokers[key]
@@ -246,6 +252,16 @@ func (p *Planner) Known(key string) Recalled {
 				r.Pairs = append(r.Pairs, [2]string{s.name, other})
 			} else {
 				r.Pairs = append(r.Pairs, [2]string{other, s.name})
+			}
+		}
+	}
+	for id, partners := range b.past {
+		kind, name, _ := strings.Cut(id, ":")
+		for other := range partners {
+			if kind == KindTopic {
+				r.Past = append(r.Past, [2]string{name, other})
+			} else {
+				r.Past = append(r.Past, [2]string{other, name})
 			}
 		}
 	}

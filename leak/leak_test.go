@@ -381,6 +381,40 @@ func TestTopicsFirstLifeGoesToTheGroupDeletedLater(t *testing.T) {
 	}
 }
 
+// TestTopicsFirstLifeOutlivesThePlanner: t1 is deleted while g consumes
+// it and comes back without g's offsets; what the state file keeps
+// (Known) is recalled by a new planner after g was deleted while no
+// exporter ran: g's tombstone takes the pair of t1's first life. So it
+// does when a slow history source hands the names over only after the new
+// planner saw g deleted itself.
+func TestTopicsFirstLifeOutlivesThePlanner(t *testing.T) {
+	p := newPlanner(t, DefaultConfig())
+	back := Probe{"SNDBCK_PUT_NUMS", "t1@g"}
+	f := &fakeBroker{held: map[Probe]bool{back: true}}
+	cycle(p, f, listing([]string{"t1"}, []string{"g"}, map[string][]string{"t1": {"g"}}))
+	cycle(p, f, listing(nil, []string{"g"}, nil))
+	cycle(p, f, listing([]string{"t1"}, []string{"g"}, nil))
+	known := p.Known("c/b/a:1")
+	if !slices.Contains(known.Past, [2]string{"t1", "g"}) {
+		t.Fatalf("the state to save lacks t1@g's first life: %+v", known)
+	}
+	for _, late := range []bool{false, true} {
+		again := newPlanner(t, DefaultConfig())
+		if late {
+			cycle(again, f, listing([]string{"t1"}, []string{"g"}, nil))
+			cycle(again, f, listing([]string{"t1"}, nil, nil))
+		}
+		again.Recall("c/b/a:1", known)
+		var rep *snapshot.LeakReport
+		for range 4 {
+			rep, _, _ = cycle(again, f, listing([]string{"t1"}, nil, nil))
+		}
+		if rep.StatItems["SNDBCK_PUT_NUMS"] != 1 || len(rep.Items) != 1 || rep.Items[0].Subject != "g" {
+			t.Errorf("recall after the deletion %v: the new planner reports %+v, want t1@g against group g", late, rep.Items)
+		}
+	}
+}
+
 // TestForgottenBrokersStayDeparted: a master the poller stops collecting
 // (killed, out of the namesrv past the grace cycles) is listed by
 // Departed until it is observed again, so audit can tell that a master

@@ -60,6 +60,7 @@ func (b *broker) recall(l *Listing, r Recalled, now time.Time) {
 	if !r.Boot.IsZero() && !l.Boot.IsZero() && !r.Boot.Equal(l.Boot) {
 		return // the broker restarted since: its restart freed their items
 	}
+	b.recallPast(l, r.Past) // before the tombstones: they take back from it
 	for _, t := range r.Topics {
 		if _, ok := l.Topics[t]; !ok && !isLMQ(t) {
 			b.tomb(KindTopic, t, 0, now, true) // queue count unknown
@@ -70,7 +71,8 @@ func (b *broker) recall(l *Listing, r Recalled, now time.Time) {
 			b.tomb(KindGroup, g, 0, now, true)
 		}
 	}
-	for _, p := range r.Pairs {
+	// A first life's pair goes to a side deleted already as a pair does.
+	for _, p := range slices.Concat(r.Pairs, r.Past) {
 		topic, group := p[0], p[1]
 		if s := b.tombs[KindTopic+":"+topic]; s != nil {
 			b.partner(s, group)
@@ -78,6 +80,26 @@ func (b *broker) recall(l *Listing, r Recalled, now time.Time) {
 		if s := b.tombs[KindGroup+":"+group]; s != nil {
 			b.partner(s, topic)
 		}
+	}
+}
+
+// recallPast puts pairs of first lives back into past, under the side
+// that lives again (the group when both or neither do): a tombstone made
+// later takes a pair back from either side alike (takeBack).
+func (b *broker) recallPast(l *Listing, past [][2]string) {
+	for _, p := range past {
+		topic, group := p[0], p[1]
+		if topic == "" || group == "" || isLMQ(topic) {
+			continue
+		}
+		id, other := KindGroup+":"+group, topic
+		if _, topicLive := l.Topics[topic]; topicLive && !l.Groups[group] {
+			id, other = KindTopic+":"+topic, group
+		}
+		if b.past[id] == nil {
+			b.past[id] = map[string]struct{}{}
+		}
+		b.past[id][other] = struct{}{}
 	}
 }
 
