@@ -184,7 +184,7 @@ func (t *TopicConfigTable) decode(b []byte, raw bool) bool {
 		case "dataVersion":
 			return readDataVersion(&r, &out.DataVersion)
 		case "topicConfigTable":
-			return readMap(&r, &out.TopicConfigTable, readTopicConfig)
+			return readKeyedMap(&r, &out.TopicConfigTable, readTopicConfig)
 		}
 		return r.other(name, "dataVersion", "topicConfigTable")
 	})
@@ -240,6 +240,11 @@ func readDataVersion(r *tableReader, dv *DataVersion) bool {
 // repeated key's last value wins, each value read from zero (null stays
 // zero).
 func readMap[T any](r *tableReader, m *map[string]T, read func(*tableReader, *T) bool) bool {
+	return readKeyedMap(r, m, func(r *tableReader, _ string, v *T) bool { return read(r, v) })
+}
+
+// readKeyedMap is readMap for values read knowing their key.
+func readKeyedMap[T any](r *tableReader, m *map[string]T, read func(*tableReader, string, *T) bool) bool {
 	if r.null() {
 		*m = nil
 		return true
@@ -260,7 +265,7 @@ func readMap[T any](r *tableReader, m *map[string]T, read func(*tableReader, *T)
 			return false
 		}
 		v = zero
-		if !r.null() && !read(r, &v) {
+		if !r.null() && !read(r, k, &v) {
 			return false
 		}
 		(*m)[k] = v
@@ -281,19 +286,15 @@ func (r *tableReader) mapKey() (string, bool) {
 	return r.str()
 }
 
-func readString(r *tableReader, s *string) bool {
-	v, ok := r.str()
-	*s = v
-	return ok
-}
-
 func readInt64(r *tableReader, v *int64) bool { return intField(r, v) }
 
-func readTopicConfig(r *tableReader, tc *TopicConfig) bool {
+// readTopicConfig reads one topic's config; its name, which is its key in
+// the table, and its filter type are shared rather than copied per topic.
+func readTopicConfig(r *tableReader, key string, tc *TopicConfig) bool {
 	return r.fields(func(name []byte) bool {
 		switch string(name) {
 		case "topicName":
-			return stringField(r, &tc.TopicName)
+			return internedField(r, &tc.TopicName, key)
 		case "readQueueNums":
 			return intField(r, &tc.ReadQueueNums)
 		case "writeQueueNums":
@@ -301,16 +302,14 @@ func readTopicConfig(r *tableReader, tc *TopicConfig) bool {
 		case "perm":
 			return intField(r, &tc.Perm)
 		case "topicFilterType":
-			return stringField(r, &tc.TopicFilterType)
+			return internedField(r, &tc.TopicFilterType, "SINGLE_TAG", "MULTI_TAG")
 		case "topicSysFlag":
 			return intField(r, &tc.TopicSysFlag)
 		case "order":
 			return boolField(r, &tc.Order)
-		case "attributes":
-			return readMap(r, &tc.Attributes, readString)
 		}
 		return r.other(name, "topicName", "readQueueNums", "writeQueueNums", "perm",
-			"topicFilterType", "topicSysFlag", "order", "attributes")
+			"topicFilterType", "topicSysFlag", "order")
 	})
 }
 

@@ -192,8 +192,28 @@ func (r *tableReader) scalar() []byte {
 // str reads a string that decodes to its own bytes (no escapes, no
 // control characters, valid UTF-8) as a new string.
 func (r *tableReader) str() (string, bool) {
+	b, ok := r.strBytes()
+	return string(b), ok
+}
+
+// strOf is str returning, instead of a copy, the one of known the string
+// equals: a value most entries share (a map's own key, a type name) is
+// then not allocated once per entry.
+func (r *tableReader) strOf(known ...string) (string, bool) {
+	b, ok := r.strBytes()
+	for _, k := range known {
+		if string(b) == k {
+			return k, ok
+		}
+	}
+	return string(b), ok
+}
+
+// strBytes reads a string that decodes to its own bytes, as str, and
+// returns those bytes in place.
+func (r *tableReader) strBytes() ([]byte, bool) {
 	if !r.byte('"') {
-		return "", false
+		return nil, false
 	}
 	ascii := true
 	for i := r.pos; i < len(r.b); i++ {
@@ -201,17 +221,17 @@ func (r *tableReader) str() (string, bool) {
 		case c == '"':
 			s := r.b[r.pos:i]
 			if !ascii && !utf8.Valid(s) {
-				return "", false // encoding/json would substitute U+FFFD
+				return nil, false // encoding/json would substitute U+FFFD
 			}
 			r.pos = i + 1
-			return string(s), true
+			return s, true
 		case c == '\\' || c < 0x20:
-			return "", false
+			return nil, false
 		case c >= utf8.RuneSelf:
 			ascii = false
 		}
 	}
-	return "", false
+	return nil, false
 }
 
 // intField reads an integer into an int or int64 field; null leaves it.
@@ -244,6 +264,17 @@ func stringField(r *tableReader, dst *string) bool {
 		return true
 	}
 	s, ok := r.str()
+	*dst = s
+	return ok
+}
+
+// internedField is stringField sharing the one of known the value equals
+// (strOf).
+func internedField(r *tableReader, dst *string, known ...string) bool {
+	if r.null() {
+		return true
+	}
+	s, ok := r.strOf(known...)
 	*dst = s
 	return ok
 }
