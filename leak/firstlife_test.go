@@ -19,7 +19,14 @@ import (
 // t1@g items of g's first life (nothing but a restart frees them, and no
 // offset or leftover names them), so the new process, and an audit, must
 // report them as the simulator holds them.
-func TestFirstLifeOutlivesTheExporter(t *testing.T) {
+func TestFirstLifeOutlivesTheExporter(t *testing.T) { firstLifeAcrossARestart(t, false) }
+
+// TestFirstLifeComesBackWhileNoExporterRuns is the same story with the
+// exporter stopped between g's deletion and its re-creation: the new
+// process never sees g deleted, only what the state file says of it.
+func TestFirstLifeComesBackWhileNoExporterRuns(t *testing.T) { firstLifeAcrossARestart(t, true) }
+
+func firstLifeAcrossARestart(t *testing.T, stopBeforeRecreation bool) {
 	c := exportertest.Sim(t, simbroker.Options{Version: "4.9.7", Seed: 7})
 	must := func(ok bool, err error) {
 		t.Helper()
@@ -45,11 +52,17 @@ func TestFirstLifeOutlivesTheExporter(t *testing.T) {
 	first.Cycle(ctx)
 	must(c.DeleteGroup(0, "g", simbroker.ByAPI, true))
 	first.Cycle(ctx)
+	if stopBeforeRecreation {
+		first.Poller.SaveState()
+		first.Close()
+	}
 	must(c.CreateGroup(0, "g"))
 	live("g", "t2")
-	first.Cycle(ctx)
-	first.Poller.SaveState()
-	first.Close()
+	if !stopBeforeRecreation {
+		first.Cycle(ctx)
+		first.Poller.SaveState()
+		first.Close()
+	}
 
 	second := exportertest.App(t, s)
 	second.Cycle(ctx) // reads the state file back while g lives

@@ -144,11 +144,9 @@ func New(cfg Config) (*Planner, error) {
 // seen with, and (topic, group) pairs.
 type Recalled struct {
 	Topics, Groups []string
-	Pairs          [][2]string // topic, group
-	// Past are pairs of first lives (topic, group): a name of the pair
-	// was deleted and came back, and the pair's items stay in the broker
-	// until it restarts, for whichever side is deleted next.
-	Past [][2]string
+	// Pairs are (topic, group) pairs; one the listings no longer hold is
+	// a first life whose items stay in the broker until it restarts.
+	Pairs [][2]string
 	// Boot is the broker's boot time when the names were saved (zero:
 	// unknown); a broker booted since holds none of their items.
 	Boot time.Time
@@ -164,7 +162,6 @@ func (p *Planner) Recall(key string, r Recalled) {
 	old.Topics = append(old.Topics, r.Topics...)
 	old.Groups = append(old.Groups, r.Groups...)
 	old.Pairs = append(old.Pairs, r.Pairs...)
-	old.Past = append(old.Past, r.Past...)
 	if r.Boot.After(old.Boot) {
 		old.Boot = r.Boot
 	}
@@ -259,9 +256,9 @@ func (p *Planner) Known(key string) Recalled {
 		kind, name, _ := strings.Cut(id, ":")
 		for other := range partners {
 			if kind == KindTopic {
-				r.Past = append(r.Past, [2]string{name, other})
+				r.Pairs = append(r.Pairs, [2]string{name, other})
 			} else {
-				r.Past = append(r.Past, [2]string{other, name})
+				r.Pairs = append(r.Pairs, [2]string{other, name})
 			}
 		}
 	}

@@ -395,7 +395,7 @@ func TestTopicsFirstLifeOutlivesThePlanner(t *testing.T) {
 	cycle(p, f, listing(nil, []string{"g"}, nil))
 	cycle(p, f, listing([]string{"t1"}, []string{"g"}, nil))
 	known := p.Known("c/b/a:1")
-	if !slices.Contains(known.Past, [2]string{"t1", "g"}) {
+	if !slices.Contains(known.Pairs, [2]string{"t1", "g"}) {
 		t.Fatalf("the state to save lacks t1@g's first life: %+v", known)
 	}
 	for _, late := range []bool{false, true} {

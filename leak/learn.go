@@ -55,12 +55,11 @@ func (b *broker) bury(l *Listing, now time.Time) {
 }
 
 // recall makes tombstones of names history remembers and the listings no
-// longer hold.
+// longer hold, with the pairs it remembers.
 func (b *broker) recall(l *Listing, r Recalled, now time.Time) {
 	if !r.Boot.IsZero() && !l.Boot.IsZero() && !r.Boot.Equal(l.Boot) {
 		return // the broker restarted since: its restart freed their items
 	}
-	b.recallPast(l, r.Past) // before the tombstones: they take back from it
 	for _, t := range r.Topics {
 		if _, ok := l.Topics[t]; !ok && !isLMQ(t) {
 			b.tomb(KindTopic, t, 0, now, true) // queue count unknown
@@ -71,8 +70,7 @@ func (b *broker) recall(l *Listing, r Recalled, now time.Time) {
 			b.tomb(KindGroup, g, 0, now, true)
 		}
 	}
-	// A first life's pair goes to a side deleted already as a pair does.
-	for _, p := range slices.Concat(r.Pairs, r.Past) {
+	for _, p := range r.Pairs {
 		topic, group := p[0], p[1]
 		if s := b.tombs[KindTopic+":"+topic]; s != nil {
 			b.partner(s, group)
@@ -81,25 +79,26 @@ func (b *broker) recall(l *Listing, r Recalled, now time.Time) {
 			b.partner(s, topic)
 		}
 	}
+	b.recallPast(l, r.Pairs)
 }
 
-// recallPast puts pairs of first lives back into past, under the side
-// that lives again (the group when both or neither do): a tombstone made
-// later takes a pair back from either side alike (takeBack).
-func (b *broker) recallPast(l *Listing, past [][2]string) {
-	for _, p := range past {
+// recallPast keeps as first lives (past) the recalled pairs of two live
+// names that the listings no longer pair: one of them was deleted and came
+// back with other partners, and the pair's items stay in the broker until
+// it restarts, for whichever side is deleted next (takeBack takes a pair
+// back from either side alike). A pair with a deleted side goes to that
+// side's tombstone instead (recall).
+func (b *broker) recallPast(l *Listing, pairs [][2]string) {
+	for _, p := range pairs {
 		topic, group := p[0], p[1]
-		if topic == "" || group == "" || isLMQ(topic) {
+		if _, topicLive := l.Topics[topic]; !topicLive || !l.Groups[group] || slices.Contains(l.Pairs[topic], group) {
 			continue
 		}
-		id, other := KindGroup+":"+group, topic
-		if _, topicLive := l.Topics[topic]; topicLive && !l.Groups[group] {
-			id, other = KindTopic+":"+topic, group
-		}
+		id := KindGroup + ":" + group
 		if b.past[id] == nil {
 			b.past[id] = map[string]struct{}{}
 		}
-		b.past[id][other] = struct{}{}
+		b.past[id][topic] = struct{}{}
 	}
 }
 
