@@ -18,9 +18,11 @@ import (
 // isPOP tells a group that consumes by POP, or may: its consumers say so
 // (CONSUME_POP), a proxy lists them (gRPC clients always pop), it has POP
 // retry topics, or its messages are fetched while the broker lists no
-// consumer of it (proxy clients when no proxy is configured).
+// consumer of it (proxy clients when no proxy is configured). A group whose
+// connection list was never answered (first sight waiting its turn) is not
+// offline, only unknown: its pairs are not asked GROUP_ACK_NUMS on a guess.
 func isPOP(g *snapshot.Group) bool {
-	if g.ConsumeType == "CONSUME_POP" || !g.Online {
+	if g.ConsumeType == "CONSUME_POP" || (!g.Online && !g.OnlinePending) {
 		return true
 	}
 	for i := range g.Clients {
