@@ -146,13 +146,17 @@ type chartContainer struct {
 }
 
 type chartMount struct {
+	Name      string `json:"name"`
 	MountPath string `json:"mountPath"`
+	ReadOnly  bool   `json:"readOnly"`
 }
 
 type chartVolume struct {
+	Name   string `json:"name"`
 	Secret *struct {
 		SecretName string `json:"secretName"`
 	} `json:"secret"`
+	EmptyDir *struct{} `json:"emptyDir"`
 }
 
 type chartDeployment struct {
@@ -236,6 +240,7 @@ func TestHelmChartDefaults(t *testing.T) {
 		t.Errorf("container securityContext %+v: want read-only, no privilege escalation", c.SecurityContext)
 	}
 	checkMemory(t, "the chart's defaults", c.Resources.Limits["memory"], c)
+	checkLeakState(t, objs, c)
 	var svc struct {
 		Spec struct {
 			Selector map[string]string `json:"selector"`
@@ -244,6 +249,26 @@ func TestHelmChartDefaults(t *testing.T) {
 	one(t, objs, "Service", &svc)
 	if len(svc.Spec.Selector) == 0 {
 		t.Error("the Service selects nothing")
+	}
+}
+
+// checkLeakState: the leak state file is on a writable emptyDir (the root
+// file system is read-only), so a restarted container keeps what its
+// predecessor knew of deleted topics and groups.
+func checkLeakState(t *testing.T, objs map[string][]object, c chartContainer) {
+	t.Helper()
+	if !slices.Contains(c.Args, "--leak.state-file=/var/lib/rocketmq-exporter/leak-state.json") {
+		t.Errorf("args %q: no leak state file", c.Args)
+	}
+	var d chartDeployment
+	one(t, objs, "Deployment", &d)
+	mounted := slices.ContainsFunc(c.VolumeMounts, func(m chartMount) bool {
+		return m.Name == "leak-state" && m.MountPath == "/var/lib/rocketmq-exporter" && !m.ReadOnly
+	})
+	if !mounted || !slices.ContainsFunc(d.Spec.Template.Spec.Volumes, func(v chartVolume) bool {
+		return v.Name == "leak-state" && v.EmptyDir != nil
+	}) {
+		t.Errorf("the leak state directory is not a writable emptyDir: volumes %+v, mounts %+v", d.Spec.Template.Spec.Volumes, c.VolumeMounts)
 	}
 }
 
@@ -265,6 +290,7 @@ func TestHelmChartEverythingOn(t *testing.T) {
 		"serviceMonitor.enabled=true", "serviceMonitor.additionalLabels.release=kps",
 		"prometheusRule.enabled=true", "prometheusRule.additionalLabels.release=kps",
 		"dashboards.enabled=true",
+		"leak.historyURL=http://prometheus-operated:9090",
 	}
 	lint := []string{"lint", "--strict", filepath.Join(root, "deploy", chartDir)}
 	for _, s := range sets {
@@ -288,6 +314,7 @@ func TestHelmChartEverythingOn(t *testing.T) {
 		"--rocketmq.namesrv-addr=dev=ns-dev:9876",
 		"--web.config.file=/etc/rocketmq-exporter/web/web-config.yml",
 		"--collect.interval=30s",
+		"--leak.history-url=http://prometheus-operated:9090",
 	} {
 		if !slices.Contains(c.Args, want) {
 			t.Errorf("args %q lack %q", c.Args, want)

@@ -190,6 +190,12 @@ spec:
         {{- if or .Values.webConfig.existingSecret .Values.webConfig.existingConfigMap }}
         - {{ printf "--web.config.file=/etc/rocketmq-exporter/web/%s" .Values.webConfig.key | quote }}
         {{- end }}
+        {{- if .Values.leak.stateFile }}
+        - "--leak.state-file=/var/lib/rocketmq-exporter/leak-state.json"
+        {{- end }}
+        {{- with .Values.leak.historyURL }}
+        - {{ printf "--leak.history-url=%s" . | quote }}
+        {{- end }}
         {{- range .Values.extraArgs }}
         - {{ . | quote }}
         {{- end }}
@@ -231,18 +237,22 @@ spec:
       securityContext:
         {{- toYaml .Values.securityContext | nindent 8 }}
       {{- $web := or .Values.webConfig.existingSecret .Values.webConfig.existingConfigMap }}
-      {{- if or $web .Values.extraVolumeMounts }}
+      {{- if or $web .Values.leak.stateFile .Values.extraVolumeMounts }}
       volumeMounts:
         {{- if $web }}
         - name: web-config
           mountPath: /etc/rocketmq-exporter/web
           readOnly: true
         {{- end }}
+        {{- if .Values.leak.stateFile }}
+        - name: leak-state
+          mountPath: /var/lib/rocketmq-exporter
+        {{- end }}
         {{- with .Values.extraVolumeMounts }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
       {{- end }}
-  {{- if or $web .Values.extraVolumes }}
+  {{- if or $web .Values.leak.stateFile .Values.extraVolumes }}
   volumes:
     {{- if .Values.webConfig.existingSecret }}
     - name: web-config
@@ -252,6 +262,11 @@ spec:
     - name: web-config
       configMap:
         name: {{ .Values.webConfig.existingConfigMap }}
+    {{- end }}
+    {{- if .Values.leak.stateFile }}
+    - name: leak-state
+      emptyDir:
+        sizeLimit: 64Mi
     {{- end }}
     {{- with .Values.extraVolumes }}
     {{- toYaml . | nindent 4 }}
