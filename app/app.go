@@ -192,7 +192,8 @@ func NewCore(s Settings, logger *slog.Logger) (*Core, error) {
 		GraceCycles: s.Grace, Topics: topics, Groups: groups, LagSecondsBudget: s.LagSecondsBudget, QueueDetail: s.QueueMetrics,
 		ExpandLMQ: s.ExpandLMQ, OfflineRefreshCycles: s.OfflineRefresh, IdleTopicRefreshCycles: s.IdleTopicRefresh,
 		ClientRunningInfo: s.RunningInfo, LagSeconds: s.LagSeconds, Proxies: proxies, Shard: share, Logger: logger,
-		PutMessageRates: s.MessageRates || s.Compat} // the families that serve TOPIC_PUT_NUMS
+		PutMessageRates: s.MessageRates || s.Compat,       // the families that serve TOPIC_PUT_NUMS
+		AckRates:        s.MessageRates && s.GroupMetrics} // and GROUP_ACK_NUMS
 	if err := c.Config.Validate(); err != nil {
 		c.Remoting.Close()
 		return nil, err

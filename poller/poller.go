@@ -63,6 +63,10 @@ type Config struct {
 	// besides its byte rate (TOPIC_PUT_SIZE): one call more per moving
 	// topic, which only the message-rate and Java families serve.
 	PutMessageRates bool
+	// AckRates asks a POP group's consuming pairs' acknowledgements
+	// (GROUP_ACK_NUMS): one call per pair, which only the message-rate
+	// family of acknowledgements serves.
+	AckRates bool
 	// LagSeconds reads the age of the oldest unconsumed message per lagging
 	// group and topic (QUERY_CONSUME_TIME_SPAN), cached while the group
 	// does not move.

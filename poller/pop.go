@@ -42,6 +42,9 @@ func isPOP(g *snapshot.Group) bool {
 // groups; a pair not answered keeps its last window.
 func (p *Poller) popAcks(ctx context.Context, b *snapshot.Broker, mem *brokerMemory, out []snapshot.Group, consuming []pairRef,
 	last map[string]*snapshot.GroupTopic) {
+	if !p.cfg.AckRates {
+		return
+	}
 	var pop []pairRef
 	for _, r := range consuming {
 		if isPOP(&out[r.g]) {
