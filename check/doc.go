@@ -64,7 +64,10 @@
 //     plus ProbeSlack: QuietBound), and never more than the broker holds
 //     (once a restart or a re-creation has had ProbeSlack cycles to show);
 //     a deletion undone before a cycle saw it owes nothing, and a pair's
-//     items are owed only if the exporter saw the pair; orphaned offsets
+//     items are owed only if the exporter saw the pair (or saw it in a
+//     first life: a side deleted, seen so, and re-created; the pair's items
+//     are owed at either side's next deletion, across exporter restarts,
+//     until the broker restarts); orphaned offsets
 //     and leftover topics are exactly the broker's; audit's
 //     leaked_stat_items holds no live subject (filtered or not), nothing
 //     the broker does not leak, and every leak the exporter saw the

@@ -72,11 +72,16 @@ type track struct {
 	restarted int              // cycle from which the broker runs with a new boot time
 	reached   bool             // this cycle
 	reachedN  int              // cycles that reached the broker so far
+	// lives are pairs of first lives: the exporter saw the pair and a
+	// side's deletion, and that side came back; the pair's items stay in
+	// the broker until it restarts, owed when either side is deleted next,
+	// across exporter restarts (the state file keeps them).
+	lives map[simbroker.Offset]bool
 }
 
 func newTrack() *track {
 	return &track{reachedBy: -1, allowed: newEntities(), seen: map[string]bool{}, offlineAt: map[string]int{},
-		churned: map[string]bool{}, loose: map[itemKey]bool{}}
+		churned: map[string]bool{}, loose: map[itemKey]bool{}, lives: map[simbroker.Offset]bool{}}
 }
 
 // change notes what one operation did to the broker.
@@ -86,16 +91,17 @@ func (t *track) change(k *checker, before, after *brokerModel, o Op) {
 	for name := range before.topics {
 		if !after.topics[name] {
 			t.churned["topic:"+name] = true
-			ev.left += TopicKeys + TopicQueueKeys*queues(before, name) + pairKeys(before, name, "", 0)
-			ev.recalled += TopicKeys + TopicQueueKeys*RecalledQueues + pairKeys(before, name, "", RecalledQueues)
+			ev.left += TopicKeys + TopicQueueKeys*queues(before, name) + pairKeys(before, name, "", 0) + t.lifeKeys(before, name, "", 0)
+			ev.recalled += TopicKeys + TopicQueueKeys*RecalledQueues + pairKeys(before, name, "", RecalledQueues) +
+				t.lifeKeys(before, name, "", RecalledQueues)
 			knowable = knowable || t.seen["topic:"+name]
 		}
 	}
 	for name := range before.groups {
 		if !after.groups[name] {
 			t.churned["group:"+name] = true
-			ev.left += GroupKeys + pairKeys(before, "", name, 0)
-			ev.recalled += GroupKeys + pairKeys(before, "", name, RecalledQueues)
+			ev.left += GroupKeys + pairKeys(before, "", name, 0) + t.lifeKeys(before, "", name, 0)
+			ev.recalled += GroupKeys + pairKeys(before, "", name, RecalledQueues) + t.lifeKeys(before, "", name, RecalledQueues)
 			knowable = knowable || t.seen["group:"+name]
 		}
 	}
@@ -111,22 +117,26 @@ func (t *track) change(k *checker, before, after *brokerModel, o Op) {
 	}
 	for key, it := range after.leaked {
 		if _, old := before.leaked[key]; !old {
-			if knowable && (it.Group == "" || t.pairKnown(k, it.Topic, it.Group)) {
+			if knowable && (it.Group == "" || t.pairKnown(k, it.Topic, it.Group) || t.lives[pairOf(it)]) {
 				ev.items[key] = it.Kind + ":" + it.Subject
 			} else {
 				t.loose[key] = true
 			}
 		}
 	}
-	for key := range before.leaked {
+	for key, it := range before.leaked {
 		if _, still := after.leaked[key]; !still {
 			t.shrunk = k.cycle + 1
+			if it.Group != "" && t.owed(key) {
+				t.lives[pairOf(it)] = true
+			}
 			t.forget(key) // its subject is back (or the broker restarted): a new story
 		}
 	}
 	if o.Kind == OpRestart && o.C == after.ref.C && o.B == after.ref.B {
 		t.restarted, t.shrunk = k.cycle+1, k.cycle+1
 		t.fifo, t.done = nil, nil // the restart freed every item
+		t.lives = map[simbroker.Offset]bool{}
 	}
 	if knowable && ev.left > 0 {
 		ev.keys = ev.left
@@ -160,6 +170,40 @@ func (t *track) rebuilt() {
 func (t *track) pairKnown(k *checker, topic, group string) bool {
 	lr := t.lastReach
 	return lr != nil && t.reachedBy == k.builtAt && lr.groups[group] && lr.pairs[simbroker.Offset{Topic: topic, Group: group}]
+}
+
+// owed: a confirmed deletion (one the exporter saw) owes the item.
+func (t *track) owed(key itemKey) bool {
+	for _, list := range [][]*event{t.fifo, t.done} {
+		for _, ev := range list {
+			if _, ok := ev.items[key]; ok && ev.confirmed {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func pairOf(it simbroker.LeakedItem) simbroker.Offset {
+	return simbroker.Offset{Topic: it.Topic, Group: it.Group}
+}
+
+// lifeKeys counts the keys of a subject's first-life pairs its offsets no
+// longer hold (those pairKeys counts), for topics of at least q queues
+// (RecalledQueues for a topic gone: its count may be unknown).
+func (t *track) lifeKeys(m *brokerModel, topic, group string, q int) int {
+	n := 0
+	for p := range t.lives {
+		if (p.Topic != topic && p.Group != group) || m.pairs[p] {
+			continue
+		}
+		tq := m.view.Queues[p.Topic]
+		if tq == 0 {
+			tq = RecalledQueues
+		}
+		n += PairKeys + PairQueueKeys*max(q, tq)
+	}
+	return n
 }
 
 // forget drops an item no longer leaked from the deletions that owed it.
