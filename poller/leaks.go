@@ -39,7 +39,7 @@ func (p *Poller) probeLeaks(ctx context.Context, b *snapshot.Broker, mem *broker
 // broker answered them: every topic and group, whatever the filters.
 func leakListing(b *snapshot.Broker, l *listings, offsets *admin.ConsumerOffsets) *leak.Listing {
 	out := &leak.Listing{Key: b.Key(), Boot: b.BootTime, Topics: make(map[string]int, len(l.topics.TopicConfigTable)),
-		Groups: make(map[string]bool, len(l.groups.SubscriptionGroupTable)), Pairs: map[string][]string{}}
+		Groups: make(map[string]bool, len(l.groups.SubscriptionGroupTable)), Pairs: make(map[string][]string, len(l.consume.Groups))}
 	for name, tc := range l.topics.TopicConfigTable {
 		out.Topics[name] = max(tc.ReadQueueNums, tc.WriteQueueNums)
 	}

@@ -70,8 +70,9 @@ func queueMax(cs *admin.BrokerConsumeStats) map[string]map[int]int64 {
 func (p *Poller) topics(ctx context.Context, b *snapshot.Broker, mem *brokerMemory, l *listings, now time.Time) []snapshot.Topic {
 	covered := queueMax(l.consume)
 	still := p.storeStill(b, mem, l)
-	prev := map[string]*snapshot.Topic{}
+	var prev map[string]*snapshot.Topic
 	if mem.last != nil {
+		prev = make(map[string]*snapshot.Topic, len(mem.last.Topics))
 		for i := range mem.last.Topics {
 			prev[mem.last.Topics[i].Name] = &mem.last.Topics[i]
 		}
