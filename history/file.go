@@ -56,6 +56,7 @@ type fileBroker struct {
 	Topics  []string `json:"topics,omitempty"`
 	Groups  []string `json:"groups,omitempty"`
 	Pairs   []Pair   `json:"pairs,omitempty"`
+	Past    []Pair   `json:"past,omitempty"` // pairs of first lives (Names.Past); absent in older files
 	Boot    int64    `json:"boot,omitempty"` // the broker's boot time (ms) at the save
 }
 
@@ -97,14 +98,15 @@ func (f *File) Recall(ctx context.Context) (map[Broker]Names, error) {
 		}
 		k := Broker{Target: b.Target, Cluster: b.Cluster, Broker: b.Broker}
 		n := out[k] // a broker listed twice (hand-edited file) gets the union
-		out[k] = Names{Topics: append(n.Topics, b.Topics...), Groups: append(n.Groups, b.Groups...), Pairs: append(n.Pairs, b.Pairs...), Boot: max(n.Boot, b.Boot)}
+		out[k] = Names{Topics: append(n.Topics, b.Topics...), Groups: append(n.Groups, b.Groups...), Pairs: append(n.Pairs, b.Pairs...),
+			Past: append(n.Past, b.Past...), Boot: max(n.Boot, b.Boot)}
 	}
 	return Merge(out), nil
 }
 
 // Overflow counts, per broker, the names a Save left out because of the
 // cap.
-type Overflow map[Broker]struct{ Topics, Groups, Pairs int }
+type Overflow map[Broker]struct{ Topics, Groups, Pairs, Past int }
 
 // Save replaces the file with m, atomically (a temporary file in the same
 // directory, synced, then renamed over the file). Per broker at most the cap
@@ -130,8 +132,8 @@ func (f *File) encode(m map[Broker]Names) (fileData, Overflow) {
 		if b.Cluster == "" || b.Broker == "" {
 			continue // not a broker the exporter serves
 		}
-		e := fileBroker{Target: b.Target, Cluster: b.Cluster, Broker: b.Broker, Topics: n.Topics, Groups: n.Groups, Pairs: n.Pairs, Boot: n.Boot}
-		var o struct{ Topics, Groups, Pairs int }
+		e := fileBroker{Target: b.Target, Cluster: b.Cluster, Broker: b.Broker, Topics: n.Topics, Groups: n.Groups, Pairs: n.Pairs, Past: n.Past, Boot: n.Boot}
+		var o struct{ Topics, Groups, Pairs, Past int }
 		if len(e.Topics) > f.max {
 			o.Topics, e.Topics = len(e.Topics)-f.max, e.Topics[:f.max]
 		}
@@ -141,7 +143,10 @@ func (f *File) encode(m map[Broker]Names) (fileData, Overflow) {
 		if len(e.Pairs) > f.max {
 			o.Pairs, e.Pairs = len(e.Pairs)-f.max, e.Pairs[:f.max]
 		}
-		if o.Topics > 0 || o.Groups > 0 || o.Pairs > 0 {
+		if len(e.Past) > f.max {
+			o.Past, e.Past = len(e.Past)-f.max, e.Past[:f.max]
+		}
+		if o.Topics > 0 || o.Groups > 0 || o.Pairs > 0 || o.Past > 0 {
 			over[b] = o
 		}
 		d.Brokers = append(d.Brokers, e)

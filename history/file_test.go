@@ -210,3 +210,30 @@ func TestFileConcurrentSavesAreAtomic(t *testing.T) {
 		t.Fatalf("temporary files left behind: %v", left)
 	}
 }
+
+// TestFileKeepsFirstLives: the pairs of first lives (Past) survive a Save
+// and a Recall, under the same cap as pairs, and a file written before
+// the field existed still reads, with no past.
+func TestFileKeepsFirstLives(t *testing.T) {
+	f := newFile(t, 2)
+	past := []Pair{{"t3", "g"}, {"t1", "g"}, {"t2", "g"}, {"t1", "g"}}
+	over, err := f.Save(map[Broker]Names{bA: {Groups: []string{"g"}, Past: past}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (Overflow{bA: {Past: 1}}); !reflect.DeepEqual(over, want) {
+		t.Fatalf("overflow = %v, want %v", over, want)
+	}
+	want := map[Broker]Names{bA: {Groups: []string{"g"}, Past: []Pair{{"t1", "g"}, {"t2", "g"}}}}
+	if got := recall(t, f); !reflect.DeepEqual(got, want) {
+		t.Fatalf("Recall = %v, want %v", got, want)
+	}
+	old := `{"version":1,"brokers":[{"cluster":"c","broker":"b","groups":["g"],"pairs":[{"topic":"t","group":"g"}]}]}`
+	if err := os.WriteFile(f.Path(), []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want = map[Broker]Names{{Cluster: "c", Broker: "b"}: {Groups: []string{"g"}, Pairs: []Pair{{"t", "g"}}}}
+	if got := recall(t, f); !reflect.DeepEqual(got, want) {
+		t.Fatalf("a file without past: Recall = %v, want %v", got, want)
+	}
+}

@@ -62,6 +62,10 @@ type Names struct {
 	Topics []string
 	Groups []string
 	Pairs  []Pair
+	// Past are pairs of first lives: one of the two names was deleted and
+	// came back, and the pair's stat items stay in the broker until it
+	// restarts (only the state file keeps them).
+	Past []Pair
 	// Boot is the broker's boot time (ms) when the names were saved; 0
 	// when unknown (Prometheus). A broker booted since has freed every
 	// stat item the names could lead to.
@@ -90,12 +94,13 @@ func Merge(ms ...map[Broker]Names) map[Broker]Names {
 			cur.Topics = append(cur.Topics, n.Topics...)
 			cur.Groups = append(cur.Groups, n.Groups...)
 			cur.Pairs = append(cur.Pairs, n.Pairs...)
+			cur.Past = append(cur.Past, n.Past...)
 			cur.Boot = max(cur.Boot, n.Boot)
 			out[b] = cur
 		}
 	}
 	for b, n := range out {
-		out[b] = Names{Topics: sortUnique(n.Topics), Groups: sortUnique(n.Groups), Pairs: sortPairs(n.Pairs), Boot: n.Boot}
+		out[b] = Names{Topics: sortUnique(n.Topics), Groups: sortUnique(n.Groups), Pairs: sortPairs(n.Pairs), Past: sortPairs(n.Past), Boot: n.Boot}
 	}
 	return out
 }

@@ -144,9 +144,13 @@ func New(cfg Config) (*Planner, error) {
 // seen with, and (topic, group) pairs.
 type Recalled struct {
 	Topics, Groups []string
-	// Pairs are (topic, group) pairs; one the listings no longer hold is
-	// a first life whose items stay in the broker until it restarts.
+	// Pairs are (topic, group) pairs; one of two live names that the
+	// listings no longer pair is kept as a first life (see Past).
 	Pairs [][2]string
+	// Past are pairs of first lives: a name of the pair was deleted and
+	// came back, and the pair's items stay in the broker until it
+	// restarts, for whichever side is deleted next.
+	Past [][2]string
 	// Boot is the broker's boot time when the names were saved (zero:
 	// unknown); a broker booted since holds none of their items.
 	Boot time.Time
@@ -162,6 +166,7 @@ func (p *Planner) Recall(key string, r Recalled) {
 	old.Topics = append(old.Topics, r.Topics...)
 	old.Groups = append(old.Groups, r.Groups...)
 	old.Pairs = append(old.Pairs, r.Pairs...)
+	old.Past = append(old.Past, r.Past...)
 	if r.Boot.After(old.Boot) {
 		old.Boot = r.Boot
 	}
@@ -256,9 +261,9 @@ func (p *Planner) Known(key string) Recalled {
 		kind, name, _ := strings.Cut(id, ":")
 		for other := range partners {
 			if kind == KindTopic {
-				r.Pairs = append(r.Pairs, [2]string{name, other})
+				r.Past = append(r.Past, [2]string{name, other})
 			} else {
-				r.Pairs = append(r.Pairs, [2]string{other, name})
+				r.Past = append(r.Past, [2]string{other, name})
 			}
 		}
 	}

@@ -55,11 +55,12 @@ func (b *broker) bury(l *Listing, now time.Time) {
 }
 
 // recall makes tombstones of names history remembers and the listings no
-// longer hold, with the pairs it remembers.
+// longer hold, with the pairs it remembers, and keeps its first lives.
 func (b *broker) recall(l *Listing, r Recalled, now time.Time) {
 	if !r.Boot.IsZero() && !l.Boot.IsZero() && !r.Boot.Equal(l.Boot) {
 		return // the broker restarted since: its restart freed their items
 	}
+	b.keepPast(r.Past) // before the tombstones: they take back from it
 	for _, t := range r.Topics {
 		if _, ok := l.Topics[t]; !ok && !isLMQ(t) {
 			b.tomb(KindTopic, t, 0, now, true) // queue count unknown
@@ -70,7 +71,8 @@ func (b *broker) recall(l *Listing, r Recalled, now time.Time) {
 			b.tomb(KindGroup, g, 0, now, true)
 		}
 	}
-	for _, p := range r.Pairs {
+	// A tombstone made before the recall came takes its first lives too.
+	for _, p := range slices.Concat(r.Pairs, r.Past) {
 		topic, group := p[0], p[1]
 		if s := b.tombs[KindTopic+":"+topic]; s != nil {
 			b.partner(s, group)
@@ -79,19 +81,29 @@ func (b *broker) recall(l *Listing, r Recalled, now time.Time) {
 			b.partner(s, topic)
 		}
 	}
-	b.recallPast(l, r.Pairs)
+	b.keepPast(unpaired(l, r.Pairs))
 }
 
-// recallPast keeps as first lives (past) the recalled pairs of two live
-// names that the listings no longer pair: one of them was deleted and came
-// back with other partners, and the pair's items stay in the broker until
-// it restarts, for whichever side is deleted next (takeBack takes a pair
-// back from either side alike). A pair with a deleted side goes to that
-// side's tombstone instead (recall).
-func (b *broker) recallPast(l *Listing, pairs [][2]string) {
+// unpaired lists the pairs of two live names that the listings no longer
+// pair: one of them was deleted and came back while no exporter saw it
+// (with other partners, or none), and the pair's items are still in the
+// broker: a first life.
+func unpaired(l *Listing, pairs [][2]string) [][2]string {
+	var out [][2]string
+	for _, p := range pairs {
+		if _, topicLive := l.Topics[p[0]]; topicLive && l.Groups[p[1]] && !slices.Contains(l.Pairs[p[0]], p[1]) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// keepPast adds pairs of first lives to past. Which side holds a pair does
+// not matter: takeBack gives it to a tombstone of either side alike.
+func (b *broker) keepPast(pairs [][2]string) {
 	for _, p := range pairs {
 		topic, group := p[0], p[1]
-		if _, topicLive := l.Topics[topic]; !topicLive || !l.Groups[group] || slices.Contains(l.Pairs[topic], group) {
+		if topic == "" || group == "" || isLMQ(topic) {
 			continue
 		}
 		id := KindGroup + ":" + group

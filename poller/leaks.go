@@ -218,7 +218,26 @@ func recalled(n history.Names) leak.Recalled {
 	for _, pr := range n.Pairs {
 		r.Pairs = append(r.Pairs, [2]string{pr.Topic, pr.Group})
 	}
+	for _, pr := range n.Past {
+		r.Past = append(r.Past, [2]string{pr.Topic, pr.Group})
+	}
 	return r
+}
+
+// stateNames is what the state file keeps of what the planner knows of a
+// master booted at boot (zero: unknown).
+func stateNames(k leak.Recalled, boot time.Time) history.Names {
+	n := history.Names{Topics: k.Topics, Groups: k.Groups}
+	if !boot.IsZero() {
+		n.Boot = boot.UnixMilli()
+	}
+	for _, pr := range k.Pairs {
+		n.Pairs = append(n.Pairs, history.Pair{Topic: pr[0], Group: pr[1]})
+	}
+	for _, pr := range k.Past {
+		n.Past = append(n.Past, history.Pair{Topic: pr[0], Group: pr[1]})
+	}
+	return n
 }
 
 // SaveState writes the state file now. Call it only while no cycle runs
@@ -246,14 +265,7 @@ func (p *Poller) saveState(force bool) {
 		if mem.last == nil || !mem.last.IsMaster() {
 			continue
 		}
-		k := p.cfg.Leaks.Known(key)
-		n := history.Names{Topics: k.Topics, Groups: k.Groups}
-		if !mem.last.BootTime.IsZero() {
-			n.Boot = mem.last.BootTime.UnixMilli()
-		}
-		for _, pr := range k.Pairs {
-			n.Pairs = append(n.Pairs, history.Pair{Topic: pr[0], Group: pr[1]})
-		}
+		n := stateNames(p.cfg.Leaks.Known(key), mem.last.BootTime)
 		hk := p.historyKey(mem.target, mem.last.Cluster, mem.last.Name)
 		if mem.failures == 0 && p.recall.handed[hk] {
 			// Reached this cycle: the planner applied what it was handed.
@@ -272,7 +284,7 @@ func (p *Poller) saveState(force bool) {
 	}
 	for b, o := range over {
 		p.log.Warn("leak state file: names left out by its cap", "cluster", b.Cluster, "broker", b.Broker,
-			"topics", o.Topics, "groups", o.Groups, "pairs", o.Pairs)
+			"topics", o.Topics, "groups", o.Groups, "pairs", o.Pairs, "past_pairs", o.Past)
 	}
 }
 
@@ -285,14 +297,7 @@ func (p *Poller) keepForgotten(mem *brokerMemory) {
 	if p.cfg.State == nil || p.cfg.Leaks == nil || mem.last == nil || !mem.last.IsMaster() {
 		return
 	}
-	k := p.cfg.Leaks.Known(mem.last.Key())
-	n := history.Names{Topics: k.Topics, Groups: k.Groups}
-	if !mem.last.BootTime.IsZero() {
-		n.Boot = mem.last.BootTime.UnixMilli()
-	}
-	for _, pr := range k.Pairs {
-		n.Pairs = append(n.Pairs, history.Pair{Topic: pr[0], Group: pr[1]})
-	}
+	n := stateNames(p.cfg.Leaks.Known(mem.last.Key()), mem.last.BootTime)
 	hk := p.historyKey(mem.target, mem.last.Cluster, mem.last.Name)
 	delete(p.recall.handed, hk)
 	p.recall.pending = history.Merge(p.recall.pending, map[history.Broker]history.Names{hk: n})
