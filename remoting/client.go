@@ -207,10 +207,8 @@ type conn struct {
 	nc      net.Conn
 	overTLS bool
 
-	wmu     sync.Mutex
-	wbuf    []byte // frames waiting for the writer
-	spare   []byte // the last written buffer, for the next batch
-	writing bool   // a goroutine is writing: it also sends what waits
+	wmu  sync.Mutex
+	wbuf []byte
 
 	mu      sync.Mutex
 	pending map[int32]chan result
@@ -349,47 +347,27 @@ func (cn *conn) wrap(err error) error {
 	return fmt.Errorf("rocketmq %s: %w: %w", cn.addr, errConnLost, err)
 }
 
-// write queues req's frame and, unless another goroutine is writing (it
-// then sends the frame with its next batch), writes what is queued until
-// nothing is: frames asked for while a write is in the kernel go out
-// together, one system call for many (a cycle at 100,000 topics makes
-// about 47,000 requests, and a write each was a twentieth of its CPU).
-// A failed write fails the connection, so every call whose frame it
-// carried is answered with the error.
 func (cn *conn) write(ctx context.Context, req *Command) error {
 	cn.wmu.Lock()
-	buf, err := AppendFrame(cn.wbuf, req)
-	cn.wbuf = buf // on error, as it was
-	if err != nil || cn.writing {
-		cn.wmu.Unlock()
+	defer cn.wmu.Unlock()
+	buf, err := AppendFrame(cn.wbuf[:0], req)
+	if err != nil {
 		return err
 	}
-	cn.writing = true
+	cn.wbuf = buf
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		deadline = time.Now().Add(30 * time.Second)
 	}
-	for len(cn.wbuf) > 0 {
-		out := cn.wbuf
-		cn.wbuf = cn.spare[:0]
-		cn.wmu.Unlock()
-		cn.nc.SetWriteDeadline(deadline)
-		_, err := cn.nc.Write(out)
-		cn.wmu.Lock()
-		cn.spare = nil
-		if cap(out) <= 1<<20 {
-			cn.spare = out[:0] // do not pin a large request buffer
-		}
-		if err != nil {
-			cn.wbuf, cn.writing = cn.wbuf[:0], false
-			cn.wmu.Unlock()
-			err = cn.explain(err)
-			cn.fail(err)
-			return err
-		}
+	cn.nc.SetWriteDeadline(deadline)
+	if _, err := cn.nc.Write(buf); err != nil {
+		err = cn.explain(err)
+		cn.fail(err)
+		return err
 	}
-	cn.writing = false
-	cn.wmu.Unlock()
+	if cap(cn.wbuf) > 1<<20 {
+		cn.wbuf = nil // do not pin a large request buffer
+	}
 	return nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -251,45 +250,5 @@ func TestClientClosed(t *testing.T) {
 	c.Close()
 	if _, err := c.Call(context.Background(), "127.0.0.1:1", 28, nil, nil); !errors.Is(err, ErrClosed) {
 		t.Fatalf("got %v", err)
-	}
-}
-
-// TestClientBatchedWritesKeepEveryFrame: many goroutines calling at once
-// on one connection, so frames queue behind each other's writes and go out
-// in batches: the peer must receive every request once, whole, and each
-// caller its own answer.
-func TestClientBatchedWritesKeepEveryFrame(t *testing.T) {
-	var seen sync.Map
-	var dup atomic.Int32
-	p := newPeer(t, func(req *Command, w func([]byte)) {
-		if _, again := seen.LoadOrStore(req.ExtFields["n"], true); again {
-			dup.Add(1)
-		}
-		w(reply(req, 0, "", []byte(req.ExtFields["n"])))
-	})
-	c := NewClient(Options{})
-	defer c.Close()
-	var wg sync.WaitGroup
-	for g := range 16 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range 200 {
-				n := fmt.Sprintf("%d-%d", g, i)
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				resp, err := c.Call(ctx, p.addr(), 28, map[string]string{"n": n}, nil)
-				cancel()
-				if err != nil || string(resp.Body) != n {
-					t.Errorf("request %s: %v, %v", n, resp, err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	count := 0
-	seen.Range(func(any, any) bool { count++; return true })
-	if count != 16*200 || dup.Load() != 0 {
-		t.Errorf("the peer received %d distinct requests (%d twice), want %d", count, dup.Load(), 16*200)
 	}
 }
