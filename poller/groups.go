@@ -46,7 +46,7 @@ func (p *Poller) groups(ctx context.Context, b *snapshot.Broker, mem *brokerMemo
 		g := snapshot.Group{Name: name, HasConfig: true, ConsumeEnable: cfg.ConsumeEnable,
 			Broadcast: cfg.ConsumeBroadcastEnable, RetryMaxTimes: cfg.RetryMaxTimes}
 		for _, cs := range stats[name] {
-			if gt, ok := p.groupTopic(cs, l.groups.SubscriptionGroupTable); ok {
+			if gt, ok := p.groupTopic(cs, l); ok {
 				g.Topics = append(g.Topics, gt)
 				g.ConsumeTPS += cs.ConsumeTps
 			}
@@ -66,8 +66,8 @@ func (p *Poller) groups(ctx context.Context, b *snapshot.Broker, mem *brokerMemo
 }
 
 // groupTopic sums one ConsumeStats (one topic) of a group.
-func (p *Poller) groupTopic(cs admin.ConsumeStats, groups map[string]admin.SubscriptionGroupConfig) (snapshot.GroupTopic, bool) {
-	if len(cs.Queues) == 0 || !p.keepTopic(cs.Queues[0].Topic, groups) {
+func (p *Poller) groupTopic(cs admin.ConsumeStats, l *listings) (snapshot.GroupTopic, bool) {
+	if len(cs.Queues) == 0 || !p.keepTopic(cs.Queues[0].Topic, l) {
 		return snapshot.GroupTopic{}, false
 	}
 	gt := snapshot.GroupTopic{Topic: cs.Queues[0].Topic, Get: &snapshot.Window{TPS: cs.ConsumeTps}}

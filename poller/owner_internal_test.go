@@ -8,12 +8,28 @@ import (
 	"github.com/rocketmq-exporter/rocketmq_exporter/shard"
 )
 
+// testListings are listings of just these groups and topics.
+func testListings(groups []string, topics ...string) *listings {
+	l := &listings{groups: &admin.SubscriptionGroupTable{SubscriptionGroupTable: map[string]admin.SubscriptionGroupConfig{}},
+		topics: &admin.TopicConfigTable{TopicConfigTable: map[string]admin.TopicConfig{}}}
+	for _, g := range groups {
+		l.groups.SubscriptionGroupTable[g] = admin.SubscriptionGroupConfig{}
+	}
+	for _, t := range topics {
+		l.topics.TopicConfigTable[t] = admin.TopicConfig{}
+	}
+	return l
+}
+
 // TestRetryTopicsFollowTheirGroup: a POP retry topic (%RETRY%<group>_<topic>)
 // follows the group the broker has, not the longer name it reads as, so
 // --group.include keeps it and --group.exclude drops it; a group whose own
-// name holds '_' keeps its push retry topic.
+// name holds '_' keeps its push retry topic; and a name that reads as a
+// POP retry topic of a live group on a topic that does not exist is the
+// push retry topic of the longer name (checker long seed 106: creating
+// group cg1 made %RETRY%cg1_x vanish under --group.exclude=cg1).
 func TestRetryTopicsFollowTheirGroup(t *testing.T) {
-	groups := map[string]admin.SubscriptionGroupConfig{"orders": {}, "pay_svc": {}, "pay": {}}
+	l := testListings([]string{"orders", "pay_svc", "pay"}, "shipments")
 	include, _ := filter.New("orders|pay_svc", "")
 	exclude, _ := filter.New("", "orders")
 	for _, c := range []struct {
@@ -30,9 +46,11 @@ func TestRetryTopicsFollowTheirGroup(t *testing.T) {
 		{include, "%RETRY%other_x", false},
 		{exclude, "%RETRY%orders_shipments", false},
 		{exclude, "%RETRY%pay_svc_t", true},
+		{include, "%RETRY%orders_x", false}, // no topic x: group orders_x's own
+		{exclude, "%RETRY%orders_x", true},
 	} {
 		p := &Poller{cfg: Config{Groups: c.f}}
-		if got := p.keepTopic(c.topic, groups); got != c.want {
+		if got := p.keepTopic(c.topic, l); got != c.want {
 			t.Errorf("keepTopic(%q) = %v, want %v", c.topic, got, c.want)
 		}
 	}
@@ -43,7 +61,7 @@ func TestRetryTopicsFollowTheirGroup(t *testing.T) {
 // consume sieve keeps that topic's broker offsets for it, since they are
 // the topic's max offsets.
 func TestConsumeSieveKeepsOwnedTopics(t *testing.T) {
-	groups := map[string]admin.SubscriptionGroupConfig{"orders": {}, "pay_svc": {}, "pay": {}, "a_b": {}}
+	l := testListings([]string{"orders", "pay_svc", "pay", "a_b"}, "shipments", "svc_t", "c", "t")
 	topics := []string{"shipments", "orders", "%RETRY%orders", "%DLQ%orders", "%RETRY%orders_shipments",
 		"%RETRY%orders+shipments", "%RETRY%pay_svc", "%RETRY%pay_svc_t", "%RETRY%a_b", "%RETRY%a_b_c", "%DLQ%nobody", "%RETRY%x_y_z"}
 	for count := 2; count <= 5; count++ {
@@ -55,7 +73,7 @@ func TestConsumeSieveKeepsOwnedTopics(t *testing.T) {
 			p := &Poller{cfg: Config{Shard: set}}
 			sieve := p.consumeSieve()
 			for _, topic := range topics {
-				if _, own := p.topicShare(topic, groups); own && !sieve.Topic(topic) {
+				if _, own := p.topicShare(topic, l); own && !sieve.Topic(topic) {
 					t.Errorf("shard %d/%d owns %q, and the sieve drops its offsets", i, count, topic)
 				}
 			}

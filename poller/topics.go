@@ -10,18 +10,18 @@ import (
 )
 
 // keepTopic applies the filters: a group's retry and DLQ topics follow the
-// group filter, every other topic the topic filter. groups is the broker's
-// subscription group table, which tells whose retry topic a name is.
-func (p *Poller) keepTopic(name string, groups map[string]admin.SubscriptionGroupConfig) bool {
-	keep, _ := p.topicShare(name, groups)
+// group filter, every other topic the topic filter. The listings' group
+// and topic tables tell whose retry topic a name is.
+func (p *Poller) keepTopic(name string, l *listings) bool {
+	keep, _ := p.topicShare(name, l)
 	return keep
 }
 
 // topicShare tells whether the filters keep topic name and whether this
 // replica owns it (shard.go): both go by the group for a group's retry and
 // DLQ topics, by the topic's own name otherwise.
-func (p *Poller) topicShare(name string, groups map[string]admin.SubscriptionGroupConfig) (keep, own bool) {
-	if g, ok := ownerGroup(name, groups); ok {
+func (p *Poller) topicShare(name string, l *listings) (keep, own bool) {
+	if g, ok := ownerGroup(name, l.groups.SubscriptionGroupTable, l.topics.TopicConfigTable); ok {
 		return p.cfg.Groups.Keep(g), p.cfg.Shard.Owns(g)
 	}
 	return p.cfg.Topics.Keep(name), p.cfg.Shard.Owns(name)
@@ -29,9 +29,11 @@ func (p *Poller) topicShare(name string, groups map[string]admin.SubscriptionGro
 
 // ownerGroup is the group a %RETRY%/%DLQ% topic belongs to. A POP retry
 // topic (%RETRY%<group>_<topic>) reads like the push retry topic of a
-// group named "<group>_<topic>": the group the broker has decides, the
-// whole name when it has both or neither.
-func ownerGroup(topic string, groups map[string]admin.SubscriptionGroupConfig) (string, bool) {
+// group named "<group>_<topic>": it is <group>'s only while both that
+// group and that topic live (as leak planning reads it, docs/leaks.md);
+// the group the broker has decides, the whole name when it has both or
+// neither.
+func ownerGroup(topic string, groups map[string]admin.SubscriptionGroupConfig, topics map[string]admin.TopicConfig) (string, bool) {
 	g, ok := snapshot.GroupOfTopic(topic)
 	if !ok {
 		return "", false
@@ -41,7 +43,9 @@ func ownerGroup(topic string, groups map[string]admin.SubscriptionGroupConfig) (
 	}
 	cands := snapshot.RetryGroups(topic)
 	for i := len(cands) - 1; i > 0; i-- { // the longest prefix first
-		if _, known := groups[cands[i]]; known {
+		_, group := groups[cands[i]]
+		_, consumed := topics[g[len(cands[i])+1:]]
+		if group && consumed {
 			return cands[i], true
 		}
 	}
@@ -79,7 +83,7 @@ func (p *Poller) topics(ctx context.Context, b *snapshot.Broker, mem *brokerMemo
 	}
 	names := make([]string, 0, len(l.topics.TopicConfigTable))
 	for name := range l.topics.TopicConfigTable {
-		keep, own := p.topicShare(name, l.groups.SubscriptionGroupTable)
+		keep, own := p.topicShare(name, l)
 		if !keep {
 			continue
 		}
