@@ -215,13 +215,26 @@ func recalled(n history.Names) leak.Recalled {
 	if n.Boot > 0 {
 		r.Boot = time.UnixMilli(n.Boot)
 	}
-	for _, pr := range n.Pairs {
-		r.Pairs = append(r.Pairs, [2]string{pr.Topic, pr.Group})
-	}
-	for _, pr := range n.Past {
-		r.Past = append(r.Past, [2]string{pr.Topic, pr.Group})
-	}
+	r.Pairs, r.Past = leakPairs(n.Pairs), leakPairs(n.Past)
 	return r
+}
+
+// leakPairs and historyPairs turn (topic, group) pairs from the state
+// file's form into the planner's and back.
+func leakPairs(ps []history.Pair) [][2]string {
+	var out [][2]string
+	for _, pr := range ps {
+		out = append(out, [2]string{pr.Topic, pr.Group})
+	}
+	return out
+}
+
+func historyPairs(ps [][2]string) []history.Pair {
+	var out []history.Pair
+	for _, pr := range ps {
+		out = append(out, history.Pair{Topic: pr[0], Group: pr[1]})
+	}
+	return out
 }
 
 // stateNames is what the state file keeps of what the planner knows of a
@@ -231,12 +244,7 @@ func stateNames(k leak.Recalled, boot time.Time) history.Names {
 	if !boot.IsZero() {
 		n.Boot = boot.UnixMilli()
 	}
-	for _, pr := range k.Pairs {
-		n.Pairs = append(n.Pairs, history.Pair{Topic: pr[0], Group: pr[1]})
-	}
-	for _, pr := range k.Past {
-		n.Past = append(n.Past, history.Pair{Topic: pr[0], Group: pr[1]})
-	}
+	n.Pairs, n.Past = historyPairs(k.Pairs), historyPairs(k.Past)
 	return n
 }
 
