@@ -2,6 +2,8 @@ package poller
 
 import (
 	"context"
+	"iter"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,7 +50,7 @@ func leakListing(b *snapshot.Broker, l *listings, offsets *admin.ConsumerOffsets
 	}
 	for _, g := range l.consume.Groups {
 		out.Groups[g.Group] = true
-		for _, topic := range consumedTopics(g) {
+		for topic := range consumedTopics(g) {
 			if !strings.HasPrefix(topic, snapshot.LMQPrefix) {
 				out.Pairs[topic] = append(out.Pairs[topic], g.Group)
 			}
@@ -59,18 +61,19 @@ func leakListing(b *snapshot.Broker, l *listings, offsets *admin.ConsumerOffsets
 }
 
 // consumedTopics are the topics a group has offsets on: all of them named
-// when a sieve cut its stats (admin.GroupConsumeStats).
-func consumedTopics(g admin.GroupConsumeStats) []string {
+// when a sieve cut its stats (admin.GroupConsumeStats). A sequence, not a
+// slice: this runs for every group of an owned master every cycle.
+func consumedTopics(g admin.GroupConsumeStats) iter.Seq[string] {
 	if g.Sifted {
-		return g.Topics
+		return slices.Values(g.Topics)
 	}
-	out := make([]string, 0, len(g.Stats))
-	for _, st := range g.Stats {
-		if len(st.Queues) > 0 {
-			out = append(out, st.Queues[0].Topic)
+	return func(yield func(string) bool) {
+		for _, st := range g.Stats {
+			if len(st.Queues) > 0 && !yield(st.Queues[0].Topic) {
+				return
+			}
 		}
 	}
-	return out
 }
 
 // leakOffsets turns the offset table into the planner's rows; nil when the
