@@ -58,6 +58,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzSiftedConsumeStats$$' -fuzztime $(FUZZTIME_DIFF) ./admin
 	$(GO) test -run '^$$' -fuzz '^FuzzTopicConfigFast$$' -fuzztime $(FUZZTIME_DIFF) ./admin
 	$(GO) test -run '^$$' -fuzz '^FuzzSubscriptionGroupFast$$' -fuzztime $(FUZZTIME_DIFF) ./admin
+	$(GO) test -run '^$$' -fuzz '^FuzzSiftedTopicConfig$$' -fuzztime $(FUZZTIME_DIFF) ./admin
+	$(GO) test -run '^$$' -fuzz '^FuzzSiftedSubscriptionGroups$$' -fuzztime $(FUZZTIME_DIFF) ./admin
 	$(GO) test -run '^$$' -fuzz '^FuzzBrokerStatsDataFast$$' -fuzztime $(FUZZTIME_DIFF) ./admin
 	$(GO) test -run '^$$' -fuzz '^FuzzTimeSpanFast$$' -fuzztime $(FUZZTIME_DIFF) ./admin
 	$(GO) test -run '^$$' -fuzz '^FuzzConsumerOffsetsFast$$' -fuzztime $(FUZZTIME_DIFF) ./admin

@@ -49,6 +49,7 @@ func (c *Client) call(ctx context.Context, addr string, code int, ext map[string
 	if err != nil {
 		return nil, err
 	}
+	defer resp.Release() // decoded: a large answer's room goes to the next
 	if out != nil {
 		var err error
 		if len(resp.Body) == 0 {
@@ -100,20 +101,12 @@ func (c *Client) BrokerRuntime(ctx context.Context, broker string) (*RuntimeInfo
 
 // AllTopicConfig returns every topic config the broker holds (never LMQs).
 func (c *Client) AllTopicConfig(ctx context.Context, broker string) (*TopicConfigTable, error) {
-	var t TopicConfigTable
-	if _, err := c.call(ctx, broker, remoting.GetAllTopicConfig, nil, nil, &t); err != nil {
-		return nil, err
-	}
-	return &t, nil
+	return c.SiftedTopicConfig(ctx, broker, nil)
 }
 
 // AllSubscriptionGroups returns every subscription-group config.
 func (c *Client) AllSubscriptionGroups(ctx context.Context, broker string) (*SubscriptionGroupTable, error) {
-	var t SubscriptionGroupTable
-	if _, err := c.call(ctx, broker, remoting.GetAllSubscriptionGroupConfig, nil, nil, &t); err != nil {
-		return nil, err
-	}
-	return &t, nil
+	return c.SiftedSubscriptionGroups(ctx, broker, nil)
 }
 
 // TopicStats returns the offset range of every queue of topic on broker.

@@ -178,13 +178,20 @@ func (t *TopicConfigTable) ReadRaw(b []byte) bool { return t.decode(b, true) }
 
 func (t *TopicConfigTable) decode(b []byte, raw bool) bool {
 	r := tableReader{b: b, raw: raw}
-	var out TopicConfigTable
+	out := TopicConfigTable{keep: t.keep}
 	ok := r.fields(func(name []byte) bool {
 		switch string(name) {
 		case "dataVersion":
 			return readDataVersion(&r, &out.DataVersion)
 		case "topicConfigTable":
-			return readKeyedMap(&r, &out.TopicConfigTable, readTopicConfig)
+			return readEntries(&r, func(null bool) {
+				switch {
+				case null:
+					out.TopicConfigTable, out.Others = nil, nil
+				case out.TopicConfigTable == nil:
+					out.TopicConfigTable = map[string]TopicConfig{}
+				}
+			}, readTopicConfig, out.put)
 		}
 		return r.other(name, "dataVersion", "topicConfigTable")
 	})
@@ -202,13 +209,20 @@ func (t *SubscriptionGroupTable) ReadRaw(b []byte) bool { return t.decode(b, tru
 
 func (t *SubscriptionGroupTable) decode(b []byte, raw bool) bool {
 	r := tableReader{b: b, raw: raw}
-	var out SubscriptionGroupTable
+	out := SubscriptionGroupTable{keep: t.keep}
 	ok := r.fields(func(name []byte) bool {
 		switch string(name) {
 		case "dataVersion":
 			return readDataVersion(&r, &out.DataVersion)
 		case "subscriptionGroupTable":
-			return readMap(&r, &out.SubscriptionGroupTable, readGroupConfig)
+			return readEntries(&r, func(null bool) {
+				switch {
+				case null:
+					out.SubscriptionGroupTable, out.Others = nil, nil
+				case out.SubscriptionGroupTable == nil:
+					out.SubscriptionGroupTable = map[string]SubscriptionGroupConfig{}
+				}
+			}, readGroupConfig, out.put)
 		}
 		return r.other(name, "dataVersion", "subscriptionGroupTable")
 	})
@@ -245,16 +259,28 @@ func readMap[T any](r *tableReader, m *map[string]T, read func(*tableReader, *T)
 
 // readKeyedMap is readMap for values read knowing their key.
 func readKeyedMap[T any](r *tableReader, m *map[string]T, read func(*tableReader, string, *T) bool) bool {
+	return readEntries(r, func(null bool) {
+		switch {
+		case null:
+			*m = nil
+		case *m == nil:
+			*m = map[string]T{}
+		}
+	}, read, func(k string, v T) { (*m)[k] = v })
+}
+
+// readEntries is readKeyedMap for a table that files each entry itself
+// (put, in the answer's order): open(true) on null, which clears the
+// table, open(false) before an object's entries.
+func readEntries[T any](r *tableReader, open func(null bool), read func(*tableReader, string, *T) bool, put func(string, T)) bool {
 	if r.null() {
-		*m = nil
+		open(true)
 		return true
 	}
 	if !r.byte('{') {
 		return false
 	}
-	if *m == nil {
-		*m = map[string]T{}
-	}
+	open(false)
 	if r.byte('}') {
 		return true
 	}
@@ -268,7 +294,7 @@ func readKeyedMap[T any](r *tableReader, m *map[string]T, read func(*tableReader
 		if !r.null() && !read(r, k, &v) {
 			return false
 		}
-		(*m)[k] = v
+		put(k, v)
 		if r.byte(',') {
 			continue
 		}
@@ -313,11 +339,13 @@ func readTopicConfig(r *tableReader, key string, tc *TopicConfig) bool {
 	})
 }
 
-func readGroupConfig(r *tableReader, g *SubscriptionGroupConfig) bool {
+// readGroupConfig reads one group's config; its name, which is its key in
+// the table, is shared rather than copied.
+func readGroupConfig(r *tableReader, key string, g *SubscriptionGroupConfig) bool {
 	return r.fields(func(name []byte) bool {
 		switch string(name) {
 		case "groupName":
-			return stringField(r, &g.GroupName)
+			return internedField(r, &g.GroupName, key)
 		case "consumeEnable":
 			return boolField(r, &g.ConsumeEnable)
 		case "consumeFromMinEnable":

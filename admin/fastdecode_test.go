@@ -223,15 +223,7 @@ func brokerConsumeStatsSeeds(f *testing.F) [][]byte {
 }
 
 func FuzzTopicConfigFast(f *testing.F) {
-	seeds := recordedBodies(f, "GET_ALL_TOPIC_CONFIG")
-	seeds = append(seeds, simulatedBodies(f, remoting.GetAllTopicConfig, nil)...)
-	seeds = append(seeds, []byte(`{}`), []byte(`{"topicConfigTable":null}`),
-		[]byte(`{"topicConfigTable":{"a":{"perm":6,"perm":null,"order":true,"attributes":{"+k":"v","k":null}}},"topicConfigTable":{"b":null,"a":{"topicName":"x"}}}`),
-		[]byte(`{"dataVersion":{"counter":1,"stateVersion":0},"dataVersion":{"timestamp":2},"topicConfigTable":{"t":{"attributes":{},"readQueueNums":1.0}}}`),
-		[]byte(`{"dataVersion":null,"topicConfigTable":{"t":{"attributes":null,"ORDER":true,"readQueueNums":9223372036854775808}}}`),
-		[]byte(`{"topicConfigTable":{"t\u00e9":{"topicName":"\ud83d\ude00","order":"true"}}}`))
-	addQuirks(f, `"topicConfigTable":{"t":{"perm":6,"attributes":{"+a":"1"}}}`)
-	for _, s := range seeds {
+	for _, s := range topicConfigSeeds(f) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -239,18 +231,32 @@ func FuzzTopicConfigFast(f *testing.F) {
 	})
 }
 
+func topicConfigSeeds(f *testing.F) [][]byte {
+	seeds := recordedBodies(f, "GET_ALL_TOPIC_CONFIG")
+	seeds = append(seeds, simulatedBodies(f, remoting.GetAllTopicConfig, nil)...)
+	seeds = append(seeds, []byte(`{}`), []byte(`{"topicConfigTable":null}`),
+		[]byte(`{"topicConfigTable":{"a":{"perm":6,"perm":null,"order":true,"attributes":{"+k":"v","k":null}}},"topicConfigTable":{"b":null,"a":{"topicName":"x"}}}`),
+		[]byte(`{"dataVersion":{"counter":1,"stateVersion":0},"dataVersion":{"timestamp":2},"topicConfigTable":{"t":{"attributes":{},"readQueueNums":1.0}}}`),
+		[]byte(`{"dataVersion":null,"topicConfigTable":{"t":{"attributes":null,"ORDER":true,"readQueueNums":9223372036854775808}}}`),
+		[]byte(`{"topicConfigTable":{"t\u00e9":{"topicName":"\ud83d\ude00","order":"true"}}}`))
+	return append(seeds, quirkBodies(`"topicConfigTable":{"t":{"perm":6,"attributes":{"+a":"1"}}}`)...)
+}
+
 func FuzzSubscriptionGroupFast(f *testing.F) {
-	seeds := recordedBodies(f, "GET_ALL_SUBSCRIPTIONGROUP_CONFIG")
-	seeds = append(seeds, simulatedBodies(f, remoting.GetAllSubscriptionGroupConfig, nil)...)
-	seeds = append(seeds, []byte(`{"subscriptionGroupTable":{"g":{"brokerId":-1,"consumeEnable":null,"groupRetryPolicy":{"type":"x"},"retryQueueNums":1e2}}}`),
-		[]byte(`{"subscriptionGroupTable":{"g":{"BrokerId":1,"whichBrokerWhenConsumeSlowly":9223372036854775807}},"forbiddenTable":{}}`))
-	addQuirks(f, `"subscriptionGroupTable":{"g":{"brokerId":0,"groupRetryPolicy":{"type":"CUSTOMIZED"}}}`)
-	for _, s := range seeds {
+	for _, s := range groupConfigSeeds(f) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		differential(t, body, func(t *SubscriptionGroupTable) any { return *t })
 	})
+}
+
+func groupConfigSeeds(f *testing.F) [][]byte {
+	seeds := recordedBodies(f, "GET_ALL_SUBSCRIPTIONGROUP_CONFIG")
+	seeds = append(seeds, simulatedBodies(f, remoting.GetAllSubscriptionGroupConfig, nil)...)
+	seeds = append(seeds, []byte(`{"subscriptionGroupTable":{"g":{"brokerId":-1,"consumeEnable":null,"groupRetryPolicy":{"type":"x"},"retryQueueNums":1e2}}}`),
+		[]byte(`{"subscriptionGroupTable":{"g":{"BrokerId":1,"whichBrokerWhenConsumeSlowly":9223372036854775807}},"forbiddenTable":{}}`))
+	return append(seeds, quirkBodies(`"subscriptionGroupTable":{"g":{"brokerId":0,"groupRetryPolicy":{"type":"CUSTOMIZED"}}}`)...)
 }
 
 func FuzzBrokerStatsDataFast(f *testing.F) {

@@ -256,6 +256,10 @@ type TopicConfig struct {
 type TopicConfigTable struct {
 	DataVersion      DataVersion            `json:"dataVersion"`
 	TopicConfigTable map[string]TopicConfig `json:"topicConfigTable"`
+	// Others are the topics a sieve did not keep whole (SiftedTopicConfig):
+	// name and queue count. Has, Len and Queues cover both maps.
+	Others map[string]int32 `json:"-"`
+	keep   func(topic string) bool
 }
 
 // SubscriptionGroupConfig is one consumer group's broker-side configuration.
@@ -278,6 +282,10 @@ type SubscriptionGroupConfig struct {
 type SubscriptionGroupTable struct {
 	DataVersion            DataVersion                        `json:"dataVersion"`
 	SubscriptionGroupTable map[string]SubscriptionGroupConfig `json:"subscriptionGroupTable"`
+	// Others are the groups a sieve did not keep whole
+	// (SiftedSubscriptionGroups). Has, Len and Names cover both.
+	Others map[string]struct{} `json:"-"`
+	keep   func(group string) bool
 }
 
 // QueueOffsets is one queue's range in GET_TOPIC_STATS_INFO.
