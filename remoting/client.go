@@ -31,12 +31,19 @@ type Options struct {
 	// Tap sees every completed round trip; tests use it to record the
 	// broker's answers as fixtures.
 	Tap func(addr string, req, resp *Command)
+	// AnswerBudget, when positive, bounds the bytes of large answers (from
+	// LargeAnswer up) read and not yet released (Command.Release) at once,
+	// across every connection: their readers wait for room, so a process
+	// that must receive several brokers' listings holds one or two of them
+	// at a time rather than all. Every caller must release what it got.
+	AnswerBudget int
 }
 
 // Client multiplexes requests over one connection per address.
 type Client struct {
 	opts   Options
 	opaque atomic.Int32
+	budget *answerBudget
 
 	mu      sync.Mutex
 	conns   map[string]*conn
@@ -52,7 +59,7 @@ func NewClient(opts Options) *Client {
 	if opts.IdleTimeout <= 0 {
 		opts.IdleTimeout = 90 * time.Second
 	}
-	return &Client{opts: opts, conns: map[string]*conn{}, dialing: map[string]chan struct{}{}}
+	return &Client{opts: opts, budget: newAnswerBudget(opts.AnswerBudget), conns: map[string]*conn{}, dialing: map[string]chan struct{}{}}
 }
 
 // Close closes every connection; calls in flight fail with ErrClosed.
@@ -91,6 +98,7 @@ func (c *Client) Call(ctx context.Context, addr string, code int, ext map[string
 		c.opts.Observer.ObserveRPC(addr, code, time.Since(start), n, err)
 	}
 	if err != nil {
+		resp.Release()
 		return nil, err
 	}
 	return resp, nil
@@ -160,7 +168,7 @@ func (c *Client) conn(ctx context.Context, addr string) (*conn, bool, error) {
 			c.mu.Unlock()
 			return nil, false, err
 		}
-		cn := newConn(addr, nc)
+		cn := newConn(addr, nc, c.budget)
 		if c.closed {
 			c.mu.Unlock()
 			cn.fail(ErrClosed)
@@ -206,6 +214,7 @@ type conn struct {
 	addr    string
 	nc      net.Conn
 	overTLS bool
+	budget  *answerBudget // the client's, shared by its connections
 
 	wmu  sync.Mutex
 	wbuf []byte
@@ -218,9 +227,9 @@ type conn struct {
 	done    chan struct{}
 }
 
-func newConn(addr string, nc net.Conn) *conn {
+func newConn(addr string, nc net.Conn, budget *answerBudget) *conn {
 	_, overTLS := nc.(*tls.Conn)
-	cn := &conn{addr: addr, nc: nc, overTLS: overTLS, pending: map[int32]chan result{}, done: make(chan struct{})}
+	cn := &conn{addr: addr, nc: nc, overTLS: overTLS, budget: budget, pending: map[int32]chan result{}, done: make(chan struct{})}
 	cn.used.Store(time.Now().UnixNano())
 	go cn.readLoop()
 	return cn
@@ -288,7 +297,13 @@ func (cn *conn) roundTrip(ctx context.Context, req *Command) (*Command, error) {
 		}
 		return r.cmd, nil
 	case <-ctx.Done():
-		cn.forget(req.Opaque)
+		if !cn.forget(req.Opaque) {
+			// The reader or a failure has taken the call and sends its one
+			// result now: an answer nobody decodes must give its room back.
+			if r := <-ch; r.cmd != nil {
+				r.cmd.Release()
+			}
+		}
 		if cn.read.Load() < sent {
 			// Nothing at all arrived since we asked: the peer has stopped
 			// answering, and every call on this socket would wait the same.
@@ -325,12 +340,16 @@ func (cn *conn) cause(err error) error {
 	return err
 }
 
-func (cn *conn) forget(opaque int32) {
+// forget drops a call nobody waits for any more and reports whether it
+// was still pending; when not, exactly one result is on its way to it.
+func (cn *conn) forget(opaque int32) bool {
 	cn.mu.Lock()
-	if cn.pending != nil {
+	defer cn.mu.Unlock()
+	if _, ok := cn.pending[opaque]; ok {
 		delete(cn.pending, opaque)
+		return true
 	}
-	cn.mu.Unlock()
+	return false
 }
 
 func (cn *conn) wrap(err error) error {
@@ -374,13 +393,17 @@ func (cn *conn) write(ctx context.Context, req *Command) error {
 func (cn *conn) readLoop() {
 	br := bufio.NewReaderSize(cn.nc, 64<<10)
 	for {
-		cmd, err := ReadFrame(br)
+		cmd, held, err := readFrame(br, cn.budget)
 		if err != nil {
 			cn.fail(cn.explain(err))
 			return
 		}
 		cn.read.Store(time.Now().UnixNano())
+		if held > 0 {
+			cmd.release = func() { cn.budget.give(held) }
+		}
 		if !cmd.IsResponse() {
+			cmd.Release()
 			continue // server-initiated requests go only to registered clients; we are none
 		}
 		cn.mu.Lock()
@@ -391,6 +414,8 @@ func (cn *conn) readLoop() {
 		cn.mu.Unlock()
 		if ch != nil {
 			ch <- result{cmd: cmd}
+		} else {
+			cmd.Release()
 		}
 		// An answer for an opaque nobody waits for is a late reply to a
 		// cancelled call: dropping it is correct.

@@ -46,6 +46,20 @@ type Command struct {
 	Remark    string            `json:"remark,omitempty"`
 	ExtFields map[string]string `json:"extFields,omitempty"`
 	Body      []byte            `json:"-"`
+
+	release func() // gives a large answer's room back to the client's budget
+}
+
+// Release tells the client that read this answer that its body has been
+// decoded: under an answer budget (Options.AnswerBudget) the room it held
+// goes to the next large answer. The body stays readable. Releasing twice,
+// or an answer that held no room, does nothing.
+func (c *Command) Release() {
+	if c != nil && c.release != nil {
+		f := c.release
+		c.release = nil
+		f()
+	}
 }
 
 // IsResponse reports whether the response bit is set.
@@ -87,9 +101,16 @@ func AppendFrame(dst []byte, cmd *Command) ([]byte, error) {
 // reused buffer plus a copy of the body (the listings of a large broker
 // are tens of MiB each, and two copies of them set the exporter's peak).
 func ReadFrame(r io.Reader) (*Command, error) {
+	cmd, _, err := readFrame(r, nil)
+	return cmd, err
+}
+
+// readFrame is ReadFrame under a budget: it takes room for the frame
+// before reading its body and returns what it took (given back on error).
+func readFrame(r io.Reader, budget *answerBudget) (*Command, int, error) {
 	var lenBuf [4]byte
 	if _, err := io.ReadFull(r, lenBuf[:]); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	n := binary.BigEndian.Uint32(lenBuf[:])
 	if n > MaxFrameLength {
@@ -99,16 +120,23 @@ func ReadFrame(r io.Reader) (*Command, error) {
 		if lenBuf[0] >= 20 && lenBuf[0] <= 23 && lenBuf[1] == 3 {
 			err.Reason, err.TLSRecord = fmt.Sprintf("the answer starts with a TLS record header (% x), not a frame length", lenBuf[:3]), true
 		}
-		return nil, err
+		return nil, 0, err
 	}
+	held := budget.take(int(n))
 	frame := make([]byte, n)
 	if _, err := io.ReadFull(r, frame); err != nil {
 		if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}
-		return nil, err
+		budget.give(held)
+		return nil, 0, err
 	}
-	return decodeFrame(frame, false)
+	cmd, err := decodeFrame(frame, false)
+	if err != nil {
+		budget.give(held)
+		return nil, 0, err
+	}
+	return cmd, held, nil
 }
 
 // DecodeFrame decodes a frame without its 4-byte length prefix. The
