@@ -14,8 +14,8 @@ const LargeAnswer = 1 << 20
 // Waiting readers hold their answers in the kernel's socket buffers, not
 // in the heap.
 type answerBudget struct {
-	mu    sync.Mutex
-	room  sync.Cond
+	mu      sync.Mutex
+	room    sync.Cond
 	limit   int
 	used    int
 	waiting int // readers waiting for room
