@@ -154,12 +154,12 @@ func (p *Poller) list(ctx context.Context, b *snapshot.Broker, mem *brokerMemory
 	t := mem.tally
 	run(func() {
 		l.topics, errs[0] = ask(ctx, p, t.of(stTopicConfig), func(c context.Context) (*admin.TopicConfigTable, error) {
-			return p.adm.AllTopicConfig(c, b.Addr)
+			return p.adm.SiftedTopicConfig(c, b.Addr, p.topicSieve())
 		})
 	})
 	run(func() {
 		l.groups, errs[1] = ask(ctx, p, t.of(stSubscriptionGroups), func(c context.Context) (*admin.SubscriptionGroupTable, error) {
-			return p.adm.AllSubscriptionGroups(c, b.Addr)
+			return p.adm.SiftedSubscriptionGroups(c, b.Addr, p.groupSieve())
 		})
 	})
 	run(func() {

@@ -29,7 +29,7 @@ func (p *Poller) groups(ctx context.Context, b *snapshot.Broker, mem *brokerMemo
 		}
 	}
 	names := make([]string, 0, len(l.groups.SubscriptionGroupTable))
-	for name := range l.groups.SubscriptionGroupTable {
+	for name := range l.groups.Names() {
 		if !p.cfg.Groups.Keep(name) {
 			continue
 		}

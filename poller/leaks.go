@@ -40,12 +40,12 @@ func (p *Poller) probeLeaks(ctx context.Context, b *snapshot.Broker, mem *broker
 // leakListing builds what the planner needs from the listings as the
 // broker answered them: every topic and group, whatever the filters.
 func leakListing(b *snapshot.Broker, l *listings, offsets *admin.ConsumerOffsets) *leak.Listing {
-	out := &leak.Listing{Key: b.Key(), Boot: b.BootTime, Topics: make(map[string]int, len(l.topics.TopicConfigTable)),
-		Groups: make(map[string]bool, len(l.groups.SubscriptionGroupTable)), Pairs: make(map[string][]string, len(l.consume.Groups))}
-	for name, tc := range l.topics.TopicConfigTable {
-		out.Topics[name] = max(tc.ReadQueueNums, tc.WriteQueueNums)
+	out := &leak.Listing{Key: b.Key(), Boot: b.BootTime, Topics: make(map[string]int, l.topics.Len()),
+		Groups: make(map[string]bool, l.groups.Len()), Pairs: make(map[string][]string, len(l.consume.Groups))}
+	for name, queues := range l.topics.Queues() {
+		out.Topics[name] = queues
 	}
-	for name := range l.groups.SubscriptionGroupTable {
+	for name := range l.groups.Names() {
 		out.Groups[name] = true
 	}
 	for _, g := range l.consume.Groups {

@@ -26,6 +26,28 @@ func newCounts() *snapshot.Counts {
 	return &snapshot.Counts{Topics: map[snapshot.TopicKind]int{}, Groups: map[snapshot.GroupKind]int{}}
 }
 
+// topicSieve keeps the configs of the topics this replica may own
+// (mayOwnTopic), and of every other topic its name and queue count
+// (admin.SiftedTopicConfig); nil when every topic is served.
+func (p *Poller) topicSieve() func(string) bool {
+	if !p.cfg.Shard.Sharded() {
+		return nil
+	}
+	return p.mayOwnTopic
+}
+
+// groupSieve keeps the configs of the groups this replica serves, and of
+// every other group its name; nil when every group is served.
+func (p *Poller) groupSieve() func(string) bool {
+	if !p.cfg.Shard.Sharded() && p.cfg.Groups == nil {
+		return nil
+	}
+	return p.servesGroup
+}
+
+// servesGroup: the group filter and the shard keep group g.
+func (p *Poller) servesGroup(g string) bool { return p.cfg.Groups.Keep(g) && p.cfg.Shard.Owns(g) }
+
 // consumeSieve keeps whole the consume stats of the groups this replica
 // serves (the group filter and the shard keep them) and, of every other
 // group, only what leak planning and the served topics' max offsets need
@@ -36,7 +58,7 @@ func (p *Poller) consumeSieve() *admin.ConsumeSieve {
 		return nil
 	}
 	return &admin.ConsumeSieve{
-		Group: func(g string) bool { return p.cfg.Groups.Keep(g) && p.cfg.Shard.Owns(g) },
+		Group: p.servesGroup,
 		Topic: p.mayOwnTopic,
 	}
 }

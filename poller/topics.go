@@ -21,7 +21,7 @@ func (p *Poller) keepTopic(name string, l *listings) bool {
 // replica owns it (shard.go): both go by the group for a group's retry and
 // DLQ topics, by the topic's own name otherwise.
 func (p *Poller) topicShare(name string, l *listings) (keep, own bool) {
-	if g, ok := ownerGroup(name, l.groups.SubscriptionGroupTable, l.topics.TopicConfigTable); ok {
+	if g, ok := ownerGroup(name, l.groups, l.topics); ok {
 		return p.cfg.Groups.Keep(g), p.cfg.Shard.Owns(g)
 	}
 	return p.cfg.Topics.Keep(name), p.cfg.Shard.Owns(name)
@@ -33,19 +33,17 @@ func (p *Poller) topicShare(name string, l *listings) (keep, own bool) {
 // group and that topic live (as leak planning reads it, docs/leaks.md);
 // the group the broker has decides, the whole name when it has both or
 // neither.
-func ownerGroup(topic string, groups map[string]admin.SubscriptionGroupConfig, topics map[string]admin.TopicConfig) (string, bool) {
+func ownerGroup(topic string, groups *admin.SubscriptionGroupTable, topics *admin.TopicConfigTable) (string, bool) {
 	g, ok := snapshot.GroupOfTopic(topic)
 	if !ok {
 		return "", false
 	}
-	if _, known := groups[g]; known {
+	if groups.Has(g) {
 		return g, true
 	}
 	cands := snapshot.RetryGroups(topic)
 	for i := len(cands) - 1; i > 0; i-- { // the longest prefix first
-		_, group := groups[cands[i]]
-		_, consumed := topics[g[len(cands[i])+1:]]
-		if group && consumed {
+		if groups.Has(cands[i]) && topics.Has(g[len(cands[i])+1:]) {
 			return cands[i], true
 		}
 	}
@@ -82,7 +80,7 @@ func (p *Poller) topics(ctx context.Context, b *snapshot.Broker, mem *brokerMemo
 		}
 	}
 	names := make([]string, 0, len(l.topics.TopicConfigTable))
-	for name := range l.topics.TopicConfigTable {
+	for name := range l.topics.Queues() {
 		keep, own := p.topicShare(name, l)
 		if !keep {
 			continue
