@@ -247,8 +247,19 @@ func (s Settings) routePrefix() (string, error) {
 	return prefix, nil
 }
 
+// shardAnswerBudget bounds the large answers (the broker-wide listings)
+// a sharded replica holds at once: every replica must read every broker's
+// listings, several MiB each at 100k topics, and read all at once they
+// were most of a replica's peak heap. One at a time (the others wait in
+// their sockets) costs little time, since a replica's per-entity calls
+// are a quarter of the whole. An unsharded exporter reads them at once.
+const shardAnswerBudget = 8 << 20
+
 func remotingOptions(s Settings, rec *rpcstats.Recorder) (remoting.Options, error) {
 	opts := remoting.Options{Observer: rec, DialTimeout: s.Timeout}
+	if s.ShardCount > 1 {
+		opts.AnswerBudget = shardAnswerBudget
+	}
 	if s.AccessKey != "" {
 		opts.Credentials = &remoting.Credentials{AccessKey: s.AccessKey, SecretKey: s.SecretKey}
 	}

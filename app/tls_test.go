@@ -48,3 +48,19 @@ func TestTLSSettings(t *testing.T) {
 		}
 	}
 }
+
+// A sharded replica reads large answers under a budget; an unsharded
+// exporter reads them as they come.
+func TestAnswerBudgetOnlyWhenSharded(t *testing.T) {
+	for count, want := range map[int]int{1: 0, 4: shardAnswerBudget} {
+		s := Defaults()
+		s.ShardCount = count
+		opts, err := remotingOptions(s, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if opts.AnswerBudget != want {
+			t.Errorf("--shard.count=%d: answer budget %d, want %d", count, opts.AnswerBudget, want)
+		}
+	}
+}
