@@ -23,52 +23,41 @@ import (
 // same broker and keep before, or nil: when the answer carries last's data
 // version, last is returned undecoded (see tableAnswer).
 func (c *Client) SiftedTopicConfig(ctx context.Context, broker string, keep func(topic string) bool, last *TopicConfigTable) (*TopicConfigTable, error) {
-	return readTable(ctx, c, broker, remoting.GetAllTopicConfig, &TopicConfigTable{keep: keep}, last)
+	t := &TopicConfigTable{keep: keep}
+	a := tableAnswer[TopicConfigTable, *TopicConfigTable]{table: t}
+	if last != nil {
+		a.last = last.version
+	}
+	if _, err := c.call(ctx, broker, remoting.GetAllTopicConfig, nil, nil, &a); err != nil {
+		return nil, err
+	}
+	if a.same {
+		return last, nil
+	}
+	t.sift() // what encoding/json read, when the hand reader could not
+	t.keep, t.version = nil, bytes.Clone(a.version)
+	return t, nil
 }
 
 // SiftedSubscriptionGroups is AllSubscriptionGroups keeping the configs of
 // the groups keep accepts (nil: all) and the others' names
 // (SubscriptionGroupTable.Others); last as for SiftedTopicConfig.
 func (c *Client) SiftedSubscriptionGroups(ctx context.Context, broker string, keep func(group string) bool, last *SubscriptionGroupTable) (*SubscriptionGroupTable, error) {
-	return readTable(ctx, c, broker, remoting.GetAllSubscriptionGroupConfig, &SubscriptionGroupTable{keep: keep}, last)
-}
-
-// brokerTable is a topic or group table as readTable reads it.
-type brokerTable interface {
-	fastjson.RawReader
-	sift()               // what encoding/json read whole, when the hand reader could not
-	readAt() []byte      // the data version it was read at
-	done(version []byte) // read at version: the sieve is let go
-}
-
-// readTable reads a broker-wide table into t, or returns last when the
-// answer carries last's data version.
-func readTable[T any, PT interface {
-	*T
-	brokerTable
-}](ctx context.Context, c *Client, broker string, code int, t, last PT) (PT, error) {
-	a := tableAnswer[T, PT]{table: t}
+	t := &SubscriptionGroupTable{keep: keep}
+	a := tableAnswer[SubscriptionGroupTable, *SubscriptionGroupTable]{table: t}
 	if last != nil {
-		a.last = last.readAt()
+		a.last = last.version
 	}
-	if _, err := c.call(ctx, broker, code, nil, nil, &a); err != nil {
+	if _, err := c.call(ctx, broker, remoting.GetAllSubscriptionGroupConfig, nil, nil, &a); err != nil {
 		return nil, err
 	}
 	if a.same {
 		return last, nil
 	}
 	t.sift()
-	t.done(bytes.Clone(a.version))
+	t.keep, t.version = nil, bytes.Clone(a.version)
 	return t, nil
 }
-
-func (t *TopicConfigTable) readAt() []byte { return t.version }
-
-func (t *TopicConfigTable) done(version []byte) { t.keep, t.version = nil, version }
-
-func (t *SubscriptionGroupTable) readAt() []byte { return t.version }
-
-func (t *SubscriptionGroupTable) done(version []byte) { t.keep, t.version = nil, version }
 
 // tableAnswer reads a topic or group table answer unless it carries the
 // data version of the table kept from the last call. A broker bumps its
