@@ -101,12 +101,12 @@ func (c *Client) BrokerRuntime(ctx context.Context, broker string) (*RuntimeInfo
 
 // AllTopicConfig returns every topic config the broker holds (never LMQs).
 func (c *Client) AllTopicConfig(ctx context.Context, broker string) (*TopicConfigTable, error) {
-	return c.SiftedTopicConfig(ctx, broker, nil, nil)
+	return c.SiftedTopicConfig(ctx, broker, nil)
 }
 
 // AllSubscriptionGroups returns every subscription-group config.
 func (c *Client) AllSubscriptionGroups(ctx context.Context, broker string) (*SubscriptionGroupTable, error) {
-	return c.SiftedSubscriptionGroups(ctx, broker, nil, nil)
+	return c.SiftedSubscriptionGroups(ctx, broker, nil)
 }
 
 // TopicStats returns the offset range of every queue of topic on broker.

@@ -1,12 +1,9 @@
 package admin
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"iter"
 
-	"github.com/rocketmq-exporter/rocketmq_exporter/fastjson"
 	"github.com/rocketmq-exporter/rocketmq_exporter/remoting"
 )
 
@@ -19,115 +16,28 @@ import (
 
 // SiftedTopicConfig is AllTopicConfig keeping the configs of the topics
 // keep accepts (nil: all) and, of the others, name and queue count
-// (TopicConfigTable.Others). last is the table this call returned for the
-// same broker and keep before, or nil: when the answer carries last's data
-// version, last is returned undecoded (see tableAnswer).
-func (c *Client) SiftedTopicConfig(ctx context.Context, broker string, keep func(topic string) bool, last *TopicConfigTable) (*TopicConfigTable, error) {
-	t := &TopicConfigTable{keep: keep}
-	a := tableAnswer[TopicConfigTable, *TopicConfigTable]{table: t}
-	if last != nil {
-		a.last = last.version
-	}
-	if _, err := c.call(ctx, broker, remoting.GetAllTopicConfig, nil, nil, &a); err != nil {
+// (TopicConfigTable.Others).
+func (c *Client) SiftedTopicConfig(ctx context.Context, broker string, keep func(topic string) bool) (*TopicConfigTable, error) {
+	t := TopicConfigTable{keep: keep}
+	if _, err := c.call(ctx, broker, remoting.GetAllTopicConfig, nil, nil, &t); err != nil {
 		return nil, err
 	}
-	if a.same {
-		return last, nil
-	}
 	t.sift() // what encoding/json read, when the hand reader could not
-	t.keep, t.version = nil, bytes.Clone(a.version)
-	return t, nil
+	t.keep = nil
+	return &t, nil
 }
 
 // SiftedSubscriptionGroups is AllSubscriptionGroups keeping the configs of
 // the groups keep accepts (nil: all) and the others' names
-// (SubscriptionGroupTable.Others); last as for SiftedTopicConfig.
-func (c *Client) SiftedSubscriptionGroups(ctx context.Context, broker string, keep func(group string) bool, last *SubscriptionGroupTable) (*SubscriptionGroupTable, error) {
-	t := &SubscriptionGroupTable{keep: keep}
-	a := tableAnswer[SubscriptionGroupTable, *SubscriptionGroupTable]{table: t}
-	if last != nil {
-		a.last = last.version
-	}
-	if _, err := c.call(ctx, broker, remoting.GetAllSubscriptionGroupConfig, nil, nil, &a); err != nil {
+// (SubscriptionGroupTable.Others).
+func (c *Client) SiftedSubscriptionGroups(ctx context.Context, broker string, keep func(group string) bool) (*SubscriptionGroupTable, error) {
+	t := SubscriptionGroupTable{keep: keep}
+	if _, err := c.call(ctx, broker, remoting.GetAllSubscriptionGroupConfig, nil, nil, &t); err != nil {
 		return nil, err
 	}
-	if a.same {
-		return last, nil
-	}
 	t.sift()
-	t.keep, t.version = nil, bytes.Clone(a.version)
-	return t, nil
-}
-
-// tableAnswer reads a topic or group table answer unless it carries the
-// data version of the table kept from the last call. A broker bumps its
-// table's data version with every change (its slaves sync a table only
-// when the version differs), so an equal version is an equal table: the
-// unchanged tables of a broker at rest are received but not decoded.
-type tableAnswer[T any, PT interface {
-	*T
-	fastjson.RawReader
-}] struct {
-	table   PT
-	last    []byte // the kept table's version, nil when none
-	version []byte // this answer's, aliasing the body
-	same    bool   // version is last: table was not read
-}
-
-func (a *tableAnswer[T, PT]) ReadRaw(b []byte) bool {
-	a.version = leadingVersion(b)
-	if a.version != nil && bytes.Equal(a.version, a.last) {
-		a.same = true
-		return true
-	}
-	return a.table.ReadRaw(b)
-}
-
-func (a *tableAnswer[T, PT]) ReadNormalized(b []byte) bool { return a.table.ReadNormalized(b) }
-
-func (a *tableAnswer[T, PT]) UnmarshalJSON(b []byte) error { return json.Unmarshal(b, a.table) }
-
-// leadingVersion is the dataVersion object a table answer starts with, as
-// every broker version writes it ({"dataVersion":{"counter":3,
-// "timestamp":1795628173022},...}), or nil when the answer starts any
-// other way or the object is not a flat one of names and integers.
-func leadingVersion(body []byte) []byte {
-	const head = `{"dataVersion":{`
-	if !bytes.HasPrefix(body, []byte(head)) {
-		return nil
-	}
-	obj := body[len(head)-1:]
-	for i := 1; i < len(obj); {
-		// "name":-?digits then ',' or the closing '}'
-		j := i
-		if obj[j] != '"' {
-			return nil
-		}
-		for j++; j < len(obj) && (obj[j] >= 'a' && obj[j] <= 'z' || obj[j] >= 'A' && obj[j] <= 'Z'); j++ {
-		}
-		if j+1 >= len(obj) || obj[j] != '"' || obj[j+1] != ':' {
-			return nil
-		}
-		j += 2
-		if j < len(obj) && obj[j] == '-' {
-			j++
-		}
-		digits := j
-		for ; j < len(obj) && obj[j] >= '0' && obj[j] <= '9'; j++ {
-		}
-		if j == digits || j >= len(obj) {
-			return nil
-		}
-		switch obj[j] {
-		case '}':
-			return obj[:j+1]
-		case ',':
-			i = j + 1
-		default:
-			return nil
-		}
-	}
-	return nil
+	t.keep = nil
+	return &t, nil
 }
 
 // queuesOf is what leak planning needs of a topic's config.

@@ -1,16 +1,12 @@
 package admin
 
 import (
-	"context"
 	"encoding/json"
 	"maps"
 	"reflect"
-	"sync"
 	"testing"
 
 	"github.com/rocketmq-exporter/rocketmq_exporter/fastjson"
-	"github.com/rocketmq-exporter/rocketmq_exporter/remoting"
-	"github.com/rocketmq-exporter/rocketmq_exporter/remoting/remotingtest"
 )
 
 // keepEven keeps the entries whose names are of even length whole.
@@ -149,91 +145,4 @@ func FuzzSiftedSubscriptionGroups(f *testing.F) {
 			}
 		}
 	})
-}
-
-func TestLeadingVersion(t *testing.T) {
-	for body, want := range map[string]string{
-		`{"dataVersion":{"counter":3,"timestamp":1795628173022},"topicConfigTable":{}}`:                    `{"counter":3,"timestamp":1795628173022}`,
-		`{"dataVersion":{"counter":3,"stateVersion":0,"timestamp":-1},"mappingDataVersion":{"counter":0}}`: `{"counter":3,"stateVersion":0,"timestamp":-1}`,
-		`{"topicConfigTable":{},"dataVersion":{"counter":3}}`:                                              "", // not first
-		`{"dataVersion":{"a":{"counter":1},"counter":3}}`:                                                  "", // nested: its first '}' is not its end
-		`{"dataVersion":{"note":"a}b","counter":3}}`:                                                       "", // a string could hold '}'
-		`{"dataVersion":{"counter":3.5}}`:                                                                  "",
-		`{"dataVersion":{"counter":3`:                                                                      "",
-		`{"dataVersion":null}`:                                                                             "",
-	} {
-		if got := string(leadingVersion([]byte(body))); got != want {
-			t.Errorf("leadingVersion(%s) = %q, want %q", body, got, want)
-		}
-	}
-}
-
-// A table answer with the kept table's data version is not decoded: the
-// kept table comes back. Any other version, or an answer that does not
-// start with its version, is read whole; nothing of the answer's body is
-// kept (the version is a copy).
-func TestTableAnswerReadOnlyWhenTheVersionMoves(t *testing.T) {
-	bodies := map[int][]string{
-		remoting.GetAllTopicConfig: {
-			`{"dataVersion":{"counter":1,"timestamp":5},"topicConfigTable":{"ab":{"readQueueNums":4},"abc":{"writeQueueNums":2}}}`,
-			`{"dataVersion":{"counter":1,"timestamp":5},"topicConfigTable":{"ab":{"readQueueNums":4},"abc":{"writeQueueNums":2}}}`,
-			`{"dataVersion":{"counter":2,"timestamp":6},"topicConfigTable":{"ab":{"readQueueNums":4}}}`,
-			`{"topicConfigTable":{"cde":{"readQueueNums":1}},"dataVersion":{"counter":2,"timestamp":6}}`,
-			`{"topicConfigTable":{"cde":{"readQueueNums":1}},"dataVersion":{"counter":2,"timestamp":6}}`,
-		},
-		remoting.GetAllSubscriptionGroupConfig: {
-			`{"dataVersion":{"counter":1,"timestamp":5},"subscriptionGroupTable":{"gg":{"consumeEnable":true},"ggg":{}}}`,
-			`{"dataVersion":{"counter":1,"timestamp":5},"subscriptionGroupTable":{"gg":{"consumeEnable":true},"ggg":{}}}`,
-			`{"dataVersion":{"counter":1,"timestamp":7},"subscriptionGroupTable":{"gg":{}}}`,
-			`{"dataVersion":null,"subscriptionGroupTable":{"hh":{}}}`,
-			`{"dataVersion":null,"subscriptionGroupTable":{"hh":{}}}`,
-		},
-	}
-	var mu sync.Mutex
-	asked := map[int]int{}
-	addr := remotingtest.Serve(t, func(req *remoting.Command, _ string) *remoting.Command {
-		mu.Lock()
-		defer mu.Unlock()
-		n := asked[req.Code]
-		asked[req.Code]++
-		return &remoting.Command{Body: []byte(bodies[req.Code][n])}
-	})
-	rc := remoting.NewClient(remoting.Options{})
-	defer rc.Close()
-	c := New(rc)
-	ctx := context.Background()
-	reused := []bool{false, true, false, false, false}
-
-	var lastT *TopicConfigTable
-	for i, want := range reused {
-		got, err := c.SiftedTopicConfig(ctx, addr, keepEven, lastT)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if (got == lastT) != want {
-			t.Fatalf("topic answer %d: kept table returned %v, want %v", i, got == lastT, want)
-		}
-		if !want && (got.Len() == 0 || got.keep != nil) {
-			t.Fatalf("topic answer %d not read: %+v", i, got)
-		}
-		lastT = got
-	}
-	if q, ok := lastT.Others["cde"]; lastT.Len() != 1 || !ok || q != 1 {
-		t.Fatalf("last topic table %+v, want cde sifted with 1 queue", lastT)
-	}
-
-	var lastG *SubscriptionGroupTable
-	for i, want := range reused {
-		got, err := c.SiftedSubscriptionGroups(ctx, addr, keepEven, lastG)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if (got == lastG) != want {
-			t.Fatalf("group answer %d: kept table returned %v, want %v", i, got == lastG, want)
-		}
-		lastG = got
-	}
-	if !lastG.Has("hh") || lastG.Len() != 1 {
-		t.Fatalf("last group table %+v, want hh", lastG)
-	}
 }

@@ -258,9 +258,8 @@ type TopicConfigTable struct {
 	TopicConfigTable map[string]TopicConfig `json:"topicConfigTable"`
 	// Others are the topics a sieve did not keep whole (SiftedTopicConfig):
 	// name and queue count. Has, Len and Queues cover both maps.
-	Others  map[string]int32 `json:"-"`
-	keep    func(topic string) bool
-	version []byte // the answer's leading dataVersion object (tableAnswer)
+	Others map[string]int32 `json:"-"`
+	keep   func(topic string) bool
 }
 
 // SubscriptionGroupConfig is one consumer group's broker-side configuration.
@@ -285,9 +284,8 @@ type SubscriptionGroupTable struct {
 	SubscriptionGroupTable map[string]SubscriptionGroupConfig `json:"subscriptionGroupTable"`
 	// Others are the groups a sieve did not keep whole
 	// (SiftedSubscriptionGroups). Has, Len and Names cover both.
-	Others  map[string]struct{} `json:"-"`
-	keep    func(group string) bool
-	version []byte
+	Others map[string]struct{} `json:"-"`
+	keep   func(group string) bool
 }
 
 // QueueOffsets is one queue's range in GET_TOPIC_STATS_INFO.

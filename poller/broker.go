@@ -154,12 +154,12 @@ func (p *Poller) list(ctx context.Context, b *snapshot.Broker, mem *brokerMemory
 	t := mem.tally
 	run(func() {
 		l.topics, errs[0] = ask(ctx, p, t.of(stTopicConfig), func(c context.Context) (*admin.TopicConfigTable, error) {
-			return p.adm.SiftedTopicConfig(c, b.Addr, p.topicSieve(), mem.topicTable)
+			return p.adm.SiftedTopicConfig(c, b.Addr, p.topicSieve())
 		})
 	})
 	run(func() {
 		l.groups, errs[1] = ask(ctx, p, t.of(stSubscriptionGroups), func(c context.Context) (*admin.SubscriptionGroupTable, error) {
-			return p.adm.SiftedSubscriptionGroups(c, b.Addr, p.groupSieve(), mem.groupTable)
+			return p.adm.SiftedSubscriptionGroups(c, b.Addr, p.groupSieve())
 		})
 	})
 	run(func() {
@@ -178,7 +178,6 @@ func (p *Poller) list(ctx context.Context, b *snapshot.Broker, mem *brokerMemory
 			return nil, fmt.Errorf("%s: %w", what, errs[i])
 		}
 	}
-	mem.topicTable, mem.groupTable = l.topics, l.groups
 	switch {
 	case errs[3] == nil:
 		b.Producers = p.producers(l.producer)

@@ -3,7 +3,6 @@ package poller
 import (
 	"time"
 
-	"github.com/rocketmq-exporter/rocketmq_exporter/admin"
 	"github.com/rocketmq-exporter/rocketmq_exporter/snapshot"
 )
 
@@ -41,11 +40,6 @@ type brokerMemory struct {
 	// is remembered.
 	tally  *cycleTally
 	stages [numStages]stageMemory
-	// tables are the topic and group tables last read: an answer with the
-	// same data version is not decoded again (admin.SiftedTopicConfig).
-	// Never written after they are read, so cycles may share them.
-	topicTable *admin.TopicConfigTable
-	groupTable *admin.SubscriptionGroupTable
 }
 
 type storeMark struct {
