@@ -184,14 +184,7 @@ func (t *TopicConfigTable) decode(b []byte, raw bool) bool {
 		case "dataVersion":
 			return readDataVersion(&r, &out.DataVersion)
 		case "topicConfigTable":
-			return readEntries(&r, func(null bool) {
-				switch {
-				case null:
-					out.TopicConfigTable, out.Others = nil, nil
-				case out.TopicConfigTable == nil:
-					out.TopicConfigTable = map[string]TopicConfig{}
-				}
-			}, readTopicConfig, out.put)
+			return readEntries(&r, out.open, readTopicConfig, out.put)
 		}
 		return r.other(name, "dataVersion", "topicConfigTable")
 	})
@@ -215,14 +208,7 @@ func (t *SubscriptionGroupTable) decode(b []byte, raw bool) bool {
 		case "dataVersion":
 			return readDataVersion(&r, &out.DataVersion)
 		case "subscriptionGroupTable":
-			return readEntries(&r, func(null bool) {
-				switch {
-				case null:
-					out.SubscriptionGroupTable, out.Others = nil, nil
-				case out.SubscriptionGroupTable == nil:
-					out.SubscriptionGroupTable = map[string]SubscriptionGroupConfig{}
-				}
-			}, readGroupConfig, out.put)
+			return readEntries(&r, out.open, readGroupConfig, out.put)
 		}
 		return r.other(name, "dataVersion", "subscriptionGroupTable")
 	})

@@ -43,6 +43,17 @@ func (c *Client) SiftedSubscriptionGroups(ctx context.Context, broker string, ke
 // queuesOf is what leak planning needs of a topic's config.
 func queuesOf(tc TopicConfig) int32 { return int32(max(tc.ReadQueueNums, tc.WriteQueueNums)) }
 
+// open readies the table for an answer's entries, as encoding/json
+// decodes a map: null clears it, an object adds to it.
+func (t *TopicConfigTable) open(null bool) {
+	switch {
+	case null:
+		t.TopicConfigTable, t.Others = nil, nil
+	case t.TopicConfigTable == nil:
+		t.TopicConfigTable = map[string]TopicConfig{}
+	}
+}
+
 // put files one entry read from the answer by the sieve.
 func (t *TopicConfigTable) put(name string, tc TopicConfig) {
 	if t.keep == nil || t.keep(name) {
@@ -94,6 +105,15 @@ func (t *TopicConfigTable) Queues() iter.Seq2[string, int] {
 				return
 			}
 		}
+	}
+}
+
+func (t *SubscriptionGroupTable) open(null bool) {
+	switch {
+	case null:
+		t.SubscriptionGroupTable, t.Others = nil, nil
+	case t.SubscriptionGroupTable == nil:
+		t.SubscriptionGroupTable = map[string]SubscriptionGroupConfig{}
 	}
 }
 

@@ -393,15 +393,12 @@ func (cn *conn) write(ctx context.Context, req *Command) error {
 func (cn *conn) readLoop() {
 	br := bufio.NewReaderSize(cn.nc, 64<<10)
 	for {
-		cmd, held, err := readFrame(br, cn.budget)
+		cmd, err := readFrame(br, cn.budget)
 		if err != nil {
 			cn.fail(cn.explain(err))
 			return
 		}
 		cn.read.Store(time.Now().UnixNano())
-		if held > 0 {
-			cmd.release = func() { cn.budget.give(held) }
-		}
 		if !cmd.IsResponse() {
 			cmd.Release()
 			continue // server-initiated requests go only to registered clients; we are none

@@ -101,16 +101,16 @@ func AppendFrame(dst []byte, cmd *Command) ([]byte, error) {
 // reused buffer plus a copy of the body (the listings of a large broker
 // are tens of MiB each, and two copies of them set the exporter's peak).
 func ReadFrame(r io.Reader) (*Command, error) {
-	cmd, _, err := readFrame(r, nil)
-	return cmd, err
+	return readFrame(r, nil)
 }
 
 // readFrame is ReadFrame under a budget: it takes room for the frame
-// before reading its body and returns what it took (given back on error).
-func readFrame(r io.Reader, budget *answerBudget) (*Command, int, error) {
+// before reading its body; the Command's Release gives it back (an error
+// gives it back at once).
+func readFrame(r io.Reader, budget *answerBudget) (*Command, error) {
 	var lenBuf [4]byte
 	if _, err := io.ReadFull(r, lenBuf[:]); err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	n := binary.BigEndian.Uint32(lenBuf[:])
 	if n > MaxFrameLength {
@@ -120,7 +120,7 @@ func readFrame(r io.Reader, budget *answerBudget) (*Command, int, error) {
 		if lenBuf[0] >= 20 && lenBuf[0] <= 23 && lenBuf[1] == 3 {
 			err.Reason, err.TLSRecord = fmt.Sprintf("the answer starts with a TLS record header (% x), not a frame length", lenBuf[:3]), true
 		}
-		return nil, 0, err
+		return nil, err
 	}
 	held := budget.take(int(n))
 	frame := make([]byte, n)
@@ -129,14 +129,17 @@ func readFrame(r io.Reader, budget *answerBudget) (*Command, int, error) {
 			err = io.ErrUnexpectedEOF
 		}
 		budget.give(held)
-		return nil, 0, err
+		return nil, err
 	}
 	cmd, err := decodeFrame(frame, false)
 	if err != nil {
 		budget.give(held)
-		return nil, 0, err
+		return nil, err
 	}
-	return cmd, held, nil
+	if held > 0 {
+		cmd.release = func() { budget.give(held) }
+	}
+	return cmd, nil
 }
 
 // DecodeFrame decodes a frame without its 4-byte length prefix. The
